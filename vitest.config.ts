@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration suites start their own nats-server / child processes; two cores here.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
