@@ -2,7 +2,7 @@
  * Why the decoder uses the schema library it does: validate one CurrentState payload per call
  * with each candidate and print ops/s. Run: npx tsx bench/decode.bench.ts
  */
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import * as v from 'valibot';

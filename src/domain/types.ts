@@ -33,7 +33,14 @@ export const ACTIVITY_CATEGORIES = [
 export type ActivityCategory = (typeof ACTIVITY_CATEGORIES)[number];
 
 /** What the agent is actually doing, derived from presence. */
-export type ActualCategory = 'OnQueueWork' | 'OffQueueWork' | 'Break' | 'Meal' | 'Meeting' | 'Training' | 'Offline';
+export type ActualCategory =
+  | 'OnQueueWork'
+  | 'OffQueueWork'
+  | 'Break'
+  | 'Meal'
+  | 'Meeting'
+  | 'Training'
+  | 'Offline';
 
 export type AdherenceState = 'InAdherence' | 'OutOfAdherence' | 'Unscheduled';
 export type Impact = 'Positive' | 'Negative' | 'Neutral';
@@ -134,8 +141,22 @@ export interface IntervalRecord {
  */
 export type Output =
   | { kind: 'gc'; tenant: string; site: string; agentId: string; index: number; payload: GcStateOutput }
-  | { kind: 'adherence'; tenant: string; site: string; agentId: string; index: number; payload: AdherenceOutput }
-  | { kind: 'interval'; tenant: string; site: string; agentId: string; index: number; payload: IntervalRecord };
+  | {
+      kind: 'adherence';
+      tenant: string;
+      site: string;
+      agentId: string;
+      index: number;
+      payload: AdherenceOutput;
+    }
+  | {
+      kind: 'interval';
+      tenant: string;
+      site: string;
+      agentId: string;
+      index: number;
+      payload: IntervalRecord;
+    };
 
 /** An input the core refused, with a stable reason code (DLQ `reason`). */
 export interface Rejection {
@@ -145,6 +166,7 @@ export interface Rejection {
 
 export const REJECTION_REASONS = [
   'bad_subject',
+  'unknown_site',
   'too_large',
   'invalid_json',
   'not_object',
@@ -157,6 +179,7 @@ export const REJECTION_REASONS = [
   'bad_schedule',
   'bad_payload',
   'late',
+  'internal_error',
 ] as const;
 /** Stable DLQ reason codes. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,0 +1,229 @@
+import { type Actor, createActor, createMachine, type Snapshot } from 'xstate';
+import {
+  type AgentContext,
+  type AgentOptions,
+  type AgentOutput,
+  DeadlineQueue,
+  type Decoded,
+  nextDeadline,
+  type Output,
+  type Rejection,
+  type ResolvedAgentOptions,
+  resolveAgentOptions,
+} from '../domain/index.ts';
+import {
+  type AgentEvent,
+  type AgentMachine,
+  type AgentStepSlot,
+  createAgentMachine,
+} from './agentMachine.ts';
+
+/** A refused input, ready for the DLQ. */
+export interface DlqEntry {
+  tenant: string;
+  seq: number;
+  subject: string;
+  reason: Rejection['reason'];
+  detail: string;
+}
+
+/** What one input message produced, in production order. */
+export interface SiteResult {
+  outputs: Output[];
+  dlq: DlqEntry[];
+}
+
+/** Site-level state persisted beside the agents' snapshots. */
+export interface SiteState {
+  siteTime: number;
+}
+
+/** A site's state as persisted: last applied seq, site state, and agent snapshots. */
+export interface SiteSnapshot {
+  seq: number;
+  site: SiteState;
+  agents: Map<string, unknown>;
+}
+
+/**
+ * One site: routes each decoded input to its agent's actor (created on first sight), advances
+ * the site's event time from stat and clock messages, advances agents whose deadlines that time
+ * has reached (schedule boundaries, interval closes), and collects outputs in input order.
+ * Processing is synchronous and uses event time only, so it is a pure function of the input.
+ */
+export class SiteSupervisor {
+  readonly options: ResolvedAgentOptions;
+  readonly #machine: AgentMachine;
+  readonly #slot: AgentStepSlot = { step: null };
+  // Agents are children of one root actor so they share one actor system (less heap per agent).
+  readonly #root = createActor(createMachine({ id: 'site' }));
+  readonly #agents = new Map<string, Actor<AgentMachine>>();
+  readonly #deadlines = new DeadlineQueue();
+  readonly #dirty = new Set<string>();
+  #seq = 0;
+  #siteTime = -1;
+  // Per-message collection; reset at the start of every process() call.
+  #outputs: Output[] = [];
+  #dlq: DlqEntry[] = [];
+  #current = { seq: 0, subject: '' };
+  #indexes = new Map<string, { gc: number; adherence: number; interval: number }>();
+
+  constructor(
+    options: Partial<AgentOptions> & Pick<AgentOptions, 'tenant' | 'site'>,
+    snapshot?: SiteSnapshot,
+  ) {
+    this.options = resolveAgentOptions(options);
+    this.#machine = createAgentMachine(this.options, this.#slot);
+    this.#root.start();
+    if (snapshot !== undefined) this.#restore(snapshot);
+  }
+
+  /** Last applied `WFM_IN` sequence. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** The site's event time: the greatest `ts` seen on its stat and clock subjects (-1: none yet). */
+  get siteTime(): number {
+    return this.#siteTime;
+  }
+
+  /** Number of agents seen. */
+  get agentCount(): number {
+    return this.#agents.size;
+  }
+
+  /**
+   * Applies one decoded input. Messages at or below the last applied seq are ignored (they were
+   * applied before a restart), which makes replays after a crash harmless.
+   */
+  process(seq: number, subject: string, decoded: Decoded): SiteResult {
+    if (seq <= this.#seq) return { outputs: [], dlq: [] };
+    this.#seq = seq;
+    this.#outputs = [];
+    this.#dlq = [];
+    this.#indexes.clear();
+    this.#current = { seq, subject };
+    if (!decoded.ok) {
+      this.#reject(decoded.rejection);
+    } else {
+      const event = decoded.event;
+      if (event.type === 'clock') {
+        this.#advanceSiteTime(event.ts);
+      } else if (event.type === 'schedule') {
+        this.#send(event.agentId, { type: 'schedule', update: event, seq });
+      } else {
+        this.#advanceSiteTime(event.ts);
+        this.#send(event.agentId, {
+          type: event.type === 'state' ? 'stat.state' : 'stat.reason',
+          update: event,
+          seq,
+        } as AgentEvent);
+      }
+      this.#fireDeadlines(seq);
+    }
+    return { outputs: this.#outputs, dlq: this.#dlq };
+  }
+
+  /** The state to persist now: seq, site state, and every agent changed since the last call. */
+  takeDirty(): { seq: number; site: SiteState; agents: [string, unknown][] } {
+    const agents: [string, unknown][] = [];
+    for (const agentId of this.#dirty)
+      agents.push([agentId, this.#agents.get(agentId)!.getPersistedSnapshot()]);
+    this.#dirty.clear();
+    return { seq: this.#seq, site: { siteTime: this.#siteTime }, agents };
+  }
+
+  /** Every agent's current context and statechart value (for status pages and the visualizer). */
+  *agents(): IterableIterator<{ agentId: string; value: unknown; context: AgentContext }> {
+    for (const [agentId, actor] of this.#agents) {
+      const snapshot = actor.getSnapshot();
+      yield { agentId, value: snapshot.value, context: snapshot.context };
+    }
+  }
+
+  /** Stops every actor. */
+  stop(): void {
+    this.#root.stop();
+  }
+
+  #advanceSiteTime(ts: number): void {
+    if (ts > this.#siteTime) this.#siteTime = ts;
+  }
+
+  #fireDeadlines(seq: number): void {
+    for (
+      let due = this.#deadlines.popDue(this.#siteTime);
+      due;
+      due = this.#deadlines.popDue(this.#siteTime)
+    ) {
+      this.#send(due.agentId, { type: 'tick', at: due.at, seq });
+    }
+  }
+
+  #send(agentId: string, event: AgentEvent): void {
+    let actor = this.#agents.get(agentId);
+    if (actor === undefined) {
+      actor = createActor(this.#machine, { input: { agentId }, id: agentId, parent: this.#root });
+      actor.start();
+      this.#agents.set(agentId, actor);
+    }
+    actor.send(event);
+    const step = this.#slot.step;
+    this.#slot.step = null;
+    if (step !== null) {
+      if (step.outputs.length > 0) this.#collect(agentId, step.outputs);
+      if (step.rejection !== null) this.#reject(step.rejection);
+    }
+    this.#dirty.add(agentId);
+    this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
+  }
+
+  #collect(agentId: string, outputs: AgentOutput[]): void {
+    const { tenant, site } = this.options;
+    // Most messages touch one agent once, so the index map is only needed past the first send.
+    let counts = this.#indexes.get(agentId);
+    if (counts === undefined) {
+      counts = { gc: 0, adherence: 0, interval: 0 };
+      this.#indexes.set(agentId, counts);
+    }
+    for (const output of outputs) {
+      const index = counts[output.kind]++;
+      this.#outputs.push({
+        kind: output.kind,
+        tenant,
+        site,
+        agentId,
+        index,
+        payload: output.payload,
+      } as Output);
+    }
+  }
+
+  #reject(rejection: Rejection): void {
+    const { seq, subject } = this.#current;
+    this.#dlq.push({
+      tenant: this.options.tenant,
+      seq,
+      subject,
+      reason: rejection.reason,
+      detail: rejection.detail,
+    });
+  }
+
+  #restore(snapshot: SiteSnapshot): void {
+    this.#seq = snapshot.seq;
+    this.#siteTime = snapshot.site.siteTime;
+    for (const [agentId, persisted] of snapshot.agents) {
+      const actor = createActor(this.#machine, {
+        input: { agentId },
+        id: agentId,
+        parent: this.#root,
+        snapshot: persisted as Snapshot<unknown>,
+      });
+      actor.start();
+      this.#agents.set(agentId, actor);
+      this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './agentMachine.ts';
+export * from './SiteSupervisor.ts';

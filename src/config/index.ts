@@ -1,0 +1,23 @@
+/**
+ * Configuration: the `WfmConfig` shape and schema, its defaults, loading from a JSON file plus
+ * environment and CLI overrides, validation, redaction for display, and the site list.
+ */
+export { defaultConfig, defaultSiteConfig } from './defaultConfig.ts';
+export { listSites, type SiteRef } from './listSites.ts';
+export { CONFIG_ENV_VARS, type LoadConfigOptions, loadConfig } from './loadConfig.ts';
+export { parseConfigText, readConfigFile, stripJsonComments } from './readConfigFile.ts';
+export { redactConfig } from './redactConfig.ts';
+export { validateConfig } from './validateConfig.ts';
+export {
+  type AdherenceConfig,
+  AdherenceConfigSchema,
+  type BusinessUnitConfig,
+  BusinessUnitConfigSchema,
+  type ConfigOverrides,
+  type DeepPartial,
+  ID_PATTERN,
+  type SiteConfig,
+  SiteConfigSchema,
+  type WfmConfig,
+  WfmConfigSchema,
+} from './WfmConfig.ts';

@@ -1,0 +1,264 @@
+import { Level } from 'level';
+import { CheckpointError } from '../errors.ts';
+import {
+  assertSeqNotBehind,
+  assertSiteKey,
+  type CheckpointCommit,
+  type CheckpointStore,
+  formatSiteKey,
+  prepareCommit,
+  type SiteCheckpoint,
+  type SiteKey,
+  toJsonText,
+} from './CheckpointStore.ts';
+
+/** Options of {@link LevelCheckpointStore}. */
+export interface LevelCheckpointStoreOptions {
+  /** Directory of the LevelDB database. Required; only one process may have it open at a time. */
+  location: string;
+  /**
+   * fsync every commit before it resolves. With `false` a commit survives a SIGKILL of the
+   * process (it is in the OS page cache) but the latest commits may be lost on power failure;
+   * either way a commit is never half applied.
+   * @defaultValue true
+   */
+  sync?: boolean;
+  /**
+   * Create an empty database when `location` holds none; with `false`, `open()` fails instead.
+   * @defaultValue true
+   */
+  createIfMissing?: boolean;
+}
+
+/** Defaults for every optional field of {@link LevelCheckpointStoreOptions}. */
+export const defaultLevelCheckpointStoreOptions: Required<Omit<LevelCheckpointStoreOptions, 'location'>> = {
+  sync: true,
+  createIfMissing: true,
+};
+
+/** Stored under the meta key; `v` leaves room for a later format change. */
+interface MetaRecord {
+  v: 1;
+  seq: number;
+  site?: unknown;
+}
+
+type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+// Key layout (ids match [A-Za-z0-9_-], so '!' never occurs inside one and sorts below every id
+// character): one site's entries are the contiguous range `cp!T!S!…`, agents before meta.
+const ROOT = 'cp!';
+// Above every ASCII key byte under utf8 encoding, so `prefix + END` closes a prefix range.
+const END = '\xff';
+const AGENT = 'a!';
+const META = 'meta';
+
+function sitePrefix(key: SiteKey): string {
+  return `${ROOT}${key.tenant}!${key.site}!`;
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // abstract-level reports a failed open as LEVEL_DATABASE_NOT_OPEN; the reason is its cause.
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}
+
+function isMetaRecord(value: unknown): value is MetaRecord {
+  if (value === null || typeof value !== 'object') return false;
+  const { v, seq } = value as Partial<MetaRecord>;
+  return v === 1 && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
+}
+
+function mergeOptions(options: LevelCheckpointStoreOptions): Required<LevelCheckpointStoreOptions> {
+  if (options === null || typeof options !== 'object') {
+    throw new CheckpointError('LevelCheckpointStore options: expected an object with a location');
+  }
+  const known = new Set(['location', ...Object.keys(defaultLevelCheckpointStoreOptions)]);
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw new CheckpointError(`LevelCheckpointStore options: unknown option ${name}`);
+  }
+  // An explicit `undefined` means "use the default", as if the field were absent.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const merged = { ...defaultLevelCheckpointStoreOptions, ...given } as Required<LevelCheckpointStoreOptions>;
+  if (typeof merged.location !== 'string' || merged.location.trim() === '') {
+    throw new CheckpointError('LevelCheckpointStore options: location must be a non-empty path');
+  }
+  for (const name of ['sync', 'createIfMissing'] as const) {
+    if (typeof merged[name] !== 'boolean') {
+      throw new CheckpointError(`LevelCheckpointStore options: ${name} must be a boolean`);
+    }
+  }
+  return merged;
+}
+
+/**
+ * {@link CheckpointStore} on LevelDB (`level`, i.e. classic-level) with JSON values. Each commit
+ * is one LevelDB write batch holding the site's meta record (seq and site state) and every
+ * changed agent, so a crash at any moment leaves the previous or the new checkpoint, never a mix.
+ */
+export class LevelCheckpointStore implements CheckpointStore {
+  /** The validated options, defaults applied. */
+  readonly options: Readonly<Required<LevelCheckpointStoreOptions>>;
+  #db: Level<string, unknown> | undefined;
+  // Per-site tail of queued commit/clear calls: the seq check and the batch must not interleave.
+  readonly #tails = new Map<string, Promise<void>>();
+
+  /** Validates `options` (throws `CheckpointError`); does no I/O until {@link open}. */
+  constructor(options: LevelCheckpointStoreOptions) {
+    this.options = Object.freeze(mergeOptions(options));
+  }
+
+  /** Opens (or reopens after {@link close}) the database; resolves when it is usable. */
+  async open(): Promise<void> {
+    this.#db ??= new Level<string, unknown>(this.options.location, {
+      valueEncoding: 'json',
+      createIfMissing: this.options.createIfMissing,
+    });
+    const db = this.#db;
+    try {
+      await db.open({ createIfMissing: this.options.createIfMissing });
+    } catch (error) {
+      throw new CheckpointError(
+        `cannot open checkpoint store at ${this.options.location}: ${describe(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Waits for queued commits, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    await Promise.all(this.#tails.values());
+    try {
+      await db.close();
+    } catch (error) {
+      throw new CheckpointError(`cannot close checkpoint store: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  async load(key: SiteKey): Promise<SiteCheckpoint | null> {
+    assertSiteKey(key);
+    const db = this.#requireOpen();
+    const prefix = sitePrefix(key);
+    // One iterator reads from one implicit snapshot: meta and agents come from the same commit.
+    const entries = await this.#io(`load ${formatSiteKey(key)}`, () =>
+      db.iterator({ gte: prefix, lt: prefix + END }).all(),
+    );
+    if (entries.length === 0) return null;
+    let meta: MetaRecord | undefined;
+    const agents = new Map<string, unknown>();
+    for (const [storedKey, value] of entries) {
+      const local = storedKey.slice(prefix.length);
+      if (local === META) {
+        if (!isMetaRecord(value)) {
+          throw new CheckpointError(`corrupt checkpoint for ${formatSiteKey(key)}: unreadable meta record`);
+        }
+        meta = value;
+      } else if (local.startsWith(AGENT)) {
+        agents.set(local.slice(AGENT.length), value);
+      } else {
+        throw new CheckpointError(
+          `corrupt checkpoint for ${formatSiteKey(key)}: unexpected entry ${storedKey}`,
+        );
+      }
+    }
+    if (meta === undefined) {
+      throw new CheckpointError(`corrupt checkpoint for ${formatSiteKey(key)}: agent entries without meta`);
+    }
+    return { seq: meta.seq, site: meta.site, agents };
+  }
+
+  async commit(key: SiteKey, commit: CheckpointCommit): Promise<void> {
+    const prepared = prepareCommit(key, commit);
+    const db = this.#requireOpen();
+    const where = formatSiteKey(key);
+    const prefix = sitePrefix(key);
+    await this.#exclusive(where, async () => {
+      const stored = await this.#io(`read checkpoint of ${where}`, () => db.get(prefix + META));
+      if (stored !== undefined && !isMetaRecord(stored)) {
+        throw new CheckpointError(`corrupt checkpoint for ${where}: unreadable meta record`);
+      }
+      assertSeqNotBehind(key, stored?.seq, prepared.seq);
+      const meta: MetaRecord = { v: 1, seq: prepared.seq, site: prepared.site };
+      const ops: BatchOp[] = [
+        { type: 'put', key: prefix + META, value: toJsonText(`commit for ${where}: site state`, meta) },
+      ];
+      for (const [agentId, value] of prepared.agents) {
+        const text = toJsonText(`commit for ${where}: agent ${agentId}`, value);
+        ops.push({ type: 'put', key: prefix + AGENT + agentId, value: text });
+      }
+      for (const agentId of prepared.removedAgents) {
+        ops.push({ type: 'del', key: prefix + AGENT + agentId });
+      }
+      // Values are JSON text already (the same bytes the 'json' encoding writes, which reads
+      // decode): abstract-level refuses a null value before encoding, but null is valid JSON.
+      await this.#io(`commit ${where} seq ${prepared.seq}`, () =>
+        db.batch(ops, { sync: this.options.sync, valueEncoding: 'utf8' }),
+      );
+    });
+  }
+
+  async clear(key: SiteKey): Promise<void> {
+    assertSiteKey(key);
+    const db = this.#requireOpen();
+    const where = formatSiteKey(key);
+    const prefix = sitePrefix(key);
+    await this.#exclusive(where, async () => {
+      // db.clear() deletes in several steps; one batch keeps "all or nothing" across a crash.
+      const keys = await this.#io(`read checkpoint of ${where}`, () =>
+        db.keys({ gte: prefix, lt: prefix + END }).all(),
+      );
+      if (keys.length === 0) return;
+      const ops: BatchOp[] = keys.map((storedKey) => ({ type: 'del', key: storedKey }));
+      await this.#io(`clear ${where}`, () => db.batch(ops, { sync: this.options.sync }));
+    });
+  }
+
+  async sites(): Promise<SiteKey[]> {
+    const db = this.#requireOpen();
+    return this.#io('list checkpointed sites', async () => {
+      const found: SiteKey[] = [];
+      const keys = db.keys({ gt: ROOT, lt: ROOT + END });
+      try {
+        // Visit one key per site, then skip the rest of that site's range.
+        for (let storedKey = await keys.next(); storedKey !== undefined; storedKey = await keys.next()) {
+          const [tenant = '', site = ''] = storedKey.slice(ROOT.length).split('!');
+          found.push({ tenant, site });
+          keys.seek(sitePrefix({ tenant, site }) + END);
+        }
+      } finally {
+        await keys.close();
+      }
+      return found;
+    });
+  }
+
+  #requireOpen(): Level<string, unknown> {
+    const db = this.#db;
+    if (db === undefined || db.status !== 'open') {
+      throw new CheckpointError(`checkpoint store at ${this.options.location} is not open`);
+    }
+    return db;
+  }
+
+  async #io<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof CheckpointError) throw error;
+      throw new CheckpointError(`${what} failed: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  #exclusive(siteId: string, run: () => Promise<void>): Promise<void> {
+    const previous = this.#tails.get(siteId) ?? Promise.resolve();
+    const result = previous.then(run);
+    const tail = result.catch(() => undefined);
+    this.#tails.set(siteId, tail);
+    void tail.then(() => {
+      if (this.#tails.get(siteId) === tail) this.#tails.delete(siteId);
+    });
+    return result;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Simulator: a pure, seeded Stat Server stand-in that generates `WFM_IN` traffic (schedules,
+ * agent states with reason codes and call types, clock ticks). Publishing and pacing belong
+ * to the CLI.
+ */
+export { planShift, SHIFT_MS, type ShiftPlan } from './planShift.ts';
+export { SeededRandom } from './SeededRandom.ts';
+export type {
+  ClockPayload,
+  CurrentStatePayload,
+  CurrentStateReasonPayload,
+  SchedulePayload,
+  SimulatedMessage,
+  SimulatedPayload,
+} from './SimulatedMessage.ts';
+export {
+  type SimulatedAgent,
+  TrafficGenerator,
+  type TrafficGeneratorOptions,
+} from './TrafficGenerator.ts';

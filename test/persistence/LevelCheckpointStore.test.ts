@@ -1,0 +1,232 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointError } from '../../src/errors.ts';
+import {
+  defaultLevelCheckpointStoreOptions,
+  LevelCheckpointStore,
+  type LevelCheckpointStoreOptions,
+} from '../../src/persistence/index.ts';
+import { checkpointStoreContract } from './checkpointStoreContract.ts';
+
+let root: string;
+let counter = 0;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'wfm-level-checkpoint-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function freshLocation(): string {
+  counter += 1;
+  return join(root, `db-${counter}`);
+}
+
+async function rawEntries(location: string): Promise<Array<[string, unknown]>> {
+  const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  try {
+    return await db.iterator().all();
+  } finally {
+    await db.close();
+  }
+}
+
+async function rawPut(location: string, key: string, value: unknown): Promise<void> {
+  const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  try {
+    await db.put(key, value);
+  } finally {
+    await db.close();
+  }
+}
+
+function construct(options: unknown): unknown {
+  try {
+    new LevelCheckpointStore(options as LevelCheckpointStoreOptions);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+checkpointStoreContract(
+  'LevelCheckpointStore',
+  () => new LevelCheckpointStore({ location: freshLocation() }),
+  {
+    propertyRuns: 100,
+  },
+);
+
+checkpointStoreContract(
+  'LevelCheckpointStore (sync: false)',
+  () => new LevelCheckpointStore({ location: freshLocation(), sync: false }),
+  { propertyRuns: 20 },
+);
+
+describe('LevelCheckpointStore options', () => {
+  it('applies defaults, treating an explicit undefined as absent', () => {
+    expect(defaultLevelCheckpointStoreOptions).toEqual({ sync: true, createIfMissing: true });
+    expect(new LevelCheckpointStore({ location: '/x' }).options).toEqual({
+      location: '/x',
+      sync: true,
+      createIfMissing: true,
+    });
+    expect(
+      new LevelCheckpointStore({ location: '/x', sync: undefined, createIfMissing: false }).options,
+    ).toEqual({
+      location: '/x',
+      sync: true,
+      createIfMissing: false,
+    });
+  });
+
+  it.each([
+    [undefined, /expected an object/],
+    [{}, /location must be a non-empty path/],
+    [{ location: '  ' }, /location must be a non-empty path/],
+    [{ location: 42 }, /location must be a non-empty path/],
+    [{ location: '/x', sync: 'yes' }, /sync must be a boolean/],
+    [{ location: '/x', createIfMissing: 1 }, /createIfMissing must be a boolean/],
+    [{ location: '/x', synch: true }, /unknown option synch/],
+  ])('rejects %j at construction', (options, message) => {
+    const error = construct(options);
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
+describe('LevelCheckpointStore on disk', () => {
+  let location: string;
+  let store: LevelCheckpointStore;
+
+  beforeEach(async () => {
+    location = freshLocation();
+    store = new LevelCheckpointStore({ location });
+    await store.open();
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('keeps everything across close and a new instance on the same location', async () => {
+    await store.commit(
+      { tenant: 'T1', site: 'S1' },
+      {
+        seq: 1,
+        site: { t: 1 },
+        agents: [
+          ['a', 1],
+          ['b', 1],
+          ['c', 1],
+        ],
+      },
+    );
+    await store.commit(
+      { tenant: 'T1', site: 'S1' },
+      { seq: 4, site: { t: 4 }, agents: [['b', 4]], removedAgents: ['c'] },
+    );
+    await store.commit({ tenant: 'T1', site: 'S2' }, { seq: 2, site: null, agents: [['x', { deep: [1] }]] });
+    await store.commit({ tenant: 'T2', site: 'S1' }, { seq: 3, site: null, agents: [] });
+    await store.clear({ tenant: 'T2', site: 'S1' });
+    const before = {
+      s1: await store.load({ tenant: 'T1', site: 'S1' }),
+      s2: await store.load({ tenant: 'T1', site: 'S2' }),
+      sites: await store.sites(),
+    };
+    await store.close();
+
+    const reopened = new LevelCheckpointStore({ location, createIfMissing: false });
+    await reopened.open();
+    try {
+      const after = {
+        s1: await reopened.load({ tenant: 'T1', site: 'S1' }),
+        s2: await reopened.load({ tenant: 'T1', site: 'S2' }),
+        sites: await reopened.sites(),
+      };
+      expect(after).toStrictEqual(before);
+      expect(after.s1).toStrictEqual({
+        seq: 4,
+        site: { t: 4 },
+        agents: new Map<string, unknown>([
+          ['a', 1],
+          ['b', 4],
+        ]),
+      });
+      expect(after.sites).toEqual([
+        { tenant: 'T1', site: 'S1' },
+        { tenant: 'T1', site: 'S2' },
+      ]);
+      expect(await reopened.load({ tenant: 'T2', site: 'S1' })).toBeNull();
+      // The stored seq survives too: a reopened store still refuses to go backwards.
+      await expect(
+        reopened.commit({ tenant: 'T1', site: 'S1' }, { seq: 3, site: null, agents: [] }),
+      ).rejects.toThrow(/behind the stored checkpoint seq 4/);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('lays one site out as a contiguous key range: agents under a!, then meta', async () => {
+    await store.commit(
+      { tenant: 'T1', site: 'S1' },
+      {
+        seq: 5,
+        site: { t: 5 },
+        agents: [
+          ['meta', 1],
+          ['a-1', 2],
+        ],
+      },
+    );
+    await store.commit({ tenant: 'T1', site: 'S10' }, { seq: 6, site: null, agents: [['z', 3]] });
+    await store.close();
+    expect(await rawEntries(location)).toStrictEqual([
+      ['cp!T1!S1!a!a-1', 2],
+      ['cp!T1!S1!a!meta', 1],
+      ['cp!T1!S1!meta', { v: 1, seq: 5, site: { t: 5 } }],
+      ['cp!T1!S10!a!z', 3],
+      ['cp!T1!S10!meta', { v: 1, seq: 6, site: null }],
+    ]);
+  });
+
+  it('reports corrupt checkpoints as CheckpointError instead of loading a partial state', async () => {
+    await store.close();
+    await rawPut(location, 'cp!T1!S1!a!a', 1);
+    await rawPut(location, 'cp!T1!S2!meta', { v: 1, seq: 1 });
+    await rawPut(location, 'cp!T1!S2!junk', 1);
+    await rawPut(location, 'cp!T1!S3!meta', { seq: 'x' });
+    await store.open();
+    await expect(store.load({ tenant: 'T1', site: 'S1' })).rejects.toThrow(/agent entries without meta/);
+    await expect(store.load({ tenant: 'T1', site: 'S2' })).rejects.toThrow(/unexpected entry cp!T1!S2!junk/);
+    await expect(store.load({ tenant: 'T1', site: 'S3' })).rejects.toThrow(/unreadable meta record/);
+    await expect(
+      store.commit({ tenant: 'T1', site: 'S3' }, { seq: 1, site: null, agents: [] }),
+    ).rejects.toThrow(/unreadable meta record/);
+  });
+
+  it('wraps a failed open in CheckpointError with the LevelDB error as cause', async () => {
+    const second = new LevelCheckpointStore({ location });
+    const locked = await second.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(locked).toBeInstanceOf(CheckpointError);
+    expect((locked as CheckpointError).message).toMatch(/cannot open checkpoint store at .*lock/i);
+    expect((locked as CheckpointError).cause).toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+    await second.close();
+
+    const missing = new LevelCheckpointStore({
+      location: join(root, 'does-not-exist'),
+      createIfMissing: false,
+    });
+    await expect(missing.open()).rejects.toThrow(/does not exist/);
+    await expect(missing.load({ tenant: 'T1', site: 'S1' })).rejects.toThrow(/not open/);
+    await missing.close();
+  });
+});

@@ -1,0 +1,4 @@
+import { MemoryCheckpointStore } from '../../src/persistence/index.ts';
+import { checkpointStoreContract } from './checkpointStoreContract.ts';
+
+checkpointStoreContract('MemoryCheckpointStore', () => new MemoryCheckpointStore());

@@ -1,0 +1,431 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CheckpointError } from '../../src/errors.ts';
+import type { CheckpointStore, SiteCheckpoint, SiteKey } from '../../src/persistence/index.ts';
+
+/** How the shared suite runs against one implementation. */
+export interface CheckpointStoreContractOptions {
+  /** fast-check runs of the model property; each run gets a fresh store. */
+  propertyRuns: number;
+}
+
+const defaultContractOptions: CheckpointStoreContractOptions = { propertyRuns: 100 };
+
+const T1S1: SiteKey = { tenant: 'T1', site: 'S1' };
+
+/** What `load()` must return after JSON round-tripping `value`. */
+function json<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function checkpoint(seq: number, site: unknown, agents: Record<string, unknown>): SiteCheckpoint {
+  return { seq, site, agents: new Map(Object.entries(agents)) };
+}
+
+async function expectCheckpointError(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CheckpointError);
+  expect((error as CheckpointError).code).toBe('WFM_CHECKPOINT_FAILED');
+  expect((error as CheckpointError).message).toMatch(message);
+}
+
+/**
+ * The behaviour every {@link CheckpointStore} must have (in the spirit of abstract-level's
+ * shared test suite). `factory` returns a new, empty, unopened store on every call.
+ */
+export function checkpointStoreContract(
+  name: string,
+  factory: () => CheckpointStore | Promise<CheckpointStore>,
+  options: Partial<CheckpointStoreContractOptions> = {},
+): void {
+  const { propertyRuns } = { ...defaultContractOptions, ...options };
+
+  describe(`${name}: CheckpointStore contract`, () => {
+    let store: CheckpointStore;
+
+    beforeEach(async () => {
+      store = await factory();
+      await store.open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('loads null for a site with no checkpoint', async () => {
+      expect(await store.load(T1S1)).toBeNull();
+      await store.commit({ tenant: 'T1', site: 'S2' }, { seq: 1, site: null, agents: [] });
+      expect(await store.load(T1S1)).toBeNull();
+      expect(await store.sites()).toEqual([{ tenant: 'T1', site: 'S2' }]);
+    });
+
+    it('round-trips a commit exactly, agents in ascending id order', async () => {
+      const site = { eventTime: 1_700_000_000_000, nested: { list: [1, 'two', null, true, { x: -1.5 }] } };
+      const agents: Array<[string, unknown]> = [
+        ['b-2', { state: 'Ready', since: 17 }],
+        ['a_1', [1, 2, 3]],
+        ['C3', 'text'],
+        ['meta', 0],
+        ['z', null],
+        ['y', false],
+        ['x', ''],
+        ['w', 0],
+      ];
+      await store.commit(T1S1, { seq: 42, site, agents });
+      const loaded = await store.load(T1S1);
+      expect(loaded).toStrictEqual({ seq: 42, site, agents: new Map(agents) });
+      expect([...(loaded?.agents.keys() ?? [])]).toEqual(['C3', 'a_1', 'b-2', 'meta', 'w', 'x', 'y', 'z']);
+    });
+
+    it('stores values with JSON semantics', async () => {
+      const site = { when: new Date(0), gone: undefined, n: Number.NaN };
+      await store.commit(T1S1, { seq: 0, site, agents: [['a', { list: [undefined], d: new Date(1) }]] });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(
+          0,
+          { when: '1970-01-01T00:00:00.000Z', n: null },
+          { a: { list: [null], d: '1970-01-01T00:00:00.001Z' } },
+        ),
+      );
+      await store.commit(T1S1, { seq: 1, site: undefined, agents: [] });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(1, undefined, { a: { list: [null], d: '1970-01-01T00:00:00.001Z' } }),
+      );
+    });
+
+    it('merges later commits: written agents replace, untouched agents stay, site state is replaced', async () => {
+      await store.commit(T1S1, {
+        seq: 1,
+        site: { t: 1 },
+        agents: [
+          ['a', 1],
+          ['b', { v: 1 }],
+          ['c', 1],
+        ],
+      });
+      await store.commit(T1S1, {
+        seq: 5,
+        site: { t: 5 },
+        agents: [
+          ['b', { v: 5 }],
+          ['d', 5],
+        ],
+      });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(5, { t: 5 }, { a: 1, b: { v: 5 }, c: 1, d: 5 }),
+      );
+    });
+
+    it('removes removedAgents, ignores unknown ones, and lets an agent come back later', async () => {
+      await store.commit(T1S1, {
+        seq: 1,
+        site: null,
+        agents: [
+          ['a', 1],
+          ['b', 1],
+          ['c', 1],
+        ],
+      });
+      await store.commit(T1S1, { seq: 2, site: null, agents: [['c', 2]], removedAgents: ['a', 'nobody'] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(2, null, { b: 1, c: 2 }));
+      await store.commit(T1S1, { seq: 3, site: null, agents: [['a', 3]], removedAgents: ['b', 'c'] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(3, null, { a: 3 }));
+    });
+
+    it('reads agents and removedAgents from one-shot iterables, last duplicate winning', async () => {
+      function* agents(): Generator<[string, unknown]> {
+        yield ['a', 1];
+        yield ['b', 1];
+        yield ['a', 2];
+      }
+      await store.commit(T1S1, { seq: 1, site: null, agents: agents(), removedAgents: new Set(['x']) });
+      await store.commit(T1S1, { seq: 1, site: null, agents: new Map(), removedAgents: ['b', 'b'] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, null, { a: 2 }));
+    });
+
+    it('keeps tenants and sites isolated, including ids that prefix each other', async () => {
+      const keys: SiteKey[] = [
+        { tenant: 'T', site: 'S' },
+        { tenant: 'T', site: 'S1' },
+        { tenant: 'T', site: 'S-' },
+        { tenant: 'T1', site: 'S' },
+        { tenant: 'T-', site: 'S' },
+      ];
+      for (const [i, key] of keys.entries()) {
+        await store.commit(key, {
+          seq: 10 + i,
+          site: i,
+          agents: [
+            ['a', i],
+            [`only${i}`, i],
+          ],
+        });
+      }
+      await store.commit(
+        { tenant: 'T', site: 'S' },
+        { seq: 20, site: 'x', agents: [], removedAgents: ['a'] },
+      );
+      expect(await store.load({ tenant: 'T', site: 'S' })).toStrictEqual(checkpoint(20, 'x', { only0: 0 }));
+      for (const [i, key] of keys.entries()) {
+        if (i === 0) continue;
+        expect(await store.load(key)).toStrictEqual(checkpoint(10 + i, i, { a: i, [`only${i}`]: i }));
+      }
+      await store.clear({ tenant: 'T', site: 'S1' });
+      expect(await store.load({ tenant: 'T', site: 'S1' })).toBeNull();
+      expect(await store.load({ tenant: 'T', site: 'S-' })).toStrictEqual(
+        checkpoint(12, 2, { a: 2, only2: 2 }),
+      );
+    });
+
+    it('never lets seq go backwards; an equal seq is accepted', async () => {
+      await store.commit(T1S1, { seq: 7, site: 'seven', agents: [['a', 7]] });
+      await expectCheckpointError(
+        store.commit(T1S1, {
+          seq: 6,
+          site: 'six',
+          agents: [
+            ['a', 6],
+            ['b', 6],
+          ],
+          removedAgents: [],
+        }),
+        /seq 6 is behind the stored checkpoint seq 7/,
+      );
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(7, 'seven', { a: 7 }));
+      await store.commit(T1S1, { seq: 7, site: 'again', agents: [['b', 7]] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(7, 'again', { a: 7, b: 7 }));
+      // Other sites keep their own sequence.
+      await store.commit({ tenant: 'T1', site: 'S2' }, { seq: 1, site: null, agents: [] });
+      expect((await store.load({ tenant: 'T1', site: 'S2' }))?.seq).toBe(1);
+    });
+
+    it('applies concurrent commits of one site in call order', async () => {
+      const commits = Array.from({ length: 20 }, (_, i) =>
+        store.commit(T1S1, { seq: i + 1, site: i + 1, agents: [[`a${i % 5}`, i + 1]] }),
+      );
+      const late = store.commit(T1S1, { seq: 3, site: 'late', agents: [['a0', 'late']] });
+      await Promise.all(commits);
+      await expectCheckpointError(late, /seq 3 is behind the stored checkpoint seq 20/);
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(20, 20, { a0: 16, a1: 17, a2: 18, a3: 19, a4: 20 }),
+      );
+    });
+
+    it('clear removes the whole checkpoint, after which any seq may start again', async () => {
+      await store.commit(T1S1, {
+        seq: 9,
+        site: 1,
+        agents: [
+          ['a', 1],
+          ['b', 1],
+        ],
+      });
+      await store.clear(T1S1);
+      expect(await store.load(T1S1)).toBeNull();
+      expect(await store.sites()).toEqual([]);
+      await store.clear(T1S1);
+      await store.commit(T1S1, { seq: 2, site: 2, agents: [['c', 2]] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(2, 2, { c: 2 }));
+    });
+
+    it('lists every checkpointed site once, ordered by tenant then site', async () => {
+      expect(await store.sites()).toEqual([]);
+      const keys: SiteKey[] = [
+        { tenant: 'b', site: 'x' },
+        { tenant: 'a', site: 'z' },
+        { tenant: 'a-1', site: 'a' },
+        { tenant: 'a', site: 'y' },
+        { tenant: 'A', site: 'q' },
+      ];
+      for (const key of keys) {
+        await store.commit(key, {
+          seq: 1,
+          site: null,
+          agents: [
+            ['one', 1],
+            ['two', 2],
+            ['three', 3],
+          ],
+        });
+      }
+      await store.commit(
+        { tenant: 'a', site: 'y' },
+        { seq: 1, site: null, agents: [], removedAgents: ['one'] },
+      );
+      await store.commit({ tenant: 'c', site: 'empty' }, { seq: 0, site: null, agents: [] });
+      expect(await store.sites()).toEqual([
+        { tenant: 'A', site: 'q' },
+        { tenant: 'a', site: 'y' },
+        { tenant: 'a', site: 'z' },
+        { tenant: 'a-1', site: 'a' },
+        { tenant: 'b', site: 'x' },
+        { tenant: 'c', site: 'empty' },
+      ]);
+    });
+
+    it('hands out copies: neither committed nor loaded objects share state with the store', async () => {
+      const site = { clock: { ts: 1 } };
+      const agent = { state: { name: 'Ready' }, list: [1] };
+      await store.commit(T1S1, { seq: 1, site, agents: [['a', agent]] });
+      site.clock.ts = 99;
+      agent.state.name = 'mutated';
+      agent.list.push(2);
+      const first = await store.load(T1S1);
+      expect(first).toStrictEqual(
+        checkpoint(1, { clock: { ts: 1 } }, { a: { state: { name: 'Ready' }, list: [1] } }),
+      );
+      if (first === null) throw new Error('checkpoint missing');
+      (first.site as { clock: { ts: number } }).clock.ts = 5;
+      (first.agents.get('a') as { list: number[] }).list.push(3);
+      first.agents.set('b', 1);
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(1, { clock: { ts: 1 } }, { a: { state: { name: 'Ready' }, list: [1] } }),
+      );
+    });
+
+    it('rejects invalid input with CheckpointError and stores nothing of it', async () => {
+      await store.commit(T1S1, { seq: 1, site: 'ok', agents: [['a', 1]] });
+      const bad: Array<[Promise<unknown>, RegExp]> = [
+        [store.load({ tenant: 'T!1', site: 'S1' }), /invalid tenant id/],
+        [store.load({ tenant: 'T1', site: '' }), /invalid site id/],
+        [store.clear({ tenant: 'T1', site: 'x'.repeat(65) }), /invalid site id/],
+        [
+          store.commit(T1S1, {
+            seq: 2,
+            site: 'bad',
+            agents: [
+              ['a', 2],
+              ['b/c', 2],
+            ],
+          }),
+          /invalid agent id/,
+        ],
+        [
+          store.commit(T1S1, { seq: 2, site: 'bad', agents: [['a', 2]], removedAgents: ['ü'] }),
+          /invalid agent id/,
+        ],
+        [store.commit(T1S1, { seq: -1, site: 'bad', agents: [] }), /non-negative safe integer/],
+        [store.commit(T1S1, { seq: 2.5, site: 'bad', agents: [] }), /non-negative safe integer/],
+        [store.commit(T1S1, { seq: Number.NaN, site: 'bad', agents: [] }), /non-negative safe integer/],
+        [store.commit(T1S1, { seq: 2, site: 'bad', agents: [['a', undefined]] }), /use removedAgents/],
+        [
+          store.commit(T1S1, { seq: 2, site: 'bad', agents: [['a', 2]], removedAgents: ['a'] }),
+          /both written and removed/,
+        ],
+        [
+          store.commit(T1S1, {
+            seq: 2,
+            site: 'bad',
+            agents: [
+              ['a', 2],
+              ['b', 10n],
+            ],
+          }),
+          /agent b: value is not JSON-serializable/,
+        ],
+      ];
+      for (const [promise, message] of bad) await expectCheckpointError(promise, message);
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, 'ok', { a: 1 }));
+      expect(await store.sites()).toEqual([T1S1]);
+    });
+
+    it('fails with CheckpointError when not open, and keeps its data across close() and open()', async () => {
+      await store.commit(T1S1, { seq: 3, site: { t: 3 }, agents: [['a', { x: 1 }]] });
+      await store.close();
+      await store.close();
+      await expectCheckpointError(store.load(T1S1), /not open/);
+      await expectCheckpointError(store.commit(T1S1, { seq: 4, site: null, agents: [] }), /not open/);
+      await expectCheckpointError(store.clear(T1S1), /not open/);
+      await expectCheckpointError(store.sites(), /not open/);
+      await store.open();
+      await store.open();
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(3, { t: 3 }, { a: { x: 1 } }));
+    });
+
+    it('fails with CheckpointError before open()', async () => {
+      const fresh = await factory();
+      await expectCheckpointError(fresh.load(T1S1), /not open/);
+      await expectCheckpointError(fresh.sites(), /not open/);
+      await fresh.close();
+    });
+
+    it('loads what a model of merged commits predicts, for any sequence of operations', async () => {
+      const siteKeys: SiteKey[] = [T1S1, { tenant: 'T1', site: 'S2' }, { tenant: 'T2', site: 'S1' }];
+      const agentIds = ['a', 'b', 'c', 'd', 'meta'];
+      const siteIndex = fc.integer({ min: 0, max: siteKeys.length - 1 });
+      const agentId = fc.constantFrom(...agentIds);
+      const value = fc.jsonValue({ maxDepth: 2 });
+      const operation = fc.oneof(
+        {
+          weight: 8,
+          arbitrary: fc.record({
+            kind: fc.constant('commit' as const),
+            site: siteIndex,
+            seqStep: fc.integer({ min: -2, max: 3 }),
+            state: value,
+            agents: fc.array(fc.tuple(agentId, value), { maxLength: 6 }),
+            removed: fc.array(agentId, { maxLength: 3 }),
+          }),
+        },
+        { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const), site: siteIndex }) },
+        { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
+      );
+
+      await fc.assert(
+        fc.asyncProperty(fc.array(operation, { maxLength: 25 }), async (operations) => {
+          const subject = await factory();
+          await subject.open();
+          const model = new Map<number, SiteCheckpoint>();
+          try {
+            for (const op of operations) {
+              if (op.kind === 'reopen') {
+                await subject.close();
+                await subject.open();
+              } else if (op.kind === 'clear') {
+                await subject.clear(siteKeys[op.site]!);
+                model.delete(op.site);
+              } else {
+                const before = model.get(op.site);
+                const seq = Math.max(0, (before?.seq ?? 0) + op.seqStep);
+                const written = new Map(op.agents);
+                const removed = op.removed.filter((id) => !written.has(id));
+                const commit = subject.commit(siteKeys[op.site]!, {
+                  seq,
+                  site: op.state,
+                  agents: op.agents,
+                  removedAgents: removed,
+                });
+                if (before !== undefined && seq < before.seq) {
+                  await expectCheckpointError(commit, /behind/);
+                  continue;
+                }
+                await commit;
+                const agents = new Map(before?.agents);
+                for (const [id, v] of written) agents.set(id, json(v));
+                for (const id of removed) agents.delete(id);
+                model.set(op.site, { seq, site: json(op.state), agents });
+              }
+            }
+            for (const [i, key] of siteKeys.entries()) {
+              const expected = model.get(i);
+              const sorted = expected && {
+                ...expected,
+                agents: new Map([...expected.agents].sort(([a], [b]) => (a < b ? -1 : 1))),
+              };
+              const loaded = await subject.load(key);
+              expect(loaded).toStrictEqual(sorted ?? null);
+              expect([...(loaded?.agents.keys() ?? [])]).toEqual([...(sorted?.agents.keys() ?? [])]);
+            }
+            expect(await subject.sites()).toEqual([...model.keys()].sort().map((i) => siteKeys[i]));
+          } finally {
+            await subject.close();
+          }
+        }),
+        { numRuns: propertyRuns },
+      );
+    });
+  });
+}
