@@ -1,0 +1,67 @@
+import { Command, Option } from 'commander';
+import { WfmError } from '../errors.ts';
+import { nodeCommand } from './nodeCommand.ts';
+import { simulateCommand } from './simulateCommand.ts';
+import { statusCommand } from './statusCommand.ts';
+
+const program = new Command()
+  .name('wfm-agg')
+  .description(
+    'wfm-aggregator: agent state statistics in; Genesys Cloud state, adherence and interval history out',
+  )
+  .showHelpAfterError();
+
+program
+  .command('node')
+  .description('run a cluster node')
+  .requiredOption('--config <file>', 'configuration file (JSON)')
+  .option('--node-id <id>', "this node's id (default: config nodeId or the host name)")
+  .option('--nats <urls>', 'NATS server URL(s), comma-separated (overrides config and WFM_NATS_URL)')
+  .option('--data-dir <dir>', 'where checkpoints live (overrides config and WFM_DATA_DIR)')
+  .option(
+    '--http <host:port>',
+    'serve the web UI, /api/status and /metrics (binds 127.0.0.1 unless a host is given)',
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .choices(['trace', 'debug', 'info', 'warn', 'error'])
+      .default('info'),
+  )
+  .action(nodeCommand);
+
+program
+  .command('simulate')
+  .description('publish realistic Stat Server traffic (a seeded stand-in) to WFM_IN')
+  .option('--config <file>', 'configuration file: tenant and sites come from it')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .option('--tenant <id>', 'tenant id (without --config)')
+  .option('--sites <ids>', 'comma-separated site ids (without --config)')
+  .option('--agents <n>', 'agents per site', '100')
+  .option('--seed <n>', 'generator seed: the same seed gives the same traffic', '1')
+  .option('--start <iso>', 'event time of the first message', '2026-01-05T07:00:00Z')
+  .option('--count <n>', 'stop after N messages')
+  .option('--minutes <m>', 'stop after M minutes of event time')
+  .option('--rate <n>', 'messages per second (default: as fast as possible)')
+  .option('--quiet', 'no progress bar')
+  .action(simulateCommand);
+
+program
+  .command('status')
+  .description('ask every running node of the tenant for its sites, roles and sequences')
+  .option('--config <file>', 'configuration file')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .option('--tenant <id>', 'tenant id (without --config)')
+  .option('--json', 'print JSON')
+  .option('--wait-ms <ms>', 'how long to collect replies', '1000')
+  .action(statusCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Known failures get one clear line (the ConfigError names the field); anything else a stack.
+  if (err instanceof WfmError || err instanceof RangeError) {
+    process.stderr.write(`wfm-agg: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

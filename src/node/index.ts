@@ -1,0 +1,4 @@
+export * from './adminSubjects.ts';
+export * from './NodeMetrics.ts';
+export * from './SiteRuntime.ts';
+export * from './WfmNode.ts';
