@@ -1,0 +1,102 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import type { Output } from '../domain/types.ts';
+import {
+  defaultPublishPipelineOptions,
+  type PublishMode,
+  PublishPipeline,
+  type PublishPipelineOptions,
+  type PublishStats,
+} from './PublishPipeline.ts';
+
+/** Header carrying the `WFM_IN` sequence that caused an output. */
+export const SOURCE_SEQ_HEADER = 'Wfm-Source-Seq';
+/** Header carrying the caller's ordinal of an output (see `findPublishedMark`). */
+export const ORDINAL_HEADER = 'Wfm-Ordinal';
+
+/** Options of an OutputPublisher. */
+export interface OutputPublisherOptions extends PublishPipelineOptions {
+  /**
+   * The stream outputs must land in.
+   * @defaultValue `'WFM_OUT'`
+   */
+  stream: string;
+}
+
+export const defaultOutputPublisherOptions: OutputPublisherOptions = {
+  ...defaultPublishPipelineOptions,
+  stream: 'WFM_OUT',
+};
+
+/** `wfm.${kind}.${tenant}.${site}.${agentId}`. */
+export function outputSubject(output: Output): string {
+  return `wfm.${output.kind}.${output.tenant}.${output.site}.${output.agentId}`;
+}
+
+/**
+ * The deterministic `Nats-Msg-Id` of an output. An interval record is identified by its
+ * interval alone, so a replay that closes the interval from a different input still dedupes.
+ */
+export function outputMsgId(output: Output): string {
+  const who = `${output.tenant}.${output.site}.${output.agentId}`;
+  if (output.kind === 'interval') return `interval:${who}:${output.payload.intervalStart}`;
+  return `${output.kind}:${who}:${output.payload.sourceSeq}:${output.index}`;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Publishes outputs to `WFM_OUT`, pipelined: `publish()` never waits, `whenReady()` bounds the
+ * window, `flush()` awaits the acks. In `discard` mode (a hot-standby backup) nothing is written.
+ */
+export class OutputPublisher {
+  private readonly pipeline: PublishPipeline;
+
+  constructor(js: JetStreamClient, options: Partial<OutputPublisherOptions> = {}) {
+    const o: OutputPublisherOptions = { ...defaultOutputPublisherOptions, ...options };
+    this.pipeline = new PublishPipeline(js, o.stream, o);
+  }
+
+  /**
+   * Sends one output. `ordinal` is the caller's position of this output among its site's
+   * outputs; it travels in the `Wfm-Ordinal` header so a restarted node can find where it stopped.
+   */
+  publish(output: Output, ordinal: number): void {
+    this.pipeline.submit(() => {
+      const h = headers();
+      h.set(SOURCE_SEQ_HEADER, String(output.payload.sourceSeq));
+      h.set(ORDINAL_HEADER, String(ordinal));
+      return {
+        subject: outputSubject(output),
+        data: encoder.encode(JSON.stringify(output.payload)),
+        msgId: outputMsgId(output),
+        headers: h,
+      };
+    });
+  }
+
+  /** Undefined when another publish may go now; otherwise resolves when the window has room. */
+  whenReady(): Promise<void> | undefined {
+    return this.pipeline.whenReady();
+  }
+
+  /** Awaits every pending ack; rejects with PublishError if any publish since the last flush failed. */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  /** Current mode. */
+  get mode(): PublishMode {
+    return this.pipeline.mode;
+  }
+
+  /** `write` when this node leads the site, `discard` while it is a backup. */
+  setMode(mode: PublishMode): void {
+    this.pipeline.setMode(mode);
+  }
+
+  /** Counters since construction. */
+  get stats(): PublishStats {
+    return this.pipeline.stats;
+  }
+}

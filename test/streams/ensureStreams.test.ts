@@ -1,0 +1,114 @@
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectNats, ensureStreams, subjectCovers } from '../../src/streams/index.ts';
+import { NatsServer } from '../helpers/NatsServer.ts';
+
+describe('ensureStreams', () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connectNats({ servers: [server.url] });
+    jsm = await jetstreamManager(nc);
+  });
+  afterEach(async () => {
+    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ']) await jsm.streams.delete(name).catch(() => false);
+  });
+  afterAll(async () => {
+    await nc.close();
+    await server.stop();
+  });
+
+  it('creates the three streams with the contract subjects and duplicate windows', async () => {
+    const result = await ensureStreams(jsm, { outDuplicateWindowMs: 300_000 });
+    expect(result).toEqual([
+      {
+        name: 'WFM_IN',
+        action: 'created',
+        subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>'],
+        missingSubjects: [],
+        duplicateWindowMs: 120_000,
+      },
+      {
+        name: 'WFM_OUT',
+        action: 'created',
+        subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>'],
+        missingSubjects: [],
+        duplicateWindowMs: 300_000,
+      },
+      {
+        name: 'WFM_DLQ',
+        action: 'created',
+        subjects: ['wfm.dlq.>'],
+        missingSubjects: [],
+        duplicateWindowMs: 86_400_000,
+      },
+    ]);
+    const out = await jsm.streams.info('WFM_OUT');
+    expect(out.config.storage).toBe('file');
+    expect(out.config.num_replicas).toBe(1);
+  });
+
+  it('keeps existing streams as they are on a second run', async () => {
+    await ensureStreams(jsm);
+    const before = await jsm.streams.info('WFM_OUT');
+    const again = await ensureStreams(jsm, { outDuplicateWindowMs: 5_000, storage: 'memory' });
+    expect(again.map((s) => s.action)).toEqual(['existing', 'existing', 'existing']);
+    const after = await jsm.streams.info('WFM_OUT');
+    expect(after.config).toEqual(before.config);
+    expect(after.created).toEqual(before.created);
+  });
+
+  it('uses a stream made by someone else without modifying it, and reports subjects it lacks', async () => {
+    await jsm.streams.add({
+      name: 'WFM_IN',
+      subjects: ['wfm.stat.>', 'wfm.clock.*'],
+      duplicate_window: nanos(10_000),
+      max_msgs: 12345,
+    });
+    const result = await ensureStreams(jsm);
+    const wfmIn = result.find((s) => s.name === 'WFM_IN');
+    expect(wfmIn).toEqual({
+      name: 'WFM_IN',
+      action: 'existing',
+      subjects: ['wfm.stat.>', 'wfm.clock.*'],
+      missingSubjects: ['wfm.schedule.>', 'wfm.clock.>'],
+      duplicateWindowMs: 10_000,
+    });
+    const info = await jsm.streams.info('WFM_IN');
+    expect(info.config.max_msgs).toBe(12345);
+    expect(info.config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.*']);
+  });
+
+  it('is safe when several nodes run it at once', async () => {
+    const nodes = await Promise.all([1, 2, 3, 4].map(() => ensureStreams(jsm)));
+    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ'] as const) {
+      const actions = nodes.map((r) => r.find((s) => s.name === name)?.action);
+      expect(actions.every((a) => a === 'created' || a === 'existing')).toBe(true);
+      expect(actions).toContain('created');
+    }
+    const names: string[] = [];
+    for await (const n of jsm.streams.names()) names.push(n);
+    expect(names.sort()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
+  });
+});
+
+describe('subjectCovers', () => {
+  it.each([
+    ['wfm.stat.>', 'wfm.stat.>', true],
+    ['wfm.>', 'wfm.stat.>', true],
+    ['>', 'wfm.stat.>', true],
+    ['wfm.*.>', 'wfm.stat.>', true],
+    ['wfm.stat.*', 'wfm.stat.>', false],
+    ['wfm.stat.>', 'wfm.>', false],
+    ['wfm.stat.>', 'wfm.stat', false],
+    ['wfm.stat', 'wfm.stat', true],
+    ['wfm.*', 'wfm.stat', true],
+    ['wfm.stat', 'wfm.*', false],
+    ['wfm.clock.*', 'wfm.clock.>', false],
+  ])('%s covers %s: %s', (pattern, subject, expected) => {
+    expect(subjectCovers(pattern, subject)).toBe(expected);
+  });
+});
