@@ -1,12 +1,16 @@
 /**
  * Why the decoder uses the schema library it does: validate one CurrentState payload per call
- * with each candidate and print ops/s. Run: npx tsx bench/decode.bench.ts
+ * with each candidate, and the whole decodeInput (subject + JSON.parse + schema) on top.
+ * Run alone: npx tsx bench/decode.bench.ts
  */
+import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import * as v from 'valibot';
 import { z } from 'zod';
+import { decodeInput, defaultDecodeOptions } from '../src/domain/index.ts';
+import { type BenchRow, printRows, timeIt } from './BenchRow.ts';
 
 const STATUSES = ['LoggedOff', 'NotReady', 'Ready', 'AfterCallWork'] as const;
 const CALLS = ['Inbound', 'Outbound', 'Internal', 'Consult'] as const;
@@ -65,15 +69,36 @@ const candidates: Record<string, (x: unknown) => boolean> = {
   ajv: (x) => ajvValidate(x) as boolean,
 };
 
-const rows: { library: string; 'ops/s': string }[] = [];
-for (const [name, check] of Object.entries(candidates)) {
-  for (let i = 0; i < 50_000; i++) check(payloads[i % 1000]); // warm up the JIT
-  const n = 1_000_000;
-  const t0 = process.hrtime.bigint();
-  let ok = 0;
-  for (let i = 0; i < n; i++) if (check(payloads[i % 1000])) ok++;
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (ok !== n) throw new Error(`${name} rejected valid input`);
-  rows.push({ library: name, 'ops/s': Math.round(n / secs).toLocaleString('en-US') });
+export default async function decodeBench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const [name, check] of Object.entries(candidates)) {
+    for (let i = 0; i < 50_000; i++) check(payloads[i % 1000]); // warm up the JIT
+    const n = 1_000_000;
+    let ok = 0;
+    const secs = timeIt(() => {
+      for (let i = 0; i < n; i++) if (check(payloads[i % 1000])) ok++;
+    });
+    if (ok !== n) throw new Error(`${name} rejected valid input`);
+    rows.push({
+      bench: 'decode',
+      scenario: `schema check: ${name}`,
+      value: Math.round(n / secs),
+      unit: 'ops/s',
+    });
+  }
+  const texts = payloads.map((p) => new TextEncoder().encode(JSON.stringify(p)));
+  const subjects = payloads.map((p) => `wfm.stat.T1.S1.${(p as { agentId: string }).agentId}`);
+  const n = 300_000;
+  const secs = timeIt(() => {
+    for (let i = 0; i < n; i++) decodeInput(subjects[i % 1000]!, texts[i % 1000]!, defaultDecodeOptions);
+  });
+  rows.push({
+    bench: 'decode',
+    scenario: 'decodeInput (bytes → typed event)',
+    value: Math.round(n / secs),
+    unit: 'msgs/s',
+  });
+  return rows;
 }
-console.table(rows);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await decodeBench());

@@ -18,6 +18,12 @@ import {
   createAgentMachine,
 } from './agentMachine.ts';
 
+/**
+ * A stat or clock `ts` further than this past the site's event time is refused (`bad_ts`): it is
+ * a clock error, and accepting it would close a month of intervals for every agent at once.
+ */
+export const MAX_FORWARD_JUMP_MS = 31 * 24 * 3_600_000;
+
 /** A refused input, ready for the DLQ. */
 export interface DlqEntry {
   tenant: string;
@@ -108,6 +114,17 @@ export class SiteSupervisor {
       this.#reject(decoded.rejection);
     } else {
       const event = decoded.event;
+      if (
+        event.type !== 'schedule' &&
+        this.#siteTime >= 0 &&
+        event.ts > this.#siteTime + MAX_FORWARD_JUMP_MS
+      ) {
+        this.#reject({
+          reason: 'bad_ts',
+          detail: `ts ${event.ts} jumps more than 31 days past the site's event time ${this.#siteTime}`,
+        });
+        return { outputs: this.#outputs, dlq: this.#dlq };
+      }
       if (event.type === 'clock') {
         this.#advanceSiteTime(event.ts);
       } else if (event.type === 'schedule') {

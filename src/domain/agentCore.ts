@@ -110,8 +110,10 @@ export function applyStateUpdate(
   const outputs: AgentOutput[] = [];
   const t = Math.max(update.ts, c.acctTs);
   if (c.gc !== null) advance(c, t, seq, options, outputs);
-  // A reason belongs to one Not Ready episode: becoming Ready or logging off ends it.
-  if (update.status === 'Ready' || update.status === 'LoggedOff') c.reason = null;
+  // A reason belongs to one Not Ready episode: becoming Ready or logging off ends it (a repeated
+  // Ready, e.g. a call ending, does not: the reason may have come ahead of the next Not Ready).
+  if ((update.status === 'Ready' || update.status === 'LoggedOff') && update.status !== c.status)
+    c.reason = null;
   c.status = update.status;
   c.callType = update.callType;
   const wasKnown = c.gc !== null;
@@ -270,8 +272,23 @@ function advance(
   let t = c.acctTs;
   while (t < to) {
     const ivStart = profile.intervalStart(t);
-    let end = Math.min(to, ivStart + profile.lengthMs);
     const boundary = nextScheduleBoundary(c.schedule, t);
+    // Whole intervals offline, unscheduled and outside any stretch produce no record: jump over
+    // them instead of walking (a long gap in event time would otherwise cost one step each).
+    if (
+      t === ivStart &&
+      presence === 'OFFLINE' &&
+      c.stretch === null &&
+      (boundary === null || boundary >= to) &&
+      categoryAt(c.schedule, t) === null
+    ) {
+      const last = profile.intervalStart(to);
+      if (last > t) {
+        t = last;
+        continue;
+      }
+    }
+    let end = Math.min(to, ivStart + profile.lengthMs);
     if (boundary !== null && boundary < end) end = boundary;
     if (c.stretch !== null && !c.stretch.qualified) {
       const q = c.stretch.start + thresholdMs;

@@ -50,7 +50,8 @@ export function decodeInput(subject: string, data: Uint8Array | string, options:
     return reject(address, 'invalid_json', (err as Error).message);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return reject(address, 'not_object', `payload is ${Array.isArray(value) ? 'an array' : typeof value}`);
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    return reject(address, 'not_object', `payload is ${kind}`);
   }
   const forbidden = findForbiddenKey(value, 0);
   if (forbidden !== null) return reject(address, 'bad_payload', `forbidden key ${forbidden}`);
@@ -82,10 +83,13 @@ function findForbiddenKey(value: object, depth: number): string | null {
 /** Maps the first schema error to the most precise reason code (by the field it is about). */
 function schemaRejection(
   address: SubjectAddress,
-  errors: Iterable<{ instancePath: string; message: string }>,
+  errors: Iterable<{ instancePath: string; message: string; params?: unknown }>,
 ): Decoded {
   for (const error of errors) {
-    const field = error.instancePath.split('/')[1] ?? '';
+    // A missing property is reported on its parent; name the property itself.
+    const missing = (error.params as { requiredProperties?: string[] } | undefined)?.requiredProperties?.[0];
+    const field =
+      error.instancePath === '' && missing !== undefined ? missing : (error.instancePath.split('/')[1] ?? '');
     const detail = `${error.instancePath || '(payload)'} ${error.message}`;
     const reason: RejectionReason =
       field === 'status'

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
@@ -68,8 +68,18 @@ describe('WfmNode end to end through NATS', () => {
       'BUSY',
       'OFF_QUEUE',
     ],
-    ['NotReady, Break', [state('r4', 'NotReady', null, T(9, 0)), reason('r4', 'Break', T(9, 0))], 'BREAK', 'OFF_QUEUE'],
-    ['NotReady, Meal', [state('r5', 'NotReady', null, T(9, 0)), reason('r5', 'Meal', T(9, 0))], 'MEAL', 'OFF_QUEUE'],
+    [
+      'NotReady, Break',
+      [state('r4', 'NotReady', null, T(9, 0)), reason('r4', 'Break', T(9, 0))],
+      'BREAK',
+      'OFF_QUEUE',
+    ],
+    [
+      'NotReady, Meal',
+      [state('r5', 'NotReady', null, T(9, 0)), reason('r5', 'Meal', T(9, 0))],
+      'MEAL',
+      'OFF_QUEUE',
+    ],
     [
       'NotReady, Meeting',
       [state('r6', 'NotReady', null, T(9, 0)), reason('r6', 'Meeting', T(9, 0))],
@@ -94,7 +104,11 @@ describe('WfmNode end to end through NATS', () => {
     ['Ready, Outbound call', [state('r12', 'Ready', 'Outbound', T(9, 0))], 'ON_QUEUE', 'INTERACTING'],
     [
       'AfterCallWork keeps presence from before (Break)',
-      [state('r13', 'NotReady', null, T(9, 0)), reason('r13', 'Break', T(9, 0)), state('r13', 'AfterCallWork', null, T(9, 1))],
+      [
+        state('r13', 'NotReady', null, T(9, 0)),
+        reason('r13', 'Break', T(9, 0)),
+        state('r13', 'AfterCallWork', null, T(9, 1)),
+      ],
       'BREAK',
       'INTERACTING',
     ],
@@ -215,9 +229,21 @@ describe('WfmNode end to end through NATS', () => {
       ['wfm.stat.T1.S1.h1', JSON.stringify(state('h1', 'Ready', 'Fax', T(11, 0))), 'bad_call_type'],
       ['wfm.stat.T1.S1.h1', JSON.stringify(state('h1', 'Ready', null, -5)), 'bad_ts'],
       ['wfm.stat.T1.S1.h1', JSON.stringify(state('someoneElse', 'Ready', null, T(11, 0))), 'agent_mismatch'],
-      ['wfm.stat.T1.S1.h1', JSON.stringify({ statistic: 'Mood', agentId: 'h1', ts: T(11, 0) }), 'unknown_statistic'],
-      ['wfm.stat.T1.S1.h1', '{"statistic":"CurrentState","__proto__":{"polluted":true},"agentId":"h1"}', 'bad_payload'],
-      ['wfm.stat.T1.S1.h1', JSON.stringify({ ...state('h1', 'Ready', null, T(11, 0)), pad: 'x'.repeat(70_000) }), 'too_large'],
+      [
+        'wfm.stat.T1.S1.h1',
+        JSON.stringify({ statistic: 'Mood', agentId: 'h1', ts: T(11, 0) }),
+        'unknown_statistic',
+      ],
+      [
+        'wfm.stat.T1.S1.h1',
+        '{"statistic":"CurrentState","__proto__":{"polluted":true},"agentId":"h1"}',
+        'bad_payload',
+      ],
+      [
+        'wfm.stat.T1.S1.h1',
+        JSON.stringify({ ...state('h1', 'Ready', null, T(11, 0)), pad: 'x'.repeat(70_000) }),
+        'too_large',
+      ],
       [
         'wfm.schedule.T1.S1.h1',
         JSON.stringify({ agentId: 'h1', from: T(12, 0), to: T(11, 0), activities: [] }),
@@ -243,7 +269,10 @@ describe('WfmNode end to end through NATS', () => {
     ]);
     expect(dlq[0]).toMatchObject({ reason: 'invalid_json', payload: '{not json' });
     expect(Object.keys(dlq[0]!)).toEqual(['reason', 'subject', 'seq', 'payload', 'detail']);
-    const steady = (await wire.read('WFM_OUT', `wfm.gc.T1.S1.${good}`)).map((m) => [m.data.presence, m.data.routingStatus]);
+    const steady = (await wire.read('WFM_OUT', `wfm.gc.T1.S1.${good}`)).map((m) => [
+      m.data.presence,
+      m.data.routingStatus,
+    ]);
     expect(steady).toEqual([
       ['ON_QUEUE', 'IDLE'],
       ['BUSY', 'OFF_QUEUE'],
