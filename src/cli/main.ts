@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { WfmError } from '../errors.ts';
+import { demoCommand } from './demoCommand.ts';
 import { nodeCommand } from './nodeCommand.ts';
 import { simulateCommand } from './simulateCommand.ts';
 import { statusCommand } from './statusCommand.ts';
@@ -10,6 +11,16 @@ const program = new Command()
     'wfm-aggregator: agent state statistics in; Genesys Cloud state, adherence and interval history out',
   )
   .showHelpAfterError();
+
+program
+  .command('demo')
+  .description('run everything on this machine: a local nats-server, a node with its HTTP API, and the simulator')
+  .option('--nats <urls>', 'use this NATS instead of starting a local nats-server')
+  .option('--http <host:port>', 'where the node serves /api/status and /metrics', '127.0.0.1:8080')
+  .option('--agents <n>', 'agents per site', '50')
+  .option('--rate <n>', 'simulated messages per second', '200')
+  .option('--seconds <n>', 'stop after N seconds (default: run until Ctrl-C)')
+  .action(demoCommand);
 
 program
   .command('node')

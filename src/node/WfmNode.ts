@@ -240,7 +240,7 @@ export class WfmNode {
     this.#dlq = new DlqPublisher(this.#js);
     this.#store = new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
     await this.#store.open();
-    await this.#startPipeline();
+    await this.#startPipeline(true);
     this.#timer = setInterval(() => {
       if (this.#sinceCheckpoint > 0) this.checkpoint().catch(() => undefined);
     }, this.options.checkpointEveryMs);
@@ -255,7 +255,15 @@ export class WfmNode {
     );
   }
 
-  async #startPipeline(): Promise<void> {
+  /**
+   * Restores every site from its checkpoint and starts reading after it.
+   * `trustMarks`: skip outputs WFM_OUT already holds (by each site's last stored output). True
+   * on a cold start. False when rebuilding after a failed publish: messages in flight when a
+   * connection dropped may be lost while later ones were stored, so the last stored output can
+   * sit past a gap; re-publishing everything since the checkpoint instead is safe because those
+   * outputs are seconds old, well inside the stream's duplicate window (Nats-Msg-Id).
+   */
+  async #startPipeline(trustMarks: boolean): Promise<void> {
     const { config } = this.options;
     const tenant = config.tenant.id;
     const sites = new Map<string, SiteRuntime>();
@@ -275,7 +283,7 @@ export class WfmNode {
           ? undefined
           : { seq: checkpoint.seq, site: checkpoint.site as { siteTime: number }, agents: checkpoint.agents },
       );
-      const mark = await findPublishedMark(this.#jsm, tenant, ref.site);
+      const mark = trustMarks ? await findPublishedMark(this.#jsm, tenant, ref.site) : null;
       const previous = this.#sites.get(ref.site);
       const runtime = new SiteRuntime(ref, supervisor, mark);
       if (previous !== undefined) runtime.role = previous.role;
@@ -314,7 +322,7 @@ export class WfmNode {
       while (!this.#stopped) {
         await new Promise((r) => setTimeout(r, 1000));
         try {
-          await this.#startPipeline();
+          await this.#startPipeline(false);
           return;
         } catch (err) {
           this.#log.warn({ err }, 'rebuilding the input pipeline failed; trying again');

@@ -1,0 +1,2 @@
+/** Development tooling shared by `wfm-agg demo`, the tests and the benches. */
+export * from './NatsServer.ts';
