@@ -36,7 +36,9 @@ export interface WfmNodeOptions {
   checkpointEveryMessages: number;
   /**
    * Checkpoint at least this often (wall clock: a persistence policy, never a processing input).
-   * @defaultValue 1000
+   * Each checkpoint serializes every agent changed since the last one while input waits; a
+   * restart re-processes at most this much input, whose outputs are skipped or deduplicated.
+   * @defaultValue 5000
    */
   checkpointEveryMs: number;
 }
@@ -46,7 +48,7 @@ const MAX_BATCH = 512;
 
 export const defaultWfmNodeOptions: Pick<WfmNodeOptions, 'checkpointEveryMessages' | 'checkpointEveryMs'> = {
   checkpointEveryMessages: 50_000,
-  checkpointEveryMs: 1000,
+  checkpointEveryMs: 5000,
 };
 
 /** One site as `GET /api/status` shows it. */

@@ -88,7 +88,7 @@ export class PublishPipeline {
   private drainWaiters: (() => void)[] = [];
   private counts = { submitted: 0, published: 0, duplicates: 0, failed: 0, discarded: 0 };
 
-  /** `stream` is the stream the messages must land in (checked by the server on each publish). */
+  /** `stream` is the stream the messages land in (named in errors). */
   constructor(js: JetStreamClient, stream: string, options: Partial<PublishPipelineOptions> = {}) {
     // The JetStream client's connection (a public field of its implementation).
     this.nc = (js as JetStreamClient & { nc: NatsConnection }).nc;
@@ -129,8 +129,9 @@ export class PublishPipeline {
     const message = build();
     this.subscription ??= this.nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onAck(msg) });
     const id = this.nextId++;
+    // No Nats-Expected-Stream header: every header costs encoding time per message, and the
+    // subjects published here belong to one stream by construction (ensureStreams).
     message.headers.set('Nats-Msg-Id', message.msgId);
-    message.headers.set('Nats-Expected-Stream', this.stream);
     this.pending.set(id, { msgId: message.msgId, sentAt: performance.now() });
     this.sweeper ??= setInterval(() => this.sweep(), Math.min(250, this.options.ackTimeoutMs));
     try {

@@ -117,7 +117,7 @@ describe('OutputPublisher', () => {
     expect(outputMsgId(interval)).toBe('interval:T1.S1.a3:1700000100000');
   });
 
-  it('stores each output with its JSON payload and its headers (id, source seq, ordinal, expected stream)', async () => {
+  it('stores each output with its JSON payload and its headers (id, source seq, ordinal)', async () => {
     const p = new OutputPublisher(js);
     p.publish(gc('a1', 7), 10);
     p.publish(adherence, 11);
@@ -131,7 +131,6 @@ describe('OutputPublisher', () => {
           'Nats-Msg-Id': 'gc:T1.S1.a1:7:0',
           'Wfm-Source-Seq': '7',
           'Wfm-Ordinal': '10',
-          'Nats-Expected-Stream': 'WFM_OUT',
         },
       },
       {
@@ -141,7 +140,6 @@ describe('OutputPublisher', () => {
           'Nats-Msg-Id': 'adherence:T1.S1.a2:42:1',
           'Wfm-Source-Seq': '42',
           'Wfm-Ordinal': '11',
-          'Nats-Expected-Stream': 'WFM_OUT',
         },
       },
       {
@@ -149,7 +147,6 @@ describe('OutputPublisher', () => {
         body: interval.payload,
         headers: {
           'Nats-Msg-Id': 'interval:T1.S1.a3:1700000100000',
-          'Nats-Expected-Stream': 'WFM_OUT',
           'Wfm-Source-Seq': '77',
           'Wfm-Ordinal': '12',
         },
