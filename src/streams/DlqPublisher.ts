@@ -2,13 +2,8 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import type { RejectionReason } from '../domain/types.ts';
 import { SOURCE_SEQ_HEADER } from './OutputPublisher.ts';
-import {
-  defaultPublishPipelineOptions,
-  type PublishMode,
-  PublishPipeline,
-  type PublishPipelineOptions,
-  type PublishStats,
-} from './PublishPipeline.ts';
+import { PipelinedPublisher } from './PipelinedPublisher.ts';
+import { defaultPublishPipelineOptions, type PublishPipelineOptions } from './PublishPipeline.ts';
 
 /** Options of a DlqPublisher. */
 export interface DlqPublisherOptions extends PublishPipelineOptions {
@@ -67,17 +62,15 @@ export function deadLetterBody(letter: DeadLetter): DeadLetterBody {
  * Publishes refused inputs to `wfm.dlq.${tenant}` with `Nats-Msg-Id` `dlq:${tenant}:${seq}`,
  * pipelined like OutputPublisher (same `whenReady` / `flush` / mode).
  */
-export class DlqPublisher {
-  private readonly pipeline: PublishPipeline;
-
+export class DlqPublisher extends PipelinedPublisher {
   constructor(js: JetStreamClient, options: Partial<DlqPublisherOptions> = {}) {
     const o: DlqPublisherOptions = { ...defaultDlqPublisherOptions, ...options };
-    this.pipeline = new PublishPipeline(js, o.stream, o);
+    super(js, o.stream, o);
   }
 
   /** Sends one dead letter without waiting for its ack. */
   publish(letter: DeadLetter): void {
-    this.pipeline.submit(() => {
+    this.submit(() => {
       const h = headers();
       h.set(SOURCE_SEQ_HEADER, String(letter.seq));
       return {
@@ -87,30 +80,5 @@ export class DlqPublisher {
         headers: h,
       };
     });
-  }
-
-  /** Undefined when another publish may go now; otherwise resolves when the window has room. */
-  whenReady(): Promise<void> | undefined {
-    return this.pipeline.whenReady();
-  }
-
-  /** Awaits every pending ack; rejects with PublishError if any publish since the last flush failed. */
-  flush(): Promise<void> {
-    return this.pipeline.flush();
-  }
-
-  /** Current mode. */
-  get mode(): PublishMode {
-    return this.pipeline.mode;
-  }
-
-  /** `write` when this node leads the site, `discard` while it is a backup. */
-  setMode(mode: PublishMode): void {
-    this.pipeline.setMode(mode);
-  }
-
-  /** Counters since construction. */
-  get stats(): PublishStats {
-    return this.pipeline.stats;
   }
 }

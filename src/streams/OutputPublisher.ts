@@ -1,13 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import type { Output } from '../domain/types.ts';
-import {
-  defaultPublishPipelineOptions,
-  type PublishMode,
-  PublishPipeline,
-  type PublishPipelineOptions,
-  type PublishStats,
-} from './PublishPipeline.ts';
+import { PipelinedPublisher } from './PipelinedPublisher.ts';
+import { defaultPublishPipelineOptions, type PublishPipelineOptions } from './PublishPipeline.ts';
 
 /** Header carrying the `WFM_IN` sequence that caused an output. */
 export const SOURCE_SEQ_HEADER = 'Wfm-Source-Seq';
@@ -49,12 +44,10 @@ const encoder = new TextEncoder();
  * Publishes outputs to `WFM_OUT`, pipelined: `publish()` never waits, `whenReady()` bounds the
  * window, `flush()` awaits the acks. In `discard` mode (a hot-standby backup) nothing is written.
  */
-export class OutputPublisher {
-  private readonly pipeline: PublishPipeline;
-
+export class OutputPublisher extends PipelinedPublisher {
   constructor(js: JetStreamClient, options: Partial<OutputPublisherOptions> = {}) {
     const o: OutputPublisherOptions = { ...defaultOutputPublisherOptions, ...options };
-    this.pipeline = new PublishPipeline(js, o.stream, o);
+    super(js, o.stream, o);
   }
 
   /**
@@ -62,7 +55,7 @@ export class OutputPublisher {
    * outputs; it travels in the `Wfm-Ordinal` header so a restarted node can find where it stopped.
    */
   publish(output: Output, ordinal: number): void {
-    this.pipeline.submit(() => {
+    this.submit(() => {
       const h = headers();
       h.set(SOURCE_SEQ_HEADER, String(output.payload.sourceSeq));
       h.set(ORDINAL_HEADER, String(ordinal));
@@ -73,30 +66,5 @@ export class OutputPublisher {
         headers: h,
       };
     });
-  }
-
-  /** Undefined when another publish may go now; otherwise resolves when the window has room. */
-  whenReady(): Promise<void> | undefined {
-    return this.pipeline.whenReady();
-  }
-
-  /** Awaits every pending ack; rejects with PublishError if any publish since the last flush failed. */
-  flush(): Promise<void> {
-    return this.pipeline.flush();
-  }
-
-  /** Current mode. */
-  get mode(): PublishMode {
-    return this.pipeline.mode;
-  }
-
-  /** `write` when this node leads the site, `discard` while it is a backup. */
-  setMode(mode: PublishMode): void {
-    this.pipeline.setMode(mode);
-  }
-
-  /** Counters since construction. */
-  get stats(): PublishStats {
-    return this.pipeline.stats;
   }
 }

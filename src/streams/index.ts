@@ -43,6 +43,7 @@ export {
   outputSubject,
   SOURCE_SEQ_HEADER,
 } from './OutputPublisher.ts';
+export { PipelinedPublisher } from './PipelinedPublisher.ts';
 export {
   defaultPublishPipelineOptions,
   type PipelineMessage,
