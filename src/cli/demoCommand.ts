@@ -89,7 +89,9 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     ]),
   ];
   const host = flags.http.includes(':') ? flags.http : `127.0.0.1:${flags.http}`;
-  process.stdout.write(`demo: status http://${host}/api/status  metrics http://${host}/metrics  (Ctrl-C stops)\n`);
+  process.stdout.write(
+    `demo: status http://${host}/api/status  metrics http://${host}/metrics  (Ctrl-C stops)\n`,
+  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

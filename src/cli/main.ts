@@ -14,7 +14,9 @@ const program = new Command()
 
 program
   .command('demo')
-  .description('run everything on this machine: a local nats-server, a node with its HTTP API, and the simulator')
+  .description(
+    'run everything on this machine: a local nats-server, a node with its HTTP API, and the simulator',
+  )
   .option('--nats <urls>', 'use this NATS instead of starting a local nats-server')
   .option('--http <host:port>', 'where the node serves /api/status and /metrics', '127.0.0.1:8080')
   .option('--agents <n>', 'agents per site', '50')

@@ -32,8 +32,7 @@ export class WfmWire {
     const out: { subject: string; data: Record<string, unknown> }[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const msg = await this.jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (msg !== null && msg.subject.startsWith(prefix))
-        out.push({ subject: msg.subject, data: msg.json() });
+      if (msg?.subject.startsWith(prefix)) out.push({ subject: msg.subject, data: msg.json() });
     }
     return out;
   }
