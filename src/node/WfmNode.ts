@@ -85,6 +85,10 @@ export class WfmNode {
   readonly #decode: DecodeOptions;
   readonly #refs: SiteRef[];
   #nc!: NatsConnection;
+  // Outputs and dead letters go out on their own connection, which never reconnects: on one
+  // connection the server stores a prefix of what was sent, so a drop loses only a suffix and
+  // the last stored output of a site (the published mark) has nothing missing before it.
+  #pubNc: NatsConnection | null = null;
   #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: LevelCheckpointStore;
@@ -178,6 +182,7 @@ export class WfmNode {
     this.#admin?.unsubscribe();
     for (const site of this.#sites.values()) site.supervisor.stop();
     await this.#store.close();
+    await this.#pubNc?.drain().catch(() => undefined);
     await this.#nc.drain().catch(() => undefined);
     this.#log.info({ processedSeq: this.#processedSeq }, 'node stopped');
   }
@@ -188,6 +193,9 @@ export class WfmNode {
    */
   checkpoint(): Promise<void> {
     if (this.#checkpointing !== null) return this.#checkpointing;
+    // While the pipeline is being rebuilt, the sites in memory may hold state whose outputs were
+    // never stored (the flush that found the failure already consumed it): never persist them.
+    if (this.#restarting) return Promise.resolve();
     // Inputs received but not applied yet are simply not part of this checkpoint.
     // Captured now, synchronously between two messages, so the state and the seq agree.
     const seq = this.#processedSeq;
@@ -238,11 +246,10 @@ export class WfmNode {
     this.#js = jetstream(this.#nc);
     this.#jsm = await jetstreamManager(this.#nc);
     await ensureStreams(this.#jsm);
-    this.#outputs = new OutputPublisher(this.#js);
-    this.#dlq = new DlqPublisher(this.#js);
+    await this.#openPublishers();
     this.#store = new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
     await this.#store.open();
-    await this.#startPipeline(true);
+    await this.#startPipeline();
     this.#timer = setInterval(() => {
       if (this.#sinceCheckpoint > 0) this.checkpoint().catch(() => undefined);
     }, this.options.checkpointEveryMs);
@@ -257,15 +264,32 @@ export class WfmNode {
     );
   }
 
+  async #openPublishers(): Promise<void> {
+    const { config, nodeId } = this.options;
+    const pubNc = await connectNats({
+      servers: config.nats.servers,
+      name: `wfm-agg ${nodeId} out`,
+      user: config.tenant.password !== undefined ? config.tenant.id : undefined,
+      pass: config.tenant.password,
+      reconnect: false,
+    });
+    this.#pubNc = pubNc;
+    const js = jetstream(pubNc);
+    this.#outputs = new OutputPublisher(js);
+    this.#dlq = new DlqPublisher(js);
+    void pubNc.closed().then((err) => {
+      if (this.#pubNc === pubNc && !this.#stopped) {
+        this.#restartPipeline(err ?? new Error('the publishing connection closed'));
+      }
+    });
+  }
+
   /**
    * Restores every site from its checkpoint and starts reading after it.
-   * `trustMarks`: skip outputs WFM_OUT already holds (by each site's last stored output). True
-   * on a cold start. False when rebuilding after a failed publish: messages in flight when a
-   * connection dropped may be lost while later ones were stored, so the last stored output can
-   * sit past a gap; re-publishing everything since the checkpoint instead is safe because those
-   * outputs are seconds old, well inside the stream's duplicate window (Nats-Msg-Id).
+   * Outputs WFM_OUT already holds are skipped by each site's last stored output (the published
+   * mark): the publishing connection never reconnects, so what it stored has no gap.
    */
-  async #startPipeline(trustMarks: boolean): Promise<void> {
+  async #startPipeline(): Promise<void> {
     const { config } = this.options;
     const tenant = config.tenant.id;
     const sites = new Map<string, SiteRuntime>();
@@ -285,7 +309,7 @@ export class WfmNode {
           ? undefined
           : { seq: checkpoint.seq, site: checkpoint.site as { siteTime: number }, agents: checkpoint.agents },
       );
-      const mark = trustMarks ? await findPublishedMark(this.#jsm, tenant, ref.site) : null;
+      const mark = await findPublishedMark(this.#jsm, tenant, ref.site);
       const previous = this.#sites.get(ref.site);
       const runtime = new SiteRuntime(ref, supervisor, mark);
       if (previous !== undefined) runtime.role = previous.role;
@@ -316,6 +340,11 @@ export class WfmNode {
     this.#restarting = true;
     // Unapplied input is dropped with the pipeline: the rebuilt one re-reads it from the checkpoint.
     this.#batch = [];
+    // Close the publishing connection now, so nothing it still buffers is sent after a lost
+    // message; what it did store is a prefix, which the published marks then skip exactly.
+    const pubNc = this.#pubNc;
+    this.#pubNc = null;
+    void pubNc?.close().catch(() => undefined);
     this.counters.pipelineRestarts++;
     this.#log.warn({ err: cause }, 'input pipeline failed; rebuilding it from the last checkpoint');
     this.#input?.unsubscribe();
@@ -324,7 +353,8 @@ export class WfmNode {
       while (!this.#stopped) {
         await new Promise((r) => setTimeout(r, 1000));
         try {
-          await this.#startPipeline(false);
+          if (this.#pubNc === null) await this.#openPublishers();
+          await this.#startPipeline();
           return;
         } catch (err) {
           this.#log.warn({ err }, 'rebuilding the input pipeline failed; trying again');
@@ -351,6 +381,7 @@ export class WfmNode {
   }
 
   #onInput(raw: RawInput): void {
+    if (this.#restarting) return; // a torn-down consumer's last deliveries
     this.#batch.push(raw);
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
@@ -364,6 +395,7 @@ export class WfmNode {
       return;
     }
     this.#drainScheduled = false;
+    if (this.#restarting) this.#batch = [];
     const batch = this.#batch;
     this.#batch = [];
     for (const raw of batch) this.#apply(raw);

@@ -31,6 +31,13 @@ export interface ConnectNatsOptions {
    */
   reconnectTimeWaitMs: number;
   /**
+   * Reconnect forever after a disconnection (true), or close for good (false). A connection
+   * that publishes outputs must not reconnect: the client would send its buffered messages
+   * after ones lost in flight, and the stream would store them after a gap.
+   * @defaultValue true
+   */
+  reconnect: boolean;
+  /**
    * Milliseconds to wait for the first connection before failing.
    * @defaultValue `5000`
    */
@@ -43,6 +50,7 @@ export const defaultConnectNatsOptions: ConnectNatsOptions = {
   user: undefined,
   pass: undefined,
   reconnectTimeWaitMs: 1000,
+  reconnect: true,
   connectTimeoutMs: 5000,
 };
 
@@ -58,7 +66,7 @@ export async function connectNats(options: Partial<ConnectNatsOptions> = {}): Pr
       servers: o.servers,
       name: o.name,
       ...(o.user !== undefined ? { user: o.user, pass: o.pass } : {}),
-      maxReconnectAttempts: -1,
+      maxReconnectAttempts: o.reconnect ? -1 : 0,
       reconnectTimeWait: o.reconnectTimeWaitMs,
       timeout: o.connectTimeoutMs,
     });

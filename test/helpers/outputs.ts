@@ -1,0 +1,289 @@
+/**
+ * Reading and writing the node's streams from a test: every message of a stream in order
+ * (`WFM_OUT`, `WFM_DLQ`), publishing generated traffic to `WFM_IN`, and an exact comparison of
+ * two runs' outputs that says how many were lost, doubled or different.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { SimulatedMessage } from '../../src/simulator/index.ts';
+
+/** One stored message as a test compares it. */
+export interface StreamRecord {
+  /** Stream sequence (differs between runs; never compared). */
+  seq: number;
+  subject: string;
+  /** The payload, parsed as JSON. */
+  data: unknown;
+  /** The `Nats-Msg-Id` header, or undefined when it has none. */
+  msgId: string | undefined;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Every message of `stream` from its first to its last sequence at the time of the call, in
+ * stream order, over an ordered consumer.
+ */
+export async function readStream(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<StreamRecord[]> {
+  const info = await jsm.streams.info(stream);
+  const { messages: count, last_seq: lastSeq, first_seq: firstSeq } = info.state;
+  if (count === 0) return [];
+  const consumer = await js.consumers.get(stream, {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: firstSeq,
+  });
+  const records: StreamRecord[] = [];
+  try {
+    while (records.length === 0 || records[records.length - 1]!.seq < lastSeq) {
+      const before = records.length;
+      const seen = records.length === 0 ? firstSeq - 1 : records[records.length - 1]!.seq;
+      // Never ask for more than is left: a fetch that cannot be filled waits for its expiry.
+      const batch = await consumer.fetch({ max_messages: Math.min(1000, lastSeq - seen), expires: 5000 });
+      for await (const m of batch) {
+        if (m.seq > lastSeq) break;
+        const text = decoder.decode(m.data);
+        let data: unknown;
+        try {
+          data = JSON.parse(text);
+        } catch {
+          data = { unparsable: text };
+        }
+        records.push({ seq: m.seq, subject: m.subject, data, msgId: m.headers?.get('Nats-Msg-Id') });
+      }
+      if (records.length === before) {
+        throw new Error(`reading ${stream}: stalled at ${records.length} of ${count} messages`);
+      }
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return records;
+}
+
+/** How {@link publishMessages} publishes. */
+export interface PublishMessagesOptions {
+  /**
+   * Index of `messages[0]` in the whole traffic set: message `i` gets `Nats-Msg-Id`
+   * `in-${firstIndex + i}` and must be stored as `WFM_IN` sequence `firstIndex + i + 1`.
+   * @defaultValue `0`
+   */
+  firstIndex: number;
+  /**
+   * `'window'`: up to `window` publishes in flight, any failure throws (fast; for a server that
+   * stays up). `'retry'`: one at a time, each retried until acked (survives a NATS restart and
+   * keeps the stream order exact: the `Nats-Msg-Id` drops a re-send the server already stored).
+   * @defaultValue `'window'`
+   */
+  mode: 'window' | 'retry';
+  /**
+   * Publishes in flight in `'window'` mode.
+   * @defaultValue `512`
+   */
+  window: number;
+  /**
+   * Ack timeout of each publish, ms.
+   * @defaultValue `5000`
+   */
+  timeoutMs: number;
+  /**
+   * `'retry'` mode gives up after this long without an ack for one message.
+   * @defaultValue `30_000`
+   */
+  retryForMs: number;
+  /** Called after each failed attempt in `'retry'` mode. */
+  onRetry?: (index: number, error: unknown) => void;
+}
+
+const defaultPublishMessagesOptions: PublishMessagesOptions = {
+  firstIndex: 0,
+  mode: 'window',
+  window: 512,
+  timeoutMs: 5000,
+  retryForMs: 30_000,
+};
+
+const encoder = new TextEncoder();
+
+/**
+ * Publishes generated messages to `WFM_IN` in order, awaiting every ack, and checks that message
+ * `i` landed at sequence `firstIndex + i + 1` (so a fresh stream holds exactly the traffic set,
+ * in order, with no duplicate). Resolves with the last sequence.
+ */
+export async function publishMessages(
+  js: JetStreamClient,
+  messages: readonly SimulatedMessage[],
+  options: Partial<PublishMessagesOptions> = {},
+): Promise<number> {
+  const o: PublishMessagesOptions = { ...defaultPublishMessagesOptions, ...options };
+  const publishOne = async (i: number): Promise<void> => {
+    const index = o.firstIndex + i;
+    const message = messages[i]!;
+    const ack = await js.publish(message.subject, encoder.encode(JSON.stringify(message.payload)), {
+      msgID: `in-${index}`,
+      timeout: o.timeoutMs,
+    });
+    if (ack.stream !== 'WFM_IN' || ack.seq !== index + 1) {
+      throw new Error(
+        `message ${index} (${message.subject}) stored as ${ack.stream} seq ${ack.seq}, expected WFM_IN seq ${index + 1}` +
+          (ack.duplicate ? ' (duplicate)' : ''),
+      );
+    }
+  };
+  if (o.mode === 'window') {
+    for (let start = 0; start < messages.length; start += o.window) {
+      const end = Math.min(messages.length, start + o.window);
+      const pending: Promise<void>[] = [];
+      for (let i = start; i < end; i++) pending.push(publishOne(i));
+      await Promise.all(pending);
+    }
+  } else {
+    for (let i = 0; i < messages.length; i++) {
+      const giveUpAt = Date.now() + o.retryForMs;
+      for (;;) {
+        try {
+          await publishOne(i);
+          break;
+        } catch (err) {
+          if (err instanceof Error && err.message.includes('expected WFM_IN seq')) throw err;
+          o.onRetry?.(o.firstIndex + i, err);
+          if (Date.now() > giveUpAt) {
+            throw new Error(`message ${o.firstIndex + i} got no ack for ${o.retryForMs} ms`, { cause: err });
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    }
+  }
+  return o.firstIndex + messages.length;
+}
+
+/** What {@link compareRuns} found. */
+export interface RunComparison {
+  /** Messages of each run. */
+  expectedCount: number;
+  actualCount: number;
+  /** Expected messages missing from the actual run (counted with multiplicity). */
+  lost: number;
+  /** Actual messages that equal an expected one but are there more often than expected. */
+  doubled: number;
+  /** Actual messages equal to no expected one. */
+  different: number;
+  /** Subjects whose message sequence (in stream order) differs from the expected one. */
+  subjectsOutOfOrder: string[];
+  /** True when every count is 0 and every subject matches: the runs are the same. */
+  same: boolean;
+  /** One line with every count and a few examples, for assertion messages. */
+  summary: string;
+}
+
+/** Subject, Nats-Msg-Id and payload (keys sorted, so key order never matters). */
+function keyOf(record: StreamRecord): string {
+  return JSON.stringify([record.subject, record.msgId ?? null, sortKeys(record.data)]);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+function bySubject(records: readonly StreamRecord[]): Map<string, StreamRecord[]> {
+  const map = new Map<string, StreamRecord[]>();
+  for (const r of records) {
+    const list = map.get(r.subject);
+    if (list === undefined) map.set(r.subject, [r]);
+    else list.push(r);
+  }
+  return map;
+}
+
+/**
+ * Compares two runs' messages of one stream: as multisets of (subject, msgId, payload), and per
+ * subject in stream order. Stream sequences are ignored.
+ */
+export function compareRuns(
+  expected: readonly StreamRecord[],
+  actual: readonly StreamRecord[],
+  label = 'messages',
+): RunComparison {
+  const counts = new Map<string, { expected: number; actual: number; example: StreamRecord }>();
+  for (const r of expected) {
+    const key = keyOf(r);
+    const c = counts.get(key);
+    if (c === undefined) counts.set(key, { expected: 1, actual: 0, example: r });
+    else c.expected++;
+  }
+  for (const r of actual) {
+    const key = keyOf(r);
+    const c = counts.get(key);
+    if (c === undefined) counts.set(key, { expected: 0, actual: 1, example: r });
+    else c.actual++;
+  }
+  let lost = 0;
+  let doubled = 0;
+  let different = 0;
+  const examples: string[] = [];
+  const example = (what: string, r: StreamRecord): void => {
+    if (examples.length < 5)
+      examples.push(`${what} ${r.subject} ${r.msgId ?? '-'} ${JSON.stringify(r.data)}`);
+  };
+  for (const c of counts.values()) {
+    if (c.expected > c.actual) {
+      lost += c.expected - c.actual;
+      example('lost', c.example);
+    } else if (c.actual > c.expected) {
+      if (c.expected === 0) {
+        different += c.actual;
+        example('different', c.example);
+      } else {
+        doubled += c.actual - c.expected;
+        example('doubled', c.example);
+      }
+    }
+  }
+  const want = bySubject(expected);
+  const got = bySubject(actual);
+  const subjectsOutOfOrder: string[] = [];
+  for (const subject of new Set([...want.keys(), ...got.keys()])) {
+    const a = (want.get(subject) ?? []).map((r) => [r.msgId, r.data]);
+    const b = (got.get(subject) ?? []).map((r) => [r.msgId, r.data]);
+    if (!isDeepStrictEqual(a, b)) subjectsOutOfOrder.push(subject);
+  }
+  subjectsOutOfOrder.sort();
+  const firstOutOfOrder = subjectsOutOfOrder[0];
+  if (firstOutOfOrder !== undefined) {
+    const ids = (records: StreamRecord[] | undefined) =>
+      (records ?? []).map((r) => `${r.msgId ?? '-'}@${r.seq}`).join(' ');
+    examples.push(
+      `${firstOutOfOrder} expected (msgId@seq): ${ids(want.get(firstOutOfOrder))}`,
+      `${firstOutOfOrder} actual   (msgId@seq): ${ids(got.get(firstOutOfOrder))}`,
+    );
+  }
+  const same =
+    lost === 0 &&
+    doubled === 0 &&
+    different === 0 &&
+    subjectsOutOfOrder.length === 0 &&
+    expected.length === actual.length;
+  const summary =
+    `${label}: expected ${expected.length}, got ${actual.length}; lost ${lost}, doubled ${doubled}, ` +
+    `different ${different}; ${subjectsOutOfOrder.length} subject(s) differ in sequence` +
+    (subjectsOutOfOrder.length > 0 ? ` (e.g. ${subjectsOutOfOrder.slice(0, 3).join(', ')})` : '') +
+    (examples.length > 0 ? `\n  ${examples.join('\n  ')}` : '');
+  return {
+    expectedCount: expected.length,
+    actualCount: actual.length,
+    lost,
+    doubled,
+    different,
+    subjectsOutOfOrder,
+    same,
+    summary,
+  };
+}
