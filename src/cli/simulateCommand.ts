@@ -1,5 +1,11 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type ConfigOverrides, defaultSiteConfig, listSites, loadConfig } from '../config/index.ts';
+import {
+  type ConfigOverrides,
+  defaultSiteConfig,
+  listSites,
+  loadConfig,
+  natsConnectOptions,
+} from '../config/index.ts';
 import { TrafficGenerator } from '../simulator/index.ts';
 import { connectNats, ensureStreams } from '../streams/index.ts';
 import { ProgressBar } from './ProgressBar.ts';
@@ -57,12 +63,7 @@ export async function simulateCommand(flags: SimulateFlags): Promise<void> {
   const rate = flags.rate !== undefined ? positiveInt('rate', flags.rate) : 0;
   if (count === Infinity && untilTs === Infinity) throw new RangeError('give --count N or --minutes M');
 
-  const nc = await connectNats({
-    servers: config.nats.servers,
-    name: 'wfm-agg simulate',
-    user: config.tenant.password !== undefined ? config.tenant.id : undefined,
-    pass: config.tenant.password,
-  });
+  const nc = await connectNats(natsConnectOptions(config, 'wfm-agg simulate'));
   const js = jetstream(nc);
   await ensureStreams(await jetstreamManager(nc));
   // Progress by message count when one is given, else by event time reached.

@@ -1,5 +1,5 @@
 import { createInbox } from '@nats-io/transport-node';
-import { type ConfigOverrides, defaultSiteConfig, loadConfig } from '../config/index.ts';
+import { type ConfigOverrides, defaultSiteConfig, loadConfig, natsConnectOptions } from '../config/index.ts';
 import { adminSubject, type NodeStatus } from '../node/index.ts';
 import { connectNats } from '../streams/index.ts';
 
@@ -23,12 +23,7 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
     ];
   }
   const config = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), overrides });
-  const nc = await connectNats({
-    servers: config.nats.servers,
-    name: 'wfm-agg status',
-    user: config.tenant.password !== undefined ? config.tenant.id : undefined,
-    pass: config.tenant.password,
-  });
+  const nc = await connectNats(natsConnectOptions(config, 'wfm-agg status'));
   // Every node answers the same request: collect replies on one inbox for a short while.
   const inbox = createInbox();
   const replies: NodeStatus[] = [];

@@ -5,6 +5,7 @@
 export { defaultConfig, defaultSiteConfig } from './defaultConfig.ts';
 export { listSites, type SiteRef } from './listSites.ts';
 export { CONFIG_ENV_VARS, type LoadConfigOptions, loadConfig } from './loadConfig.ts';
+export { natsConnectOptions } from './natsConnectOptions.ts';
 export { parseConfigText, readConfigFile, stripJsonComments } from './readConfigFile.ts';
 export { redactConfig } from './redactConfig.ts';
 export { validateConfig } from './validateConfig.ts';

@@ -3,7 +3,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
 import { SiteSupervisor } from '../actors/index.ts';
-import { listSites, type SiteRef, type WfmConfig } from '../config/index.ts';
+import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { LevelCheckpointStore } from '../persistence/index.ts';
@@ -233,12 +233,7 @@ export class WfmNode {
 
   async #open(): Promise<void> {
     const { config, nodeId } = this.options;
-    this.#nc = await connectNats({
-      servers: config.nats.servers,
-      name: `wfm-agg ${nodeId}`,
-      user: config.tenant.password !== undefined ? config.tenant.id : undefined,
-      pass: config.tenant.password,
-    });
+    this.#nc = await connectNats(natsConnectOptions(config, `wfm-agg ${nodeId}`));
     natsStatusEvents(this.#nc).subscribe((event) => {
       if (event.type === 'disconnected') this.counters.natsDisconnects++;
       this.#log.info({ nats: event.type }, 'nats connection');
@@ -267,10 +262,7 @@ export class WfmNode {
   async #openPublishers(): Promise<void> {
     const { config, nodeId } = this.options;
     const pubNc = await connectNats({
-      servers: config.nats.servers,
-      name: `wfm-agg ${nodeId} out`,
-      user: config.tenant.password !== undefined ? config.tenant.id : undefined,
-      pass: config.tenant.password,
+      ...natsConnectOptions(config, `wfm-agg ${nodeId} out`),
       reconnect: false,
     });
     this.#pubNc = pubNc;
