@@ -19,6 +19,7 @@ import {
   type RawInput,
 } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
+import { InputBatcher } from './InputBatcher.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics } from './NodeMetrics.ts';
 import { type SiteRole, SiteRuntime, type SiteSinks } from './SiteRuntime.ts';
 
@@ -42,9 +43,6 @@ export interface WfmNodeOptions {
    */
   checkpointEveryMs: number;
 }
-
-/** Most inputs applied in one synchronous batch. */
-const MAX_BATCH = 512;
 
 export const defaultWfmNodeOptions: Pick<WfmNodeOptions, 'checkpointEveryMessages' | 'checkpointEveryMs'> = {
   checkpointEveryMessages: 50_000,
@@ -100,11 +98,14 @@ export class WfmNode {
   #timer: NodeJS.Timeout | null = null;
   #processedSeq = 0;
   #sinceCheckpoint = 0;
-  // Inputs wait here and are applied in one synchronous batch per event-loop turn, so a batch's
-  // outputs leave in one socket write (nats.js flushes on the first microtask after a publish).
-  #batch: RawInput[] = [];
-  #drainScheduled = false;
-  #drainWaiters: (() => void)[] = [];
+  readonly #batcher = new InputBatcher<RawInput>({
+    apply: (raw) => this.#apply(raw),
+    blocked: () => this.#checkpointing,
+    afterBatch: () => {
+      if (this.#sinceCheckpoint >= this.options.checkpointEveryMessages)
+        this.checkpoint().catch(() => undefined);
+    },
+  });
   #checkpointing: Promise<void> | null = null;
   #restarting = false;
   #stopped = false;
@@ -173,7 +174,7 @@ export class WfmNode {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#input?.unsubscribe();
     this.#input = null;
-    this.#drainNow();
+    this.#batcher.drainNow();
     try {
       await this.checkpoint();
     } catch (err) {
@@ -322,16 +323,11 @@ export class WfmNode {
     });
   }
 
-  /** Applies whatever input is waiting (stop: the last messages read still count). */
-  #drainNow(): void {
-    if (this.#checkpointing === null && this.#batch.length > 0) this.#drain();
-  }
-
   #restartPipeline(cause: unknown): void {
     if (this.#restarting || this.#stopped) return;
     this.#restarting = true;
     // Unapplied input is dropped with the pipeline: the rebuilt one re-reads it from the checkpoint.
-    this.#batch = [];
+    this.#batcher.clear();
     // Close the publishing connection now, so nothing it still buffers is sent after a lost
     // message; what it did store is a prefix, which the published marks then skip exactly.
     const pubNc = this.#pubNc;
@@ -359,9 +355,9 @@ export class WfmNode {
   }
 
   #gate(): Promise<void> | undefined {
-    if (this.#batch.length >= MAX_BATCH)
-      return new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
-    return this.#checkpointing ?? this.#outputs.whenReady() ?? this.#dlq.whenReady();
+    return (
+      this.#batcher.whenRoom() ?? this.#checkpointing ?? this.#outputs.whenReady() ?? this.#dlq.whenReady()
+    );
   }
 
   #whenReady(): Promise<void> | undefined {
@@ -373,29 +369,7 @@ export class WfmNode {
   }
 
   #onInput(raw: RawInput): void {
-    if (this.#restarting) return; // a torn-down consumer's last deliveries
-    this.#batch.push(raw);
-    if (this.#drainScheduled) return;
-    this.#drainScheduled = true;
-    setImmediate(() => this.#drain());
-  }
-
-  #drain(): void {
-    if (this.#checkpointing !== null) {
-      // Never apply while a checkpoint is being written: it holds references to agent state.
-      void this.#checkpointing.catch(() => undefined).then(() => this.#drain());
-      return;
-    }
-    this.#drainScheduled = false;
-    if (this.#restarting) this.#batch = [];
-    const batch = this.#batch;
-    this.#batch = [];
-    for (const raw of batch) this.#apply(raw);
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
-    if (this.#sinceCheckpoint >= this.options.checkpointEveryMessages)
-      this.checkpoint().catch(() => undefined);
+    if (!this.#restarting) this.#batcher.push(raw); // else: a torn-down consumer's last deliveries
   }
 
   #apply(raw: RawInput): void {

@@ -1,4 +1,5 @@
 export * from './adminSubjects.ts';
+export * from './InputBatcher.ts';
 export * from './NodeMetrics.ts';
 export * from './SiteRuntime.ts';
 export * from './WfmNode.ts';
