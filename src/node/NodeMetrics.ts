@@ -10,6 +10,8 @@ export interface NodeCounters {
   publishFailures: number;
   pipelineRestarts: number;
   natsDisconnects: number;
+  /** WFM_IN messages dropped by retention before this node checkpointed them. */
+  inputGapMessages: number;
 }
 
 export function emptyNodeCounters(): NodeCounters {
@@ -21,6 +23,7 @@ export function emptyNodeCounters(): NodeCounters {
     publishFailures: 0,
     pipelineRestarts: 0,
     natsDisconnects: 0,
+    inputGapMessages: 0,
   };
 }
 
@@ -87,5 +90,11 @@ export function renderMetrics(
   out.push(line('wfm_pipeline_restarts_total', node, counters.pipelineRestarts));
   help('wfm_nats_disconnects_total', 'counter', 'NATS disconnections seen.');
   out.push(line('wfm_nats_disconnects_total', node, counters.natsDisconnects));
+  help(
+    'wfm_input_gap_messages_total',
+    'counter',
+    'WFM_IN messages retention dropped before this node checkpointed them.',
+  );
+  out.push(line('wfm_input_gap_messages_total', node, counters.inputGapMessages));
   return `${out.join('\n')}\n`;
 }

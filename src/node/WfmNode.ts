@@ -312,6 +312,7 @@ export class WfmNode {
     for (const old of this.#sites.values()) old.supervisor.stop();
     this.#sites = sites;
     this.#processedSeq = startSeq - 1;
+    await this.#checkInputRetention(startSeq);
     this.#input = inputMessages(this.#js, {
       filterSubject: `wfm.*.${tenant}.>`,
       startSeq,
@@ -321,6 +322,21 @@ export class WfmNode {
       next: (raw) => this.#onInput(raw),
       error: (err: unknown) => this.#restartPipeline(err),
     });
+  }
+
+  /**
+   * Messages after the checkpoint must still be in WFM_IN. If retention dropped some, they are
+   * lost to this node: say so loudly (log and metric) rather than start silently after them.
+   */
+  async #checkInputRetention(startSeq: number): Promise<void> {
+    const { first_seq: firstSeq } = (await this.#jsm.streams.info('WFM_IN')).state;
+    if (firstSeq <= startSeq) return;
+    const missing = firstSeq - startSeq;
+    this.counters.inputGapMessages += missing;
+    this.#log.error(
+      { startSeq, firstSeq, missing },
+      'WFM_IN no longer holds input this node had not checkpointed (retention dropped it): it is lost',
+    );
   }
 
   #restartPipeline(cause: unknown): void {
