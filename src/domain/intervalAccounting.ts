@@ -22,11 +22,6 @@ export function emptyInterval(start: number): IntervalAcc {
   return { start, presenceMs: {}, schedMs: 0, excMs: 0, pendingMs: 0, confSchedMs: 0 };
 }
 
-/** Copy of an accumulator that may be changed without touching the original (snapshots share objects). */
-export function copyInterval(acc: IntervalAcc): IntervalAcc {
-  return { ...acc, presenceMs: { ...acc.presenceMs } };
-}
-
 /** Two decimals, the precision of the percentages in DESIGN.md's worked example. */
 function round2(x: number): number {
   return Math.round(x * 100) / 100;

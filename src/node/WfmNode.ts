@@ -4,7 +4,7 @@ import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/
 import type { Subscription } from 'rxjs';
 import { SiteSupervisor } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
-import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
+import { type DecodeOptions, decodeInput, defaultDecodeOptions, tenantInputFilter } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { LevelCheckpointStore } from '../persistence/index.ts';
 import {
@@ -314,7 +314,7 @@ export class WfmNode {
     this.#processedSeq = startSeq - 1;
     await this.#checkInputRetention(startSeq);
     this.#input = inputMessages(this.#js, {
-      filterSubject: `wfm.*.${tenant}.>`,
+      filterSubject: tenantInputFilter(tenant),
       startSeq,
       whenReady: () => this.#whenReady(),
       onEvent: (event) => this.#log.info({ input: event.type, ...event }, 'input consumer'),

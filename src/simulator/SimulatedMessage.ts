@@ -1,4 +1,4 @@
-import type { Activity, AgentStatus, CallType } from '../domain/types.ts';
+import type { Activity, AgentStatus, CallType } from '../domain/index.ts';
 
 /** `wfm.stat.T.S.A` CurrentState statistic, exactly as DESIGN.md "Subjects and streams" has it. */
 export interface CurrentStatePayload {

@@ -1,4 +1,4 @@
-import type { ActivityCategory, AgentStatus, CallType } from '../domain/types.ts';
+import type { ActivityCategory, AgentStatus, CallType } from '../domain/index.ts';
 import { DAY, MINUTE, planShift, SECOND } from './planShift.ts';
 import type { SeededRandom } from './SeededRandom.ts';
 import type { SimulatedMessage } from './SimulatedMessage.ts';

@@ -1,4 +1,4 @@
-import type { Activity, ActivityCategory } from '../domain/types.ts';
+import type { Activity, ActivityCategory } from '../domain/index.ts';
 import type { SeededRandom } from './SeededRandom.ts';
 
 export const SECOND = 1_000;

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import type { RejectionReason } from '../domain/types.ts';
+import { dlqSubject, type RejectionReason } from '../domain/index.ts';
 import { SOURCE_SEQ_HEADER } from './OutputPublisher.ts';
 import { PipelinedPublisher } from './PipelinedPublisher.ts';
 import { defaultPublishPipelineOptions, type PublishPipelineOptions } from './PublishPipeline.ts';
@@ -74,7 +74,7 @@ export class DlqPublisher extends PipelinedPublisher {
       const h = headers();
       h.set(SOURCE_SEQ_HEADER, String(letter.seq));
       return {
-        subject: `wfm.dlq.${letter.tenant}`,
+        subject: dlqSubject(letter.tenant),
         data: encoder.encode(JSON.stringify(deadLetterBody(letter))),
         msgId: `dlq:${letter.tenant}:${letter.seq}`,
         headers: h,

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import type { Output } from '../domain/types.ts';
+import { type Output, outputSubject } from '../domain/index.ts';
 import { PipelinedPublisher } from './PipelinedPublisher.ts';
 import { defaultPublishPipelineOptions, type PublishPipelineOptions } from './PublishPipeline.ts';
 
@@ -22,11 +22,6 @@ export const defaultOutputPublisherOptions: OutputPublisherOptions = {
   ...defaultPublishPipelineOptions,
   stream: 'WFM_OUT',
 };
-
-/** `wfm.${kind}.${tenant}.${site}.${agentId}`. */
-export function outputSubject(output: Output): string {
-  return `wfm.${output.kind}.${output.tenant}.${output.site}.${output.agentId}`;
-}
 
 /**
  * The deterministic `Nats-Msg-Id` of an output. An interval record is identified by its

@@ -1,4 +1,5 @@
 import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
+import { siteOutputFilter } from '../domain/index.ts';
 import { NatsError } from '../errors.ts';
 import { ORDINAL_HEADER, SOURCE_SEQ_HEADER } from './OutputPublisher.ts';
 
@@ -24,7 +25,7 @@ export async function findPublishedMark(
   site: string,
   stream = 'WFM_OUT',
 ): Promise<PublishedMark | null> {
-  const filter = `wfm.*.${tenant}.${site}.>`;
+  const filter = siteOutputFilter(tenant, site);
   let msg: StoredMsg | null;
   try {
     msg = await jsm.streams.getMessage(stream, { last_by_subj: filter });

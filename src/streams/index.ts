@@ -40,7 +40,6 @@ export {
   OutputPublisher,
   type OutputPublisherOptions,
   outputMsgId,
-  outputSubject,
   SOURCE_SEQ_HEADER,
 } from './OutputPublisher.ts';
 export { PipelinedPublisher } from './PipelinedPublisher.ts';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  copyInterval,
   emptyInterval,
   isReportable,
   resolveAgentOptions,
@@ -20,13 +19,6 @@ describe('intervalAccounting', () => {
       pendingMs: 0,
       confSchedMs: 0,
     });
-  });
-
-  it('copyInterval copies presenceMs', () => {
-    const a = { ...emptyInterval(0), presenceMs: { BUSY: 5 } };
-    const b = copyInterval(a);
-    b.presenceMs.BUSY = 6;
-    expect(a.presenceMs.BUSY).toBe(5);
   });
 
   it('isReportable: scheduled time or non-OFFLINE time', () => {

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Output } from '../../src/domain/types.ts';
+import { type Output, outputSubject } from '../../src/domain/index.ts';
 import { PublishError } from '../../src/errors.ts';
 import {
   connectNats,
@@ -11,7 +11,6 @@ import {
   natsStatusEvents,
   OutputPublisher,
   outputMsgId,
-  outputSubject,
 } from '../../src/streams/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 
