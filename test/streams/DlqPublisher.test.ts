@@ -1,14 +1,9 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectNats,
-  type DeadLetter,
-  DlqPublisher,
-  deadLetterBody,
-  ensureStreams,
-} from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
+import { type DeadLetter, DlqPublisher, deadLetterBody, ensureStreams } from '../../src/streams/index.ts';
+import type { NatsServer } from '../helpers/NatsServer.ts';
+import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,18 +24,14 @@ describe('DlqPublisher', () => {
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url] });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    ({ server, nc, js, jsm } = await openNats());
   });
   beforeEach(async () => {
     await jsm.streams.delete('WFM_DLQ').catch(() => false);
     await ensureStreams(jsm);
   });
   afterAll(async () => {
-    await nc.close();
-    await server.stop();
+    await closeNats({ server, nc });
   });
 
   it('publishes to wfm.dlq.T the exact JSON body, keys in contract order, with Msg-Id dlq:T:seq', async () => {

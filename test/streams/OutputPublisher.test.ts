@@ -1,18 +1,13 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Output, outputSubject } from '../../src/domain/index.ts';
 import { PublishError } from '../../src/errors.ts';
-import {
-  connectNats,
-  ensureStreams,
-  natsStatusEvents,
-  OutputPublisher,
-  outputMsgId,
-} from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
+import { ensureStreams, natsStatusEvents, OutputPublisher, outputMsgId } from '../../src/streams/index.ts';
+import type { NatsServer } from '../helpers/NatsServer.ts';
+import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
 function gc(agentId: string, sourceSeq: number, index = 0, site = 'S1'): Output {
   return {
@@ -93,18 +88,14 @@ describe('OutputPublisher', () => {
   }
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url], reconnectTimeWaitMs: 100 });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    ({ server, nc, js, jsm } = await openNats({ reconnectTimeWaitMs: 100 }));
   });
   beforeEach(async () => {
     await jsm.streams.delete('WFM_OUT').catch(() => false);
     await ensureStreams(jsm);
   });
   afterAll(async () => {
-    await nc.close();
-    await server.stop();
+    await closeNats({ server, nc });
   });
 
   it('names subject and Nats-Msg-Id deterministically', () => {

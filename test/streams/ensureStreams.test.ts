@@ -1,24 +1,22 @@
-import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectNats, ensureStreams, subjectCovers } from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
+import { ensureStreams, subjectCovers } from '../../src/streams/index.ts';
+import type { NatsServer } from '../helpers/NatsServer.ts';
+import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
 describe('ensureStreams', () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url] });
-    jsm = await jetstreamManager(nc);
+    ({ server, nc, jsm } = await openNats());
   });
   afterEach(async () => {
     for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ']) await jsm.streams.delete(name).catch(() => false);
   });
   afterAll(async () => {
-    await nc.close();
-    await server.stop();
+    await closeNats({ server, nc });
   });
 
   it('creates the three streams with the contract subjects and duplicate windows', async () => {

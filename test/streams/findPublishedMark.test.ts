@@ -1,4 +1,4 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
@@ -12,7 +12,8 @@ import {
   natsStatusEvents,
   OutputPublisher,
 } from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
+import type { NatsServer } from '../helpers/NatsServer.ts';
+import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
 function gc(tenant: string, site: string, agentId: string, sourceSeq: number): Output {
   return {
@@ -52,18 +53,14 @@ describe('findPublishedMark (nats-server 2.9 last_by_subj with a wildcard)', () 
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url] });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    ({ server, nc, js, jsm } = await openNats());
   });
   beforeEach(async () => {
     await jsm.streams.delete('WFM_OUT').catch(() => false);
     await ensureStreams(jsm);
   });
   afterAll(async () => {
-    await nc.close();
-    await server.stop();
+    await closeNats({ server, nc });
   });
 
   it('is null when the site has published nothing', async () => {

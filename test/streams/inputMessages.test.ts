@@ -1,4 +1,4 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { filter, take, toArray } from 'rxjs/operators';
@@ -12,7 +12,8 @@ import {
   natsStatusEvents,
   type RawInput,
 } from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
+import type { NatsServer } from '../helpers/NatsServer.ts';
+import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
 const decoder = new TextDecoder();
 
@@ -58,10 +59,7 @@ describe('inputMessages', () => {
   }
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connectNats({ servers: [server.url], reconnectTimeWaitMs: 100 });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
+    ({ server, nc, js, jsm } = await openNats({ reconnectTimeWaitMs: 100 }));
   });
   beforeEach(async () => {
     await ensureStreams(jsm);
@@ -71,8 +69,7 @@ describe('inputMessages', () => {
     await jsm.streams.delete('WFM_IN');
   });
   afterAll(async () => {
-    await nc.close();
-    await server.stop();
+    await closeNats({ server, nc });
   });
 
   it('delivers the stream in order from startSeq, with subject and bytes', async () => {
