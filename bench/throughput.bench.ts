@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { defaultSiteConfig, loadConfig } from '../src/config/index.ts';
+import { localNodeConfig, NatsServer } from '../src/dev/index.ts';
 import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams } from '../src/streams/index.ts';
-import { NatsServer } from '../test/helpers/NatsServer.ts';
 import type { BenchRow } from './BenchRow.ts';
 import { printRows } from './BenchRow.ts';
 
@@ -71,24 +70,7 @@ async function nodeRun(
   messages: number,
 ): Promise<{ rate: number; checkpoints: number; outputs: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wfm-bench-'));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      tenant: { id: 'T1' },
-      nats: { servers: [url] },
-      dataDir,
-      businessUnits: [
-        {
-          id: 'bu',
-          name: 'bu',
-          sites: [
-            { ...defaultSiteConfig, id: 'S1', name: 'S1' },
-            { ...defaultSiteConfig, id: 'S2', name: 'S2' },
-          ],
-        },
-      ],
-    },
-  });
+  const config = localNodeConfig({ natsUrl: url, dataDir, sites: ['S1', 'S2'] });
   const started = performance.now();
   const node = await WfmNode.start({ config, nodeId: 'bench', logger: createLogger({ level: 'silent' }) });
   while (node.processedSeq < messages) await new Promise((r) => setTimeout(r, 20));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NatsServer } from '../dev/index.ts';
+import { localNodeConfig, NatsServer } from '../dev/index.ts';
 
 /** Flags of `wfm-agg demo`. */
 export interface DemoFlags {
@@ -49,28 +49,17 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   const server = flags.nats === undefined ? await NatsServer.start() : null;
   const natsUrl = flags.nats ?? server!.url;
   const configFile = join(dir, 'config.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      {
-        tenant: { id: 'demo' },
-        nats: { servers: natsUrl.split(',') },
-        dataDir: join(dir, 'data'),
-        businessUnits: [
-          {
-            id: 'emea',
-            name: 'EMEA',
-            sites: [
-              { id: 'london', name: 'London', timeZone: 'Europe/London', statServer: 'Stat Server London' },
-              { id: 'paris', name: 'Paris', timeZone: 'Europe/Paris', statServer: 'Stat Server Paris' },
-            ],
-          },
-        ],
-      },
-      null,
-      2,
-    ),
-  );
+  const config = localNodeConfig({
+    tenant: 'demo',
+    natsUrl,
+    dataDir: join(dir, 'data'),
+    businessUnit: { id: 'emea', name: 'EMEA' },
+    sites: [
+      { id: 'london', name: 'London', timeZone: 'Europe/London', statServer: 'Stat Server London' },
+      { id: 'paris', name: 'Paris', timeZone: 'Europe/Paris', statServer: 'Stat Server Paris' },
+    ],
+  });
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
   process.stdout.write(`demo: NATS ${natsUrl}${server !== null ? ' (local, started for this demo)' : ''}\n`);
   process.stdout.write(`demo: config ${configFile}\n`);
   const children = [

@@ -1,2 +1,4 @@
 /** Development tooling shared by `wfm-agg demo`, the tests and the benches. */
+
+export * from './localNodeConfig.ts';
 export * from './NatsServer.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
+import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
 import { startHttpServer } from '../../src/web/index.ts';
@@ -33,15 +33,7 @@ beforeAll(async () => {
   server = await NatsServer.start();
   wire = await WfmWire.connect(server.url);
   dataDir = mkdtempSync(join(tmpdir(), 'wfm-node-'));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      tenant: { id: 'T1' },
-      nats: { servers: [server.url] },
-      dataDir,
-      businessUnits: [{ id: 'bu', name: 'bu', sites: [{ id: 'S1', name: 'S1' } as never] }],
-    },
-  });
+  const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: ['S1'] });
   node = await WfmNode.start({ config, nodeId: 'n1', logger: createLogger({ level: 'silent' }) });
 });
 

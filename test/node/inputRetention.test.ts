@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSiteConfig, loadConfig } from '../../src/config/index.ts';
+import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
 import { ensureStreams } from '../../src/streams/index.ts';
@@ -37,15 +37,7 @@ describe('WfmNode input retention', () => {
     const last = await wire.publish('wfm.stat.T1.S1.a2', state('a2', 'NotReady', ts + 20));
 
     const lines: string[] = [];
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        tenant: { id: 'T1' },
-        nats: { servers: [server.url] },
-        dataDir,
-        businessUnits: [{ id: 'bu', name: 'bu', sites: [{ ...defaultSiteConfig, id: 'S1', name: 'S1' }] }],
-      },
-    });
+    const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: ['S1'] });
     const logger = createLogger({
       level: 'info',
       pretty: false,

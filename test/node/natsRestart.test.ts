@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.ts';
+import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { type NodeStatus, WfmNode } from '../../src/node/index.ts';
 import { type SimulatedMessage, TrafficGenerator } from '../../src/simulator/index.ts';
@@ -77,27 +77,11 @@ describe('NATS server going down under live traffic', () => {
   async function startNode(natsUrl: string, nodeId: string): Promise<{ node: WfmNode; log: string[] }> {
     const dataDir = await mkdtemp(join(tmpdir(), 'wfm-node-'));
     dirs.push(dataDir);
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        tenant: { id: 'T1' },
-        nats: { servers: [natsUrl] },
-        dataDir,
-        businessUnits: [
-          {
-            id: 'bu1',
-            name: 'BU 1',
-            sites: SITES.map((id) => ({
-              id,
-              name: id,
-              timeZone: 'UTC',
-              intervalMinutes: 15,
-              offsetMinutes: 0,
-              statServer: '',
-            })),
-          },
-        ],
-      },
+    const config = localNodeConfig({
+      natsUrl,
+      dataDir,
+      businessUnit: { id: 'bu1', name: 'BU 1' },
+      sites: SITES,
     });
     const log: string[] = [];
     const logger = createLogger({
