@@ -56,7 +56,15 @@ export function createAgentMachine(options: ResolvedAgentOptions, slot: AgentSte
     },
     actions: {
       apply: assign(({ context, event }) => {
-        const result = step(context, event, options);
+        let result: AgentStep;
+        try {
+          result = step(context, event, options);
+        } catch (err) {
+          // A bug must not stop the actor (XState would put it in an error state for good):
+          // keep the state from before the input and send the input to the DLQ.
+          const detail = err instanceof Error ? err.message : String(err);
+          result = { context, outputs: [], rejection: { reason: 'internal_error', detail } };
+        }
         slot.step = result;
         return result.context;
       }),

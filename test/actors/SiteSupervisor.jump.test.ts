@@ -48,3 +48,30 @@ describe('SiteSupervisor: event-time jumps', () => {
     expect(agent?.context.intervals.map((i) => i.start)).toEqual([T0 + 30 * DAY - 15 * 60_000]);
   });
 });
+
+describe('SiteSupervisor: an input the core cannot handle', () => {
+  it('goes to the DLQ as internal_error; the agent keeps its state and every agent keeps going', () => {
+    const site = new SiteSupervisor({ tenant: 'T1', site: 'S1' });
+    site.process(1, 'wfm.stat.T1.S1.a1', stat('a1', 'Ready', T0));
+    // Not reachable through decodeInput (it validates schedules); built by hand to make the core throw.
+    const broken = {
+      ok: true,
+      address: { kind: 'schedule', tenant: 'T1', site: 'S1', agentId: 'a1' },
+      event: { type: 'schedule', agentId: 'a1', from: T0, to: T0 + DAY, activities: null },
+    } as unknown as Decoded;
+    const result = site.process(2, 'wfm.schedule.T1.S1.a1', broken);
+    expect(result.outputs).toEqual([]);
+    expect(result.dlq).toHaveLength(1);
+    expect(result.dlq[0]).toMatchObject({
+      seq: 2,
+      subject: 'wfm.schedule.T1.S1.a1',
+      reason: 'internal_error',
+    });
+    expect(
+      site.process(3, 'wfm.stat.T1.S1.a1', stat('a1', 'NotReady', T0 + 60_000)).outputs.map((o) => o.kind),
+    ).toEqual(['gc', 'adherence']);
+    expect(
+      site.process(4, 'wfm.stat.T1.S1.a2', stat('a2', 'Ready', T0 + 60_000)).outputs.map((o) => o.kind),
+    ).toEqual(['gc', 'adherence']);
+  });
+});
