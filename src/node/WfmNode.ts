@@ -377,10 +377,13 @@ export class WfmNode {
   }
 
   #whenReady(): Promise<void> | undefined {
-    if (this.#gate() === undefined) return undefined;
+    const first = this.#gate();
+    if (first === undefined) return undefined;
     return (async () => {
-      for (let gate = this.#gate(); gate !== undefined; gate = this.#gate())
+      // Every gate may have closed again while we waited: wait until all are open at once.
+      for (let gate: Promise<void> | undefined = first; gate !== undefined; gate = this.#gate()) {
         await gate.catch(() => undefined);
+      }
     })();
   }
 
