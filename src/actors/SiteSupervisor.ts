@@ -1,8 +1,11 @@
 import { type Actor, createActor, createMachine, type Snapshot } from 'xstate';
 import {
   type AgentContext,
+  type AgentInput,
   type AgentOptions,
   type AgentOutput,
+  type AgentStep,
+  applyAgentInput,
   DeadlineQueue,
   type Decoded,
   nextDeadline,
@@ -12,10 +15,10 @@ import {
   resolveAgentOptions,
 } from '../domain/index.ts';
 import {
-  type AgentEvent,
   type AgentMachine,
-  type AgentStepSlot,
+  type AgentStateValue,
   createAgentMachine,
+  movesStatechart,
 } from './agentMachine.ts';
 
 /**
@@ -39,6 +42,17 @@ export interface SiteResult {
   dlq: DlqEntry[];
 }
 
+/** Options of a `SiteSupervisor` beyond the agents' own. */
+export interface SiteSupervisorOptions {
+  /**
+   * Send every step to its agent's actor, not only the steps that move its statechart. The
+   * outputs and snapshots are the same either way (a property test holds them equal); this is
+   * the reference the fast path is checked against.
+   * @defaultValue false
+   */
+  feedEveryStep?: boolean;
+}
+
 /** Site-level state persisted beside the agents' snapshots. */
 export interface SiteState {
   siteTime: number;
@@ -59,8 +73,8 @@ export interface SiteSnapshot {
  */
 export class SiteSupervisor {
   readonly options: ResolvedAgentOptions;
-  readonly #machine: AgentMachine;
-  readonly #slot: AgentStepSlot = { step: null };
+  readonly #machine: AgentMachine = createAgentMachine();
+  readonly #feedEveryStep: boolean;
   // Agents are children of one root actor so they share one actor system (less heap per agent).
   readonly #root = createActor(createMachine({ id: 'site' }));
   readonly #agents = new Map<string, Actor<AgentMachine>>();
@@ -77,9 +91,10 @@ export class SiteSupervisor {
   constructor(
     options: Partial<AgentOptions> & Pick<AgentOptions, 'tenant' | 'site'>,
     snapshot?: SiteSnapshot,
+    { feedEveryStep = false }: SiteSupervisorOptions = {},
   ) {
     this.options = resolveAgentOptions(options);
-    this.#machine = createAgentMachine(this.options, this.#slot);
+    this.#feedEveryStep = feedEveryStep;
     this.#root.start();
     if (snapshot !== undefined) this.#restore(snapshot);
   }
@@ -127,15 +142,9 @@ export class SiteSupervisor {
       }
       if (event.type === 'clock') {
         this.#advanceSiteTime(event.ts);
-      } else if (event.type === 'schedule') {
-        this.#send(event.agentId, { type: 'schedule', update: event, seq });
       } else {
-        this.#advanceSiteTime(event.ts);
-        this.#send(event.agentId, {
-          type: event.type === 'state' ? 'stat.state' : 'stat.reason',
-          update: event,
-          seq,
-        } as AgentEvent);
+        if (event.type !== 'schedule') this.#advanceSiteTime(event.ts);
+        this.#apply(event.agentId, event, seq);
       }
       this.#fireDeadlines(seq);
     }
@@ -174,26 +183,44 @@ export class SiteSupervisor {
       due;
       due = this.#deadlines.popDue(this.#siteTime)
     ) {
-      this.#send(due.agentId, { type: 'tick', at: due.at, seq });
+      this.#apply(due.agentId, { type: 'tick', at: due.at }, seq);
     }
   }
 
-  #send(agentId: string, event: AgentEvent): void {
+  /**
+   * Runs the domain core for one agent input and keeps the result in the agent's actor. Only a
+   * step that moves the statechart (presence or adherence) is sent as an event: the others —
+   * most of them, e.g. calls starting and ending while on queue — are adopted into the actor's
+   * context in place. An XState transition costs more than the rest of a step together, and the
+   * regions are a function of the context, so the actor ends up exactly as if it had been sent
+   * every step (`feedEveryStep` does that, and a property test compares the two).
+   */
+  #apply(agentId: string, input: AgentInput, seq: number): void {
     let actor = this.#agents.get(agentId);
     if (actor === undefined) {
       actor = createActor(this.#machine, { input: { agentId }, id: agentId, parent: this.#root });
       actor.start();
       this.#agents.set(agentId, actor);
     }
-    actor.send(event);
-    const step = this.#slot.step;
-    this.#slot.step = null;
-    if (step !== null) {
-      if (step.outputs.length > 0) this.#collect(agentId, step.outputs);
-      if (step.rejection !== null) this.#reject(step.rejection);
+    const snapshot = actor.getSnapshot();
+    const before = snapshot.context;
+    let step: AgentStep;
+    try {
+      step = applyAgentInput(before, input, seq, this.options);
+    } catch (err) {
+      // A bug must not stop the site: keep the state from before the input, DLQ the input.
+      const detail = err instanceof Error ? err.message : String(err);
+      step = { context: before, outputs: [], rejection: { reason: 'internal_error', detail } };
     }
+    if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, step.context)) {
+      actor.send({ type: 'agent.step', context: step.context });
+    } else if (step.context !== before) {
+      Object.assign(before, step.context);
+    }
+    if (step.outputs.length > 0) this.#collect(agentId, step.outputs);
+    if (step.rejection !== null) this.#reject(step.rejection);
     this.#dirty.add(agentId);
-    this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
+    this.#deadlines.set(agentId, nextDeadline(step.context, this.options));
   }
 
   #collect(agentId: string, outputs: AgentOutput[]): void {

@@ -1,53 +1,78 @@
 import { assign, setup } from 'xstate';
 import {
+  type AdherenceState,
   type AgentContext,
-  type AgentStep,
-  advanceAgent,
-  applyReasonUpdate,
-  applyScheduleUpdate,
-  applyStateUpdate,
   initialAgentContext,
-  type ReasonUpdate,
-  type ResolvedAgentOptions,
-  type ScheduleUpdate,
-  type StateUpdate,
+  type Presence,
 } from '../domain/index.ts';
 
-/** Events an agent actor accepts. `seq` is the `WFM_IN` sequence that caused them. */
-export type AgentEvent =
-  | { type: 'stat.state'; update: StateUpdate; seq: number }
-  | { type: 'stat.reason'; update: ReasonUpdate; seq: number }
-  | { type: 'schedule'; update: ScheduleUpdate; seq: number }
-  | { type: 'tick'; at: number; seq: number };
+/** The presence region's states: the Genesys Cloud presence, `unknown` before the first state. */
+export const PRESENCE_STATES = [
+  'unknown',
+  'offline',
+  'busy',
+  'break',
+  'meal',
+  'meeting',
+  'training',
+  'onQueue',
+] as const;
+export type PresenceStateName = (typeof PRESENCE_STATES)[number];
 
-/**
- * Where an agent actor leaves what its last event produced. `send()` is synchronous, so the
- * site reads and clears the slot right after each send: outputs stay in input order without a
- * per-actor listener (memory) or an emitted-event round trip (time).
- */
-export interface AgentStepSlot {
-  step: AgentStep | null;
+/** The adherence region's states: real-time adherence, `unknown` before the first state. */
+export const ADHERENCE_STATES = ['unknown', 'inAdherence', 'outOfAdherence', 'unscheduled'] as const;
+export type AdherenceStateName = (typeof ADHERENCE_STATES)[number];
+
+/** An agent actor's statechart value. */
+export interface AgentStateValue {
+  presence: PresenceStateName;
+  adherence: AdherenceStateName;
 }
 
-function step(context: AgentContext, event: AgentEvent, options: ResolvedAgentOptions): AgentStep {
-  switch (event.type) {
-    case 'stat.state':
-      return applyStateUpdate(context, event.update, event.seq, options);
-    case 'stat.reason':
-      return applyReasonUpdate(context, event.update, event.seq, options);
-    case 'schedule':
-      return applyScheduleUpdate(context, event.update, event.seq, options);
-    case 'tick':
-      return advanceAgent(context, event.at, event.seq, options);
-  }
+const PRESENCE_STATE: Record<Presence, PresenceStateName> = {
+  OFFLINE: 'offline',
+  BUSY: 'busy',
+  BREAK: 'break',
+  MEAL: 'meal',
+  MEETING: 'meeting',
+  TRAINING: 'training',
+  ON_QUEUE: 'onQueue',
+};
+
+const ADHERENCE_STATE: Record<AdherenceState, AdherenceStateName> = {
+  InAdherence: 'inAdherence',
+  OutOfAdherence: 'outOfAdherence',
+  Unscheduled: 'unscheduled',
+};
+
+/** The presence state an agent context belongs in. */
+export function presenceStateOf(context: AgentContext): PresenceStateName {
+  return context.gc === null ? 'unknown' : PRESENCE_STATE[context.gc.presence];
+}
+
+/** The adherence state an agent context belongs in. */
+export function adherenceStateOf(context: AgentContext): AdherenceStateName {
+  return context.adherence === null ? 'unknown' : ADHERENCE_STATE[context.adherence.adherenceState];
+}
+
+/** Whether a context computed by the domain core belongs in another state than `value`. */
+export function movesStatechart(value: AgentStateValue, context: AgentContext): boolean {
+  return value.presence !== presenceStateOf(context) || value.adherence !== adherenceStateOf(context);
+}
+
+/** The one event an agent actor accepts: the context the domain core computed for an input. */
+export interface AgentEvent {
+  type: 'agent.step';
+  context: AgentContext;
 }
 
 /**
- * The agent statechart: parallel regions a supervisor can read — availability (the Stat Server
- * state) and call — with every rule delegated to the pure domain core. There are no XState
- * delays: time moves only by event time carried in events, so snapshots restore exactly.
+ * The agent statechart: what a supervisor watches — GC presence and real-time adherence — as two
+ * parallel regions, with the agent's whole state (`AgentContext`) as context. The rules live in
+ * the pure domain core; a step moves the regions to where its context belongs. There are no
+ * XState delays: time moves only by event time, so snapshots restore exactly.
  */
-export function createAgentMachine(options: ResolvedAgentOptions, slot: AgentStepSlot) {
+export function createAgentMachine() {
   return setup({
     types: {
       context: {} as AgentContext,
@@ -55,59 +80,42 @@ export function createAgentMachine(options: ResolvedAgentOptions, slot: AgentSte
       events: {} as AgentEvent,
     },
     actions: {
-      apply: assign(({ context, event }) => {
-        let result: AgentStep;
-        try {
-          result = step(context, event, options);
-        } catch (err) {
-          // A bug must not stop the actor (XState would put it in an error state for good):
-          // keep the state from before the input and send the input to the DLQ.
-          const detail = err instanceof Error ? err.message : String(err);
-          result = { context, outputs: [], rejection: { reason: 'internal_error', detail } };
-        }
-        slot.step = result;
-        return result.context;
-      }),
+      adopt: assign(({ event }) => event.context),
     },
     guards: {
-      late: ({ context, event }) => event.type === 'stat.state' && event.update.ts < context.lastTs,
-      loggedOff: ({ event }) => event.type === 'stat.state' && event.update.status === 'LoggedOff',
-      notReady: ({ event }) => event.type === 'stat.state' && event.update.status === 'NotReady',
-      ready: ({ event }) => event.type === 'stat.state' && event.update.status === 'Ready',
-      noCall: ({ event }) => event.type === 'stat.state' && event.update.callType === null,
-      internalCall: ({ event }) => event.type === 'stat.state' && event.update.callType === 'Internal',
+      presenceIs: ({ event }, params: { state: PresenceStateName }) =>
+        presenceStateOf(event.context) === params.state,
+      adherenceIs: ({ event }, params: { state: AdherenceStateName }) =>
+        adherenceStateOf(event.context) === params.state,
     },
   }).createMachine({
     id: 'agent',
     type: 'parallel',
     context: ({ input }) => initialAgentContext(input.agentId),
     states: {
-      availability: {
+      presence: {
         initial: 'unknown',
-        states: { unknown: {}, loggedOff: {}, notReady: {}, ready: {}, afterCallWork: {} },
+        states: Object.fromEntries(PRESENCE_STATES.map((s) => [s, {}])) as Record<PresenceStateName, object>,
         on: {
-          'stat.state': [
-            { guard: 'late', actions: 'apply' },
-            { guard: 'loggedOff', target: '.loggedOff', actions: 'apply' },
-            { guard: 'notReady', target: '.notReady', actions: 'apply' },
-            { guard: 'ready', target: '.ready', actions: 'apply' },
-            { target: '.afterCallWork', actions: 'apply' },
-          ],
-          'stat.reason': { actions: 'apply' },
-          schedule: { actions: 'apply' },
-          tick: { actions: 'apply' },
+          // The context is adopted once, here; the adherence region only moves.
+          'agent.step': PRESENCE_STATES.map((state) => ({
+            guard: { type: 'presenceIs' as const, params: { state } },
+            target: `.${state}`,
+            actions: 'adopt' as const,
+          })),
         },
       },
-      call: {
-        initial: 'none',
-        states: { none: {}, internal: {}, external: {} },
+      adherence: {
+        initial: 'unknown',
+        states: Object.fromEntries(ADHERENCE_STATES.map((s) => [s, {}])) as Record<
+          AdherenceStateName,
+          object
+        >,
         on: {
-          'stat.state': [
-            { guard: 'late' },
-            { guard: 'noCall', target: '.none' },
-            { guard: 'internalCall', target: '.internal' },
-            { target: '.external' },
-          ],
+          'agent.step': ADHERENCE_STATES.map((state) => ({
+            guard: { type: 'adherenceIs' as const, params: { state } },
+            target: `.${state}`,
+          })),
         },
       },
     },

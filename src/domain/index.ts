@@ -1,6 +1,7 @@
 export * from './AgentOptions.ts';
 export * from './adherence.ts';
 export * from './agentCore.ts';
+export * from './applyAgentInput.ts';
 export * from './DeadlineQueue.ts';
 export * from './decodeInput.ts';
 export * from './gcMapping.ts';

@@ -624,8 +624,8 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     s.schedule('B1', utc(10, 0), utc(11, 0), []);
     const agents = [...s.sup.agents()];
     expect(agents.map((a) => [a.agentId, a.value])).toEqual([
-      ['A1', { availability: 'notReady', call: 'internal' }],
-      ['B1', { availability: 'unknown', call: 'none' }],
+      ['A1', { presence: 'busy', adherence: 'unscheduled' }],
+      ['B1', { presence: 'unknown', adherence: 'unknown' }],
     ]);
     expect(agents[0]!.context.gc).toEqual({ presence: 'BUSY', routingStatus: 'COMMUNICATING' });
     expect(s.sup.agentCount).toBe(2);

@@ -1,190 +1,145 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type Snapshot } from 'xstate';
-import { type AgentEvent, type AgentStepSlot, createAgentMachine } from '../../src/actors/index.ts';
 import {
+  ADHERENCE_STATES,
+  type AgentStateValue,
+  createAgentMachine,
+  movesStatechart,
+  PRESENCE_STATES,
+} from '../../src/actors/index.ts';
+import {
+  type AgentContext,
+  type AgentInput,
   type AgentStatus,
+  applyAgentInput,
   type CallType,
   initialAgentContext,
   resolveAgentOptions,
 } from '../../src/domain/index.ts';
-import { act, adherenceCore, gcCore, intervalCore, utc } from '../helpers/agentScenario.ts';
+import { act, utc } from '../helpers/agentScenario.ts';
 
 const options = resolveAgentOptions({ tenant: 'T1', site: 'S1' });
 
+/** An agent actor driven the way a site drives it: the core computes, the actor adopts. */
 function start(snapshot?: unknown) {
-  const slot: AgentStepSlot = { step: null };
-  const machine = createAgentMachine(options, slot);
-  const actor = createActor(machine, {
+  const actor = createActor(createAgentMachine(), {
     input: { agentId: 'A1' },
     ...(snapshot === undefined ? {} : { snapshot: snapshot as Snapshot<unknown> }),
   });
   actor.start();
-  const send = (event: AgentEvent) => {
-    actor.send(event);
-    const step = slot.step;
-    slot.step = null;
+  let seq = 0;
+  const send = (input: AgentInput, at = seq + 1) => {
+    seq = at;
+    const step = applyAgentInput(actor.getSnapshot().context, input, seq, options);
+    actor.send({ type: 'agent.step', context: step.context });
     return step;
   };
   return { actor, send };
 }
 
-function state(status: AgentStatus, ts: number, seq: number, callType: CallType | null = null): AgentEvent {
-  return { type: 'stat.state', update: { type: 'state', agentId: 'A1', status, callType, ts }, seq };
+function state(status: AgentStatus, ts: number, callType: CallType | null = null): AgentInput {
+  return { type: 'state', agentId: 'A1', status, callType, ts };
+}
+
+function reason(value: string | null, ts: number): AgentInput {
+  return { type: 'reason', agentId: 'A1', reason: value, ts };
 }
 
 describe('agentMachine', () => {
-  it('starts unknown, with no call, and the initial context', () => {
+  it('starts with presence and adherence unknown, and the initial context', () => {
     const { actor } = start();
-    expect(actor.getSnapshot().value).toEqual({ availability: 'unknown', call: 'none' });
+    expect(actor.getSnapshot().value).toEqual({ presence: 'unknown', adherence: 'unknown' });
     expect(actor.getSnapshot().context).toEqual(initialAgentContext('A1'));
   });
 
-  it('follows the Stat Server state and call type in two parallel regions', () => {
+  it('has a presence state for every GC presence and an adherence state for every adherence', () => {
+    expect(PRESENCE_STATES).toEqual([
+      'unknown',
+      'offline',
+      'busy',
+      'break',
+      'meal',
+      'meeting',
+      'training',
+      'onQueue',
+    ]);
+    expect(ADHERENCE_STATES).toEqual(['unknown', 'inAdherence', 'outOfAdherence', 'unscheduled']);
+  });
+
+  it('moves its presence and adherence regions to where each step puts the agent', () => {
     const { actor, send } = start();
-    const steps: [AgentEvent, unknown][] = [
-      [state('Ready', utc(10, 0), 1), { availability: 'ready', call: 'none' }],
-      [state('Ready', utc(10, 1), 2, 'Inbound'), { availability: 'ready', call: 'external' }],
-      [state('AfterCallWork', utc(10, 2), 3), { availability: 'afterCallWork', call: 'none' }],
-      [state('NotReady', utc(10, 3), 4, 'Internal'), { availability: 'notReady', call: 'internal' }],
-      [state('NotReady', utc(10, 4), 5, 'Consult'), { availability: 'notReady', call: 'external' }],
+    send({
+      type: 'schedule',
+      agentId: 'A1',
+      from: utc(10, 0),
+      to: utc(11, 0),
+      activities: [act(utc(10, 0), utc(10, 30), 'OnQueueWork'), act(utc(10, 30), utc(11, 0), 'Meal')],
+    });
+    const steps: [AgentInput, AgentStateValue][] = [
+      [state('Ready', utc(10, 0)), { presence: 'onQueue', adherence: 'inAdherence' }],
+      [state('Ready', utc(10, 1), 'Inbound'), { presence: 'onQueue', adherence: 'inAdherence' }],
+      [state('AfterCallWork', utc(10, 2)), { presence: 'onQueue', adherence: 'inAdherence' }],
+      [state('NotReady', utc(10, 3)), { presence: 'busy', adherence: 'outOfAdherence' }],
+      [reason('Break', utc(10, 4)), { presence: 'break', adherence: 'outOfAdherence' }],
+      [reason('Meeting', utc(10, 5)), { presence: 'meeting', adherence: 'outOfAdherence' }],
+      [reason('Training', utc(10, 6)), { presence: 'training', adherence: 'outOfAdherence' }],
+      [reason('Meal', utc(10, 7)), { presence: 'meal', adherence: 'outOfAdherence' }],
       [
-        state('AfterCallWork', utc(10, 5), 6, 'Outbound'),
-        { availability: 'afterCallWork', call: 'external' },
+        { type: 'tick', at: utc(10, 30) },
+        { presence: 'meal', adherence: 'inAdherence' },
       ],
-      [state('LoggedOff', utc(10, 6), 7), { availability: 'loggedOff', call: 'none' }],
+      [state('LoggedOff', utc(11, 0)), { presence: 'offline', adherence: 'unscheduled' }],
     ];
-    for (const [event, value] of steps) {
-      send(event);
+    for (const [input, value] of steps) {
+      send(input);
       expect(actor.getSnapshot().value).toEqual(value);
     }
+    expect(actor.getSnapshot().context.status).toBe('LoggedOff');
   });
 
-  it('leaves the step of each event in the slot', () => {
-    const { send } = start();
-    expect(send(state('Ready', utc(10, 0), 1))).toEqual({
-      context: expect.objectContaining({
-        agentId: 'A1',
-        status: 'Ready',
-        lastTs: utc(10, 0),
-        acctTs: utc(10, 0),
-      }),
-      outputs: [
-        gcCore('A1', 'ON_QUEUE', 'IDLE', utc(10, 0), 1),
-        adherenceCore('A1', {
-          state: 'Unscheduled',
-          scheduled: null,
-          actual: 'OnQueueWork',
+  it('adopts the context of every step, including steps that do not move a region', () => {
+    const { actor, send } = start();
+    send(state('Ready', utc(10, 0)));
+    const step = send(state('Ready', utc(10, 1), 'Internal'));
+    expect(actor.getSnapshot().context).toEqual(step.context);
+    expect(actor.getSnapshot().context.gc).toEqual({ presence: 'ON_QUEUE', routingStatus: 'COMMUNICATING' });
+  });
+
+  it('movesStatechart is true exactly when presence or adherence state differs', () => {
+    const known = (presence: 'ON_QUEUE' | 'BUSY', adherenceState: 'InAdherence' | 'Unscheduled') =>
+      ({
+        ...initialAgentContext('A1'),
+        gc: { presence, routingStatus: 'IDLE' },
+        adherence: {
+          adherenceState,
+          scheduledCategory: null,
+          actualCategory: 'OnQueueWork',
           impact: 'Neutral',
-          since: utc(10, 0),
-          ts: utc(10, 0),
-          seq: 1,
-        }),
-      ],
-      rejection: null,
-    });
-  });
-
-  it('a late state changes neither region nor context, and reports the rejection', () => {
-    const { actor, send } = start();
-    send(state('NotReady', utc(10, 5), 1, 'Inbound'));
-    const before = actor.getSnapshot().context;
-    expect(send(state('Ready', utc(10, 4), 2))).toEqual({
-      context: before,
-      outputs: [],
-      rejection: {
-        reason: 'late',
-        detail: `ts ${utc(10, 4)} is older than the agent's last accepted ts ${utc(10, 5)}`,
-      },
-    });
-    expect(actor.getSnapshot().value).toEqual({ availability: 'notReady', call: 'external' });
-    expect(actor.getSnapshot().context).toEqual(before);
-  });
-
-  it('reason, schedule and tick events change the context but not the regions', () => {
-    const { actor, send } = start();
-    send(state('NotReady', utc(10, 0), 1));
-    expect(
-      send({
-        type: 'stat.reason',
-        update: { type: 'reason', agentId: 'A1', reason: 'Meal', ts: utc(10, 1) },
-        seq: 2,
-      })?.outputs,
-    ).toEqual([
-      gcCore('A1', 'MEAL', 'OFF_QUEUE', utc(10, 1), 2),
-      adherenceCore('A1', {
-        state: 'Unscheduled',
-        scheduled: null,
-        actual: 'Meal',
-        impact: 'Neutral',
-        since: utc(10, 0),
-        ts: utc(10, 1),
-        seq: 2,
-      }),
-    ]);
-    expect(
-      send({
-        type: 'schedule',
-        update: {
-          type: 'schedule',
-          agentId: 'A1',
-          from: utc(10, 0),
-          to: utc(11, 0),
-          activities: [act(utc(10, 5), utc(10, 30), 'Meal')],
+          since: 0,
         },
-        seq: 3,
-      })?.outputs,
-    ).toEqual([]);
-    expect(send({ type: 'tick', at: utc(10, 5), seq: 4 })?.outputs).toEqual([
-      adherenceCore('A1', {
-        state: 'InAdherence',
-        scheduled: 'Meal',
-        actual: 'Meal',
-        impact: 'Neutral',
-        since: utc(10, 5),
-        ts: utc(10, 5),
-        seq: 4,
-      }),
-    ]);
-    expect(actor.getSnapshot().value).toEqual({ availability: 'notReady', call: 'none' });
-    expect(actor.getSnapshot().context.reason).toBe('Meal');
-    expect(actor.getSnapshot().context.acctTs).toBe(utc(10, 5));
+      }) satisfies AgentContext;
+    const value: AgentStateValue = { presence: 'onQueue', adherence: 'unscheduled' };
+    expect(movesStatechart(value, known('ON_QUEUE', 'Unscheduled'))).toBe(false);
+    expect(movesStatechart(value, known('BUSY', 'Unscheduled'))).toBe(true);
+    expect(movesStatechart(value, known('ON_QUEUE', 'InAdherence'))).toBe(true);
+    expect(movesStatechart(value, initialAgentContext('A1'))).toBe(true);
+    expect(movesStatechart({ presence: 'unknown', adherence: 'unknown' }, initialAgentContext('A1'))).toBe(
+      false,
+    );
   });
 
-  it('a persisted snapshot survives JSON and the restored actor continues identically', () => {
+  it('a persisted snapshot survives JSON; the restored actor has the same value and context', () => {
     const a = start();
-    a.send(state('Ready', utc(10, 0), 1));
-    a.send(state('NotReady', utc(10, 5), 2, 'Inbound'));
+    a.send(state('Ready', utc(10, 0)));
+    a.send(state('NotReady', utc(10, 5), 'Inbound'));
     const persisted = JSON.parse(JSON.stringify(a.actor.getPersistedSnapshot()));
     const b = start(persisted);
-    expect(b.actor.getSnapshot().value).toEqual({ availability: 'notReady', call: 'external' });
+    expect(b.actor.getSnapshot().value).toEqual({ presence: 'busy', adherence: 'unscheduled' });
     expect(b.actor.getSnapshot().context).toEqual(a.actor.getSnapshot().context);
-    const next = state('Ready', utc(10, 20), 3);
-    const fromA = a.send(next);
-    const fromB = b.send(next);
+    const next = state('Ready', utc(10, 20));
+    const fromA = a.send(next, 3);
+    const fromB = b.send(next, 3);
     expect(fromB).toEqual(fromA);
-    expect(fromA?.outputs).toEqual([
-      intervalCore('A1', {
-        intervalStart: utc(10, 0),
-        secondsByPresence: { ON_QUEUE: 300, BUSY: 600 },
-        adherenceScheduleSecs: 0,
-        exceptionDurationSecs: 0,
-        adherencePercentage: null,
-        conformanceScheduleSecs: 0,
-        conformanceActualSecs: 300,
-        conformancePercentage: null,
-        sourceSeq: 3,
-      }),
-      gcCore('A1', 'ON_QUEUE', 'IDLE', utc(10, 20), 3),
-      adherenceCore('A1', {
-        state: 'Unscheduled',
-        scheduled: null,
-        actual: 'OnQueueWork',
-        impact: 'Neutral',
-        since: utc(10, 0),
-        ts: utc(10, 20),
-        seq: 3,
-      }),
-    ]);
-    expect(b.actor.getSnapshot().value).toEqual({ availability: 'ready', call: 'none' });
+    expect(b.actor.getSnapshot().value).toEqual({ presence: 'onQueue', adherence: 'unscheduled' });
   });
 });
