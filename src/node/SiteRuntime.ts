@@ -36,18 +36,24 @@ export class SiteRuntime {
     skippedAlreadyPublished: 0,
   };
   #mark: PublishedMark | null;
+  readonly #sinks: SiteSinks;
 
-  constructor(ref: SiteRef, supervisor: SiteSupervisor, mark: PublishedMark | null) {
+  constructor(ref: SiteRef, supervisor: SiteSupervisor, mark: PublishedMark | null, sinks: SiteSinks) {
     this.ref = ref;
     this.supervisor = supervisor;
     this.checkpointSeq = supervisor.seq;
     this.#mark = mark;
+    this.#sinks = sinks;
   }
 
-  /** Applies one input for this site and hands what it produced to `sinks`, in order. */
-  apply(seq: number, subject: string, data: Uint8Array, decoded: Decoded, sinks: SiteSinks): void {
+  /**
+   * Applies one input for this site and, as primary, hands what it produced to the sinks in
+   * order; a backup computes and counts the same but writes nothing.
+   */
+  apply(seq: number, subject: string, data: Uint8Array, decoded: Decoded): void {
     const result = this.supervisor.process(seq, subject, decoded);
     this.counters.events++;
+    const sinks = this.role === 'primary' ? this.#sinks : null;
     for (let ordinal = 0; ordinal < result.outputs.length; ordinal++) {
       const output = result.outputs[ordinal]!;
       this.counters.outputs[output.kind]++;
@@ -55,9 +61,9 @@ export class SiteRuntime {
         this.counters.skippedAlreadyPublished++;
         continue;
       }
-      sinks.output(output, ordinal);
+      sinks?.output(output, ordinal);
     }
-    for (const entry of result.dlq) sinks.deadLetter({ ...entry, data });
+    if (sinks !== null) for (const entry of result.dlq) sinks.deadLetter({ ...entry, data });
   }
 
   #alreadyPublished(seq: number, ordinal: number): boolean {
