@@ -30,6 +30,10 @@ export interface PublishPipelineOptions {
   ackTimeoutMs: number;
 }
 
+const ackDecoder = new TextDecoder();
+// nats-server 2.9 writes `"duplicate": true` (with a space); later versions may not.
+const DUPLICATE = /"duplicate":\s*true/;
+
 export const defaultPublishPipelineOptions: PublishPipelineOptions = {
   maxInFlight: 1024,
   mode: 'write',
@@ -183,15 +187,23 @@ export class PublishPipeline {
       );
       return;
     }
-    let ack: { duplicate?: boolean; error?: { description?: string; code?: number } };
+    // A PubAck is `{"stream":…, "seq":…}`, with `"duplicate": true` when the id was seen before:
+    // read that without JSON.parse (one per output adds up); parse anything else in full.
+    const text = ackDecoder.decode(msg.data);
+    if (text.startsWith('{"stream"') && !text.includes('"error"')) {
+      this.settle(id, DUPLICATE.test(text), undefined);
+      return;
+    }
+    let ack: { stream?: string; duplicate?: boolean; error?: { description?: string; code?: number } };
     try {
-      ack = msg.json();
+      ack = JSON.parse(text);
     } catch (error) {
       this.settle(id, null, error);
       return;
     }
     if (ack.error !== undefined)
       this.settle(id, null, new Error(ack.error.description ?? `error ${ack.error.code}`));
+    else if (typeof ack.stream !== 'string') this.settle(id, null, new Error(`not a JetStream ack: ${text}`));
     else this.settle(id, ack.duplicate === true, undefined);
   }
 
