@@ -2,7 +2,7 @@ import type { Consumer, ConsumerMessages, JetStreamClient } from '@nats-io/jetst
 import { DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { ClosedConnectionError } from '@nats-io/transport-node';
 import type { InputMessagesOptions, RawInput } from './inputMessages.ts';
-import { subjectCovers } from './subjectCovers.ts';
+import { subjectMatcher } from './subjectCovers.ts';
 
 const FIRST_RETRY_DELAY_MS = 100;
 // Client notifications after which this consumer delivers nothing more, or only once two
@@ -37,6 +37,7 @@ export class OrderedReader {
   private nextSeq: number;
   private serverFilter: string | undefined;
   private clientFilter: string[] | undefined;
+  private clientMatch: ((subject: string) => boolean) | undefined;
   private failures = 0;
   // While downstream holds us back no pull is outstanding, so missed heartbeats are expected.
   private paused = false;
@@ -48,7 +49,7 @@ export class OrderedReader {
     this.nextSeq = o.startSeq;
     const filters = o.filterSubject === undefined ? [] : [o.filterSubject].flat();
     if (filters.length === 1) this.serverFilter = filters[0];
-    else if (filters.length > 1) this.clientFilter = filters;
+    else if (filters.length > 1) this.useClientFilter(filters);
     this.stopSignal = new Promise<void>((resolve) => {
       this.wake = resolve;
     });
@@ -109,7 +110,7 @@ export class OrderedReader {
     for await (const m of messages) {
       // A new consumer starts at nextSeq, so this only guards against a client surprise.
       if (m.seq < this.nextSeq) continue;
-      if (this.clientFilter !== undefined && !this.clientFilter.some((f) => subjectCovers(f, m.subject))) {
+      if (this.clientMatch !== undefined && !this.clientMatch(m.subject)) {
         this.nextSeq = m.seq + 1;
         continue;
       }
@@ -153,13 +154,19 @@ export class OrderedReader {
     return lost;
   }
 
+  private useClientFilter(filters: string[]): void {
+    this.clientFilter = filters;
+    this.clientMatch = subjectMatcher(filters);
+  }
+
   /** On 2.9 a filter spanning several stream subjects is refused: switch to filtering here. */
   private refusedFilter(err: unknown): boolean {
     if (this.serverFilter === undefined) return false;
     if (!(err instanceof JetStreamApiError) || err.code !== FILTER_NOT_SUBSET) return false;
-    this.clientFilter = [this.serverFilter];
+    const filters = [this.serverFilter];
+    this.useClientFilter(filters);
     this.serverFilter = undefined;
-    this.o.onEvent?.({ type: 'client_side_filter', filterSubjects: this.clientFilter, reason: err.message });
+    this.o.onEvent?.({ type: 'client_side_filter', filterSubjects: filters, reason: err.message });
     return true;
   }
 

@@ -51,4 +51,4 @@ export {
   type PublishPipelineOptions,
   type PublishStats,
 } from './PublishPipeline.ts';
-export { subjectCovers } from './subjectCovers.ts';
+export { subjectCovers, subjectMatcher } from './subjectCovers.ts';

@@ -15,3 +15,22 @@ export function subjectCovers(pattern: string, subject: string): boolean {
   }
   return p.length === s.length;
 }
+
+/**
+ * A predicate true for the literal subjects any of `patterns` covers (as `subjectCovers`),
+ * compiled once to one regular expression: a client-side input filter runs it per message.
+ */
+export function subjectMatcher(patterns: readonly string[]): (subject: string) => boolean {
+  const alternatives = patterns.map((pattern) =>
+    pattern
+      .split('.')
+      .map((token) => (token === '>' ? '[^.]+(?:\\.[^.]+)*' : token === '*' ? '[^.]+' : escape(token)))
+      .join('\\.'),
+  );
+  const re = new RegExp(`^(?:${alternatives.join('|')})$`);
+  return (subject) => re.test(subject);
+}
+
+function escape(token: string): string {
+  return token.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}

@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStreams, subjectCovers } from '../../src/streams/index.ts';
+import { ensureStreams, subjectCovers, subjectMatcher } from '../../src/streams/index.ts';
 import type { NatsServer } from '../helpers/NatsServer.ts';
 import { closeNats, openNats } from '../helpers/natsFixture.ts';
 
@@ -108,5 +108,31 @@ describe('subjectCovers', () => {
     ['wfm.clock.*', 'wfm.clock.>', false],
   ])('%s covers %s: %s', (pattern, subject, expected) => {
     expect(subjectCovers(pattern, subject)).toBe(expected);
+  });
+});
+
+describe('subjectMatcher', () => {
+  const subjects = [
+    'wfm.stat.T1.S1.A1',
+    'wfm.stat.T2.S1.A1',
+    'wfm.clock.T1.S1',
+    'wfm.clock.T1',
+    'wfm.schedule.T1.S-2.a_b',
+    'wfm.stat.T1',
+    'wfmXstat.T1.S1',
+    'other.stat.T1.S1.A1',
+  ];
+  it.each([
+    [['wfm.*.T1.>'], [true, false, true, false, true, false, false, false]],
+    [
+      ['wfm.stat.>', 'wfm.clock.*.*'],
+      [true, true, true, false, false, true, false, false],
+    ],
+    [['>'], [true, true, true, true, true, true, true, true]],
+    [['wfm.stat.T1.S1.A1'], [true, false, false, false, false, false, false, false]],
+  ])('%j matches each literal subject exactly as subjectCovers does', (patterns, expected) => {
+    const match = subjectMatcher(patterns);
+    expect(subjects.map(match)).toEqual(expected);
+    expect(subjects.map((s) => patterns.some((p) => subjectCovers(p, s)))).toEqual(expected);
   });
 });
