@@ -24,13 +24,13 @@ export function subjectMatcher(patterns: readonly string[]): (subject: string) =
   const alternatives = patterns.map((pattern) =>
     pattern
       .split('.')
-      .map((token) => (token === '>' ? '[^.]+(?:\\.[^.]+)*' : token === '*' ? '[^.]+' : escape(token)))
+      .map((token) => (token === '>' ? '[^.]+(?:\\.[^.]+)*' : token === '*' ? '[^.]+' : escapeRegExp(token)))
       .join('\\.'),
   );
   const re = new RegExp(`^(?:${alternatives.join('|')})$`);
   return (subject) => re.test(subject);
 }
 
-function escape(token: string): string {
+function escapeRegExp(token: string): string {
   return token.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 }
