@@ -8,12 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { localNodeConfig, NatsServer } from '../src/dev/index.ts';
+import type { Output } from '../src/domain/index.ts';
 import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
-import { connectNats, ensureStreams } from '../src/streams/index.ts';
+import { connectNats, ensureStreams, OutputPublisher } from '../src/streams/index.ts';
 import type { BenchRow } from './BenchRow.ts';
 import { printRows } from './BenchRow.ts';
 
@@ -65,6 +66,46 @@ async function bareConsumer(url: string, messages: number): Promise<number> {
   return n / secs;
 }
 
+/**
+ * The I/O floor of any node on this machine: read like the bare consumer, then publish one
+ * output per input exactly as a node does — batched per event-loop turn like the node's input
+ * batcher, deterministic Nats-Msg-Id, headers, acks, flow control — with no decoding,
+ * processing or checkpoints. Runs after the node, into WFM_OUT.
+ */
+async function relayOnly(url: string, messages: number): Promise<number> {
+  const nc = await connectNats({ servers: [url] });
+  const pubNc = await connectNats({ servers: [url], reconnect: false });
+  const outputs = new OutputPublisher(jetstream(pubNc));
+  const consumer = await jetstream(nc).consumers.get('WFM_IN', { opt_start_seq: 1 });
+  const started = performance.now();
+  let batch: JsMsg[] = [];
+  // One socket write per batch, as in a node: publishing inside the for-await loop would
+  // flush (one write syscall) per message and measure that instead.
+  const drain = () => {
+    const messagesNow = batch;
+    batch = [];
+    for (const m of messagesNow) {
+      const [, , tenant = '', site = '', agentId = 'clock'] = m.subject.split('.');
+      const payload = { ...(m.json() as object), sourceSeq: m.seq };
+      outputs.publish({ kind: 'gc', tenant, site, agentId, index: 0, payload } as unknown as Output, 0);
+    }
+  };
+  let n = 0;
+  for await (const m of await consumer.consume({ max_messages: 1024 })) {
+    if (batch.length === 0) setImmediate(drain);
+    batch.push(m);
+    const ready = outputs.whenReady();
+    if (ready !== undefined) await ready;
+    if (++n >= messages) break;
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  await outputs.flush();
+  const secs = (performance.now() - started) / 1000;
+  await nc.drain();
+  await pubNc.drain();
+  return n / secs;
+}
+
 async function nodeRun(
   url: string,
   messages: number,
@@ -92,6 +133,7 @@ export default async function throughputBench(): Promise<BenchRow[]> {
     const { messages, stats } = await publishBacklog(server.url);
     const bare = await bareConsumer(server.url, messages);
     const node = await nodeRun(server.url, messages);
+    const relay = await relayOnly(server.url, messages);
     const scenario = `${messages} msgs (${stats} stat events, ${AGENTS / 1000}k agents)`;
     return [
       {
@@ -105,6 +147,18 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         scenario: `node, checkpoints on (${node.checkpoints} checkpoints, ${node.outputs} outputs published)`,
         value: Math.round(node.rate),
         unit: 'msgs/s',
+      },
+      {
+        bench: 'throughput',
+        scenario: 'I/O floor: consume + parse + publish one acked output each, no processing',
+        value: Math.round(relay),
+        unit: 'msgs/s',
+      },
+      {
+        bench: 'throughput',
+        scenario: 'I/O floor / bare (the best ratio any node could reach here)',
+        value: relay / bare,
+        unit: 'ratio',
       },
       {
         bench: 'throughput',
