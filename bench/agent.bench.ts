@@ -64,9 +64,11 @@ function runScenario(agents: number, events: number): BenchRow[] {
     inputs.push([`wfm.stat.T1.S1.${id}`, decoded(id, cycleEvent(id, 1 + Math.floor(i / agents), ts))]);
   }
   let outputs = 0;
+  const before = site.stepCounts;
   const secs = timeIt(() => {
     for (const [subject, input] of inputs) outputs += site.process(++seq, subject, input).outputs.length;
   });
+  const after = site.stepCounts;
   site.stop();
   const label = `${agents / 1000}k agents`;
   return [
@@ -76,6 +78,12 @@ function runScenario(agents: number, events: number): BenchRow[] {
       value: Math.round(events / secs),
       unit: 'events/s',
       target: '≥ 100000',
+    },
+    {
+      bench: 'agent',
+      scenario: `${label}: agent steps that moved a statechart (XState transitions)`,
+      value: (after.transitions - before.transitions) / (after.steps - before.steps),
+      unit: 'share',
     },
     {
       bench: 'agent',

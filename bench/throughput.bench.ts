@@ -109,7 +109,7 @@ async function relayOnly(url: string, messages: number): Promise<number> {
 async function nodeRun(
   url: string,
   messages: number,
-): Promise<{ rate: number; checkpoints: number; outputs: number }> {
+): Promise<{ rate: number; checkpoints: number; outputs: number; transitionShare: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wfm-bench-'));
   const config = localNodeConfig({ natsUrl: url, dataDir, sites: ['S1', 'S2'] });
   const started = performance.now();
@@ -122,9 +122,12 @@ async function nodeRun(
     0,
   );
   const checkpoints = node.counters.checkpoints;
+  const counts = [...node.sites.values()].map((s) => s.supervisor.stepCounts);
+  const transitions = counts.reduce((sum, c) => sum + c.transitions, 0);
+  const steps = counts.reduce((sum, c) => sum + c.steps, 0);
   await node.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  return { rate: messages / secs, checkpoints, outputs };
+  return { rate: messages / secs, checkpoints, outputs, transitionShare: transitions / steps };
 }
 
 export default async function throughputBench(): Promise<BenchRow[]> {
@@ -144,7 +147,7 @@ export default async function throughputBench(): Promise<BenchRow[]> {
       },
       {
         bench: 'throughput',
-        scenario: `node, checkpoints on (${node.checkpoints} checkpoints, ${node.outputs} outputs published)`,
+        scenario: `node, checkpoints on (${node.checkpoints} checkpoints, ${node.outputs} outputs published, ${Math.round(node.transitionShare * 100)}% of agent steps moved a statechart)`,
         value: Math.round(node.rate),
         unit: 'msgs/s',
       },
@@ -158,6 +161,12 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         bench: 'throughput',
         scenario: 'I/O floor / bare (the best ratio any node could reach here)',
         value: relay / bare,
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        scenario: 'node / I/O floor (what processing and checkpoints cost)',
+        value: node.rate / relay,
         unit: 'ratio',
       },
       {

@@ -82,6 +82,8 @@ export class SiteSupervisor {
   readonly #dirty = new Set<string>();
   #seq = 0;
   #siteTime = -1;
+  #steps = 0;
+  #transitions = 0;
   // Per-message collection; reset at the start of every process() call.
   #outputs: Output[] = [];
   #dlq: DlqEntry[] = [];
@@ -107,6 +109,14 @@ export class SiteSupervisor {
   /** The site's event time: the greatest `ts` seen on its stat and clock subjects (-1: none yet). */
   get siteTime(): number {
     return this.#siteTime;
+  }
+
+  /**
+   * Agent steps taken (inputs and deadlines applied to agents) and how many of them moved a
+   * statechart, i.e. were sent to the actor as an event; since this supervisor was made.
+   */
+  get stepCounts(): { steps: number; transitions: number } {
+    return { steps: this.#steps, transitions: this.#transitions };
   }
 
   /** Number of agents seen. */
@@ -212,7 +222,9 @@ export class SiteSupervisor {
       const detail = err instanceof Error ? err.message : String(err);
       step = { context: before, outputs: [], rejection: { reason: 'internal_error', detail } };
     }
+    this.#steps++;
     if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, step.context)) {
+      this.#transitions++;
       actor.send({ type: 'agent.step', context: step.context });
     } else if (step.context !== before) {
       Object.assign(before, step.context);

@@ -631,6 +631,16 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     expect(s.sup.agentCount).toBe(2);
   });
 
+  it('stepCounts: only steps that move presence or adherence are sent to the actor', () => {
+    const s = new SiteScenario();
+    s.state('A1', 'Ready', utc(10, 0)); // unknown -> onQueue, unscheduled: moves
+    s.state('A1', 'Ready', utc(10, 1), 'Inbound'); // routing only: adopted
+    s.state('A1', 'AfterCallWork', utc(10, 2)); // nothing visible to the statechart: adopted
+    s.state('A1', 'NotReady', utc(10, 3)); // onQueue -> busy: moves
+    expect(s.sup.stepCounts).toEqual({ steps: 4, transitions: 2 });
+    expect([...s.sup.agents()][0]!.context.status).toBe('NotReady');
+  });
+
   it('takeDirty returns only the agents changed since the previous call', () => {
     const s = new SiteScenario();
     s.state('A1', 'Ready', utc(10, 0));
