@@ -66,6 +66,9 @@ export async function connectNats(options: Partial<ConnectNatsOptions> = {}): Pr
       servers: o.servers,
       name: o.name,
       ...(o.user !== undefined ? { user: o.user, pass: o.pass } : {}),
+      // maxReconnectAttempts 0 alone still makes one immediate attempt, which succeeds when the
+      // server is back at once (a network blip): only `reconnect: false` closes for good.
+      reconnect: o.reconnect,
       maxReconnectAttempts: o.reconnect ? -1 : 0,
       reconnectTimeWait: o.reconnectTimeWaitMs,
       timeout: o.connectTimeoutMs,

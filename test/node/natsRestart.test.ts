@@ -10,7 +10,8 @@
  * window shorter than the outage (standing in for an outage longer than the default 2 min, so
  * the server's `Nats-Msg-Id` dedupe cannot hide a re-sent output); and a crash (SIGKILL), which is
  * what a node sees when the network to the server is cut: whatever was on the wire is gone (the
- * server keeps its store; only the process dies).
+ * server keeps its store; only the process dies); and a network blip, where the node's
+ * connections drop but the server is reachable again at once.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import { ensureStreams } from '../../src/streams/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { waitFor } from '../helpers/NodeProcess.ts';
 import { compareRuns, publishMessages, readStream, type StreamRecord } from '../helpers/outputs.ts';
+import { TcpProxy } from '../helpers/TcpProxy.ts';
 
 const SITES = ['S1', 'S2'];
 const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
@@ -43,7 +45,7 @@ const SECOND_WAVE_AT = 0.6;
 const OUTAGE_LIVE_AT = 0.8;
 const DOWN_MS = 1000;
 
-type Outage = 'stop' | 'crash';
+type Outage = 'stop' | 'crash' | 'blip';
 
 function generateTraffic(): SimulatedMessage[] {
   const generator = new TrafficGenerator({
@@ -173,13 +175,18 @@ describe('NATS server going down under live traffic', () => {
     // Some traffic is waiting when the node starts, so the first outage hits it while it works
     // through a backlog, with more traffic arriving.
     await publishLive(0, share(NODE_JOINS_AT));
-    const { node, log } = await startNode(server.url, `node-${outage}`);
+    // A blip: the node reaches the server through a proxy that drops its connections while the
+    // server stays up, so reconnecting succeeds at once.
+    const proxy = outage === 'blip' ? await TcpProxy.start(server.url) : null;
+    const { node, log } = await startNode(proxy?.url ?? server.url, `node-${outage}`);
     const context = () =>
       `${outage}: outages ${JSON.stringify(outages)}; publisher retries ${retries}; ` +
       `counters ${JSON.stringify(node.counters)}; status ${JSON.stringify(node.status())}`;
     const goDown = async (): Promise<void> => {
       outages.push({ atPublished: published, processedSeq: node.processedSeq });
-      if (outage === 'stop') {
+      if (outage === 'blip') {
+        proxy!.cut();
+      } else if (outage === 'stop') {
         await server.restart(DOWN_MS);
       } else {
         await server.kill();
@@ -212,6 +219,7 @@ describe('NATS server going down under live traffic', () => {
       describe: () => `${context()}\n${log.join('\n')}`,
     });
     await node.stop();
+    await proxy?.stop();
 
     // Node and publisher really went through both outages, mid-stream.
     expect(node.counters.natsDisconnects, context()).toBe(2);
@@ -234,6 +242,10 @@ describe('NATS server going down under live traffic', () => {
     // The server's Nats-Msg-Id dedupe forgets an output after the window (2 min by default): a
     // node must not rely on it to drop what it re-sends after an outage that outlasts it.
     await runWithOutages('stop', 500);
+  }, 90_000);
+
+  it('network blips (connections cut, server back at once) twice mid-stream: exactly the undisturbed outputs', async () => {
+    await runWithOutages('blip');
   }, 90_000);
 
   it('crashed (SIGKILL) and restarted twice mid-stream: the node writes exactly the undisturbed outputs', async () => {

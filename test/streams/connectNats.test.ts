@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsError } from '../../src/errors.ts';
 import { connectNats, type NatsStatusEvent, natsStatusEvents } from '../../src/streams/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
+import { TcpProxy } from '../helpers/TcpProxy.ts';
 
 const PASSWORD = 's3cret-tenant-pw';
 
@@ -68,6 +69,30 @@ describe('connectNats', () => {
     await dead.stop();
     await expect(connectNats({ servers: [url], connectTimeoutMs: 1000 })).rejects.toBeInstanceOf(NatsError);
   });
+
+  it('reconnect: false closes on the first disconnect even when the server is back at once', async () => {
+    // A publishing connection relies on this: one that silently came back would have lost
+    // whatever was in flight and go on storing after the gap.
+    const proxy = await TcpProxy.start(server.url);
+    try {
+      const options = { servers: [proxy.url], user: 'T1', pass: PASSWORD, reconnectTimeWaitMs: 50 };
+      const once = await connectNats({ ...options, reconnect: false });
+      const always = await connectNats(options);
+      const onceEvents = firstValueFrom(natsStatusEvents(once).pipe(toArray()));
+      const alwaysBack = firstValueFrom(
+        natsStatusEvents(always).pipe(filter((e) => e.type === 'reconnected')),
+      );
+      proxy.cut();
+      const events = await onceEvents;
+      expect(events.map((e) => e.type).filter((t) => t !== 'error')).toEqual(['disconnected', 'closed']);
+      expect(once.isClosed()).toBe(true);
+      // The same blip with reconnecting on: the server was reachable all along.
+      await alwaysBack;
+      await always.close();
+    } finally {
+      await proxy.stop();
+    }
+  }, 10_000);
 
   describe('natsStatusEvents', () => {
     let nc: NatsConnection;
