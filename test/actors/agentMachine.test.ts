@@ -3,17 +3,22 @@ import { createActor, type Snapshot } from 'xstate';
 import {
   ADHERENCE_STATES,
   type AgentStateValue,
+  adherenceStateOf,
   createAgentMachine,
   movesStatechart,
   PRESENCE_STATES,
+  presenceStateOf,
 } from '../../src/actors/index.ts';
 import {
+  type AdherenceState,
   type AgentContext,
   type AgentInput,
   type AgentStatus,
   applyAgentInput,
   type CallType,
   initialAgentContext,
+  PRESENCES,
+  type Presence,
   resolveAgentOptions,
 } from '../../src/domain/index.ts';
 import { act, utc } from '../helpers/agentScenario.ts';
@@ -45,6 +50,21 @@ function reason(value: string | null, ts: number): AgentInput {
   return { type: 'reason', agentId: 'A1', reason: value, ts };
 }
 
+/** A known agent's context with the given presence and adherence (the rest is irrelevant here). */
+function known(presence: Presence, adherenceState: AdherenceState): AgentContext {
+  return {
+    ...initialAgentContext('A1'),
+    gc: { presence, routingStatus: 'IDLE' },
+    adherence: {
+      adherenceState,
+      scheduledCategory: null,
+      actualCategory: 'Offline',
+      impact: 'Neutral',
+      since: 0,
+    },
+  };
+}
+
 describe('agentMachine', () => {
   it('starts with presence and adherence unknown, and the initial context', () => {
     const { actor } = start();
@@ -52,18 +72,15 @@ describe('agentMachine', () => {
     expect(actor.getSnapshot().context).toEqual(initialAgentContext('A1'));
   });
 
-  it('has a presence state for every GC presence and an adherence state for every adherence', () => {
-    expect(PRESENCE_STATES).toEqual([
-      'unknown',
-      'offline',
-      'busy',
-      'break',
-      'meal',
-      'meeting',
-      'training',
-      'onQueue',
-    ]);
-    expect(ADHERENCE_STATES).toEqual(['unknown', 'inAdherence', 'outOfAdherence', 'unscheduled']);
+  it('has one presence state per GC presence and one adherence state per adherence, plus unknown', () => {
+    const presenceStates = PRESENCES.map((p) => presenceStateOf(known(p, 'Unscheduled')));
+    expect(new Set(presenceStates).size).toBe(PRESENCES.length);
+    expect(['unknown', ...presenceStates].sort()).toEqual([...PRESENCE_STATES].sort());
+    expect(presenceStateOf(known('ON_QUEUE', 'Unscheduled'))).toBe('onQueue');
+    const states: AdherenceState[] = ['InAdherence', 'OutOfAdherence', 'Unscheduled'];
+    const adherenceStates = states.map((a) => adherenceStateOf(known('BUSY', a)));
+    expect(['unknown', ...adherenceStates].sort()).toEqual([...ADHERENCE_STATES].sort());
+    expect(adherenceStateOf(initialAgentContext('A1'))).toBe('unknown');
   });
 
   it('moves its presence and adherence regions to where each step puts the agent', () => {
@@ -106,18 +123,6 @@ describe('agentMachine', () => {
   });
 
   it('movesStatechart is true exactly when presence or adherence state differs', () => {
-    const known = (presence: 'ON_QUEUE' | 'BUSY', adherenceState: 'InAdherence' | 'Unscheduled') =>
-      ({
-        ...initialAgentContext('A1'),
-        gc: { presence, routingStatus: 'IDLE' },
-        adherence: {
-          adherenceState,
-          scheduledCategory: null,
-          actualCategory: 'OnQueueWork',
-          impact: 'Neutral',
-          since: 0,
-        },
-      }) satisfies AgentContext;
     const value: AgentStateValue = { presence: 'onQueue', adherence: 'unscheduled' };
     expect(movesStatechart(value, known('ON_QUEUE', 'Unscheduled'))).toBe(false);
     expect(movesStatechart(value, known('BUSY', 'Unscheduled'))).toBe(true);
