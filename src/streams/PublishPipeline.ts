@@ -203,7 +203,8 @@ export class PublishPipeline {
     }
     if (ack.error !== undefined)
       this.settle(id, null, new Error(ack.error.description ?? `error ${ack.error.code}`));
-    else if (typeof ack.stream !== 'string') this.settle(id, null, new Error(`not a JetStream ack: ${text}`));
+    else if (typeof ack.stream !== 'string')
+      this.settle(id, null, new Error(`not a JetStream ack: ${text.slice(0, 200)}`));
     else this.settle(id, ack.duplicate === true, undefined);
   }
 
