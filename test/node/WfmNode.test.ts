@@ -273,6 +273,32 @@ describe('WfmNode end to end through NATS', () => {
     expect(Object.getPrototypeOf({}).polluted).toBeUndefined();
   });
 
+  it('as a backup a site keeps its actors current but writes nothing; as primary it writes again', async () => {
+    const site = node.sites.get('S1')!;
+    const dlqBefore = (await wire.read('WFM_DLQ')).length;
+    const outputsBefore = site.counters.outputs.gc;
+    site.role = 'backup';
+    try {
+      await wire.publish('wfm.stat.T1.S1.bk1', state('bk1', 'Ready', null, T(12, 0)));
+      const bad = await wire.publish('wfm.stat.T1.S1.bk1', '{not json');
+      await wire.until(() => node.processedSeq >= bad);
+    } finally {
+      site.role = 'primary';
+    }
+    // Computed and counted, but neither the output nor the dead letter was written.
+    expect(site.counters.outputs.gc).toBe(outputsBefore + 1);
+    expect([...site.supervisor.agents()].find((a) => a.agentId === 'bk1')?.value).toEqual({
+      presence: 'onQueue',
+      adherence: 'unscheduled',
+    });
+    const next = await wire.publish('wfm.stat.T1.S1.bk1', state('bk1', 'NotReady', null, T(12, 1)));
+    await wire.until(async () => (await lastGc('bk1'))?.presence === 'BUSY');
+    expect((await wire.read('WFM_OUT', 'wfm.gc.T1.S1.bk1')).map((m) => m.data)).toEqual([
+      { agentId: 'bk1', presence: 'BUSY', routingStatus: 'OFF_QUEUE', ts: T(12, 1), sourceSeq: next },
+    ]);
+    expect((await wire.read('WFM_DLQ')).length).toBe(dlqBefore);
+  });
+
   it('serves /api/status and /metrics with processed and checkpoint sequences', async () => {
     const http = await startHttpServer(node, { port: 0 });
     try {
