@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
@@ -247,6 +247,28 @@ describe('OutputPublisher', () => {
     p.publish(gc('a1', 1), 1);
     await p.flush();
     expect(p.stats).toMatchObject({ submitted: 3, published: 1, failed: 2 });
+  });
+
+  it('a JetStream error ack (a stream limit refusing the message) fails the flush with its description', async () => {
+    // An operator's WFM_OUT that refuses new messages once full: the server answers with an error.
+    await jsm.streams.delete('WFM_OUT');
+    await jsm.streams.add({
+      name: 'WFM_OUT',
+      subjects: ['wfm.gc.>'],
+      max_msgs: 1,
+      discard: DiscardPolicy.New,
+    });
+    const p = new OutputPublisher(js);
+    p.publish(gc('a1', 1), 1);
+    p.publish(gc('a1', 2), 2);
+    const err = await p.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as PublishError).message).toMatch(
+      /^1 publish\(es\) to WFM_OUT got no ack; first gc:T1\.S1\.a1:2:0: .*maximum messages/,
+    );
+    expect(p.stats).toMatchObject({ submitted: 2, published: 1, duplicates: 0, failed: 1 });
   });
 
   it('rejects a maxInFlight below 1', () => {
