@@ -64,6 +64,18 @@ export function renderMetrics(
       line('wfm_outputs_skipped_total', { ...node, site: s.ref.site }, s.counters.skippedAlreadyPublished),
     );
   }
+  help('wfm_agent_steps_total', 'counter', 'Inputs and deadlines applied to agents, by site.');
+  for (const s of siteList)
+    out.push(line('wfm_agent_steps_total', { ...node, site: s.ref.site }, s.supervisor.stepCounts.steps));
+  help(
+    'wfm_agent_transitions_total',
+    'counter',
+    'Agent steps that moved a statechart (sent to the agent actor as an event), by site.',
+  );
+  for (const s of siteList) {
+    const { transitions } = s.supervisor.stepCounts;
+    out.push(line('wfm_agent_transitions_total', { ...node, site: s.ref.site }, transitions));
+  }
   help('wfm_dlq_total', 'counter', 'Inputs sent to the DLQ, by reason.');
   for (const [reason, n] of Object.entries(counters.dlqByReason))
     out.push(line('wfm_dlq_total', { ...node, reason }, n));

@@ -313,6 +313,11 @@ describe('WfmNode end to end through NATS', () => {
       expect(metrics).toContain('wfm_dlq_total{node="n1",reason="late"} 1');
       expect(metrics).toContain(`wfm_checkpoint_seq{node="n1",site="S1"} ${last}`);
       expect(metrics).toContain('wfm_lag_messages{node="n1"} 0');
+      const { steps, transitions } = node.sites.get('S1')!.supervisor.stepCounts;
+      expect(transitions).toBeGreaterThan(0);
+      expect(transitions).toBeLessThan(steps);
+      expect(metrics).toContain(`wfm_agent_steps_total{node="n1",site="S1"} ${steps}`);
+      expect(metrics).toContain(`wfm_agent_transitions_total{node="n1",site="S1"} ${transitions}`);
       expect(http.url.startsWith('http://127.0.0.1:')).toBe(true);
     } finally {
       await http.close();
