@@ -1,9 +1,6 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type DeadLetter, DlqPublisher, deadLetterBody, ensureStreams } from '../../src/streams/index.ts';
-import type { NatsServer } from '../helpers/NatsServer.ts';
-import { closeNats, openNats } from '../helpers/natsFixture.ts';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetter, DlqPublisher, deadLetterBody } from '../../src/streams/index.ts';
+import { useNats } from '../helpers/natsFixture.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -18,27 +15,13 @@ const letter: DeadLetter = {
 };
 
 describe('DlqPublisher', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    ({ server, nc, js, jsm } = await openNats());
-  });
-  beforeEach(async () => {
-    await jsm.streams.delete('WFM_DLQ').catch(() => false);
-    await ensureStreams(jsm);
-  });
-  afterAll(async () => {
-    await closeNats({ server, nc });
-  });
+  const nats = useNats({ freshStream: 'WFM_DLQ' });
 
   it('publishes to wfm.dlq.T the exact JSON body, keys in contract order, with Msg-Id dlq:T:seq', async () => {
-    const p = new DlqPublisher(js);
+    const p = new DlqPublisher(nats.js);
     p.publish(letter);
     await p.flush();
-    const m = await jsm.streams.getMessage('WFM_DLQ', { seq: 1 });
+    const m = await nats.jsm.streams.getMessage('WFM_DLQ', { seq: 1 });
     expect(m?.subject).toBe('wfm.dlq.T1');
     expect(decoder.decode(m?.data)).toBe(
       '{"reason":"invalid_json","subject":"wfm.stat.T1.S1.a1","seq":17,' +
@@ -62,22 +45,22 @@ describe('DlqPublisher', () => {
   });
 
   it('the same input refused twice (a replay) is stored once', async () => {
-    const p = new DlqPublisher(js);
+    const p = new DlqPublisher(nats.js);
     p.publish(letter);
     p.publish({ ...letter, detail: 'another wording' });
     p.publish({ ...letter, seq: 18, reason: 'late', detail: 'ts older than last accepted' });
     await p.flush();
-    const info = await jsm.streams.info('WFM_DLQ');
+    const info = await nats.jsm.streams.info('WFM_DLQ');
     expect(info.state.messages).toBe(2);
     expect(p.stats).toMatchObject({ submitted: 3, published: 2, duplicates: 1 });
   });
 
   it('discard mode writes nothing; whenReady/flush behave like OutputPublisher', async () => {
-    const p = new DlqPublisher(js, { mode: 'discard', maxInFlight: 1 });
+    const p = new DlqPublisher(nats.js, { mode: 'discard', maxInFlight: 1 });
     p.publish(letter);
     expect(p.whenReady()).toBeUndefined();
     await p.flush();
-    expect((await jsm.streams.info('WFM_DLQ')).state.messages).toBe(0);
+    expect((await nats.jsm.streams.info('WFM_DLQ')).state.messages).toBe(0);
     p.setMode('write');
     expect(p.mode).toBe('write');
     p.publish(letter);
@@ -94,7 +77,7 @@ describe('DlqPublisher', () => {
   });
 
   it('sets a 24 h duplicate window on WFM_DLQ so late replays still dedupe', async () => {
-    const info = await jsm.streams.info('WFM_DLQ');
+    const info = await nats.jsm.streams.info('WFM_DLQ');
     expect(info.config.duplicate_window).toBe(24 * 3600 * 1e9);
   });
 });

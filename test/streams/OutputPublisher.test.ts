@@ -1,13 +1,11 @@
-import { DiscardPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { DiscardPolicy } from '@nats-io/jetstream';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Output, outputSubject } from '../../src/domain/index.ts';
 import { PublishError } from '../../src/errors.ts';
 import { ensureStreams, natsStatusEvents, OutputPublisher, outputMsgId } from '../../src/streams/index.ts';
-import type { NatsServer } from '../helpers/NatsServer.ts';
-import { closeNats, openNats } from '../helpers/natsFixture.ts';
+import { useNats } from '../helpers/natsFixture.ts';
 
 function gc(agentId: string, sourceSeq: number, index = 0, site = 'S1'): Output {
   return {
@@ -69,16 +67,13 @@ const interval: Output = {
 const decoder = new TextDecoder();
 
 describe('OutputPublisher', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
+  const nats = useNats({ connect: { reconnectTimeWaitMs: 100 }, freshStream: 'WFM_OUT' });
 
   async function stored(): Promise<{ subject: string; body: unknown; headers: Record<string, string> }[]> {
-    const info = await jsm.streams.info('WFM_OUT');
+    const info = await nats.jsm.streams.info('WFM_OUT');
     const out = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage('WFM_OUT', { seq });
+      const m = await nats.jsm.streams.getMessage('WFM_OUT', { seq });
       if (m === null) continue;
       const headers: Record<string, string> = {};
       for (const [k, v] of m.header) headers[k] = v.join(',');
@@ -86,17 +81,6 @@ describe('OutputPublisher', () => {
     }
     return out;
   }
-
-  beforeAll(async () => {
-    ({ server, nc, js, jsm } = await openNats({ reconnectTimeWaitMs: 100 }));
-  });
-  beforeEach(async () => {
-    await jsm.streams.delete('WFM_OUT').catch(() => false);
-    await ensureStreams(jsm);
-  });
-  afterAll(async () => {
-    await closeNats({ server, nc });
-  });
 
   it('names subject and Nats-Msg-Id deterministically', () => {
     expect(outputSubject(gc('a1', 7, 2))).toBe('wfm.gc.T1.S1.a1');
@@ -108,7 +92,7 @@ describe('OutputPublisher', () => {
   });
 
   it('stores each output with its JSON payload and its headers (id, source seq, ordinal)', async () => {
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('a1', 7), 10);
     p.publish(adherence, 11);
     p.publish(interval, 12);
@@ -153,33 +137,33 @@ describe('OutputPublisher', () => {
   });
 
   it('the same output twice is stored once and counted as a duplicate', async () => {
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('a1', 7), 1);
     await p.flush();
     // A replay after restart: same output, possibly another ordinal; the Msg-Id decides.
     p.publish(gc('a1', 7), 1);
     p.publish(gc('a1', 7), 2);
     await p.flush();
-    expect((await jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
+    expect((await nats.jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
     expect(p.stats).toMatchObject({ submitted: 3, published: 1, duplicates: 2, failed: 0 });
   });
 
   it('an interval record re-closed from another input is still one message', async () => {
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(interval, 1);
     p.publish({ ...interval, payload: { ...interval.payload, sourceSeq: 78 } }, 2);
     await p.flush();
-    expect((await jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
+    expect((await nats.jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
     expect(p.stats).toMatchObject({ published: 1, duplicates: 1 });
   });
 
   it('discard mode stores nothing but counts; switching to write publishes', async () => {
-    const p = new OutputPublisher(js, { mode: 'discard' });
+    const p = new OutputPublisher(nats.js, { mode: 'discard' });
     expect(p.mode).toBe('discard');
     for (let i = 1; i <= 3; i++) p.publish(gc('a1', i), i);
     expect(p.whenReady()).toBeUndefined();
     await p.flush();
-    expect((await jsm.streams.info('WFM_OUT')).state.messages).toBe(0);
+    expect((await nats.jsm.streams.info('WFM_OUT')).state.messages).toBe(0);
     expect(p.stats).toEqual({
       submitted: 3,
       published: 0,
@@ -191,12 +175,12 @@ describe('OutputPublisher', () => {
     p.setMode('write');
     p.publish(gc('a1', 4), 4);
     await p.flush();
-    expect((await jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
+    expect((await nats.jsm.streams.info('WFM_OUT')).state.messages).toBe(1);
     expect(p.stats).toMatchObject({ submitted: 4, published: 1, discarded: 3 });
   });
 
   it('keeps at most maxInFlight pending when the caller honours whenReady(), and stores in call order', async () => {
-    const p = new OutputPublisher(js, { maxInFlight: 8 });
+    const p = new OutputPublisher(nats.js, { maxInFlight: 8 });
     let maxSeen = 0;
     let waited = 0;
     for (let i = 1; i <= 500; i++) {
@@ -228,8 +212,8 @@ describe('OutputPublisher', () => {
   });
 
   it('flush() throws PublishError when a publish failed, then forgets it', async () => {
-    await jsm.streams.delete('WFM_OUT');
-    const p = new OutputPublisher(js);
+    await nats.jsm.streams.delete('WFM_OUT');
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('a1', 1), 1);
     p.publish(gc('a1', 2), 2);
     const err = await p.flush().then(
@@ -243,22 +227,22 @@ describe('OutputPublisher', () => {
     );
     expect(p.stats).toMatchObject({ submitted: 2, published: 0, failed: 2, inFlight: 0 });
     await expect(p.flush()).resolves.toBeUndefined();
-    await ensureStreams(jsm);
+    await ensureStreams(nats.jsm);
     p.publish(gc('a1', 1), 1);
     await p.flush();
     expect(p.stats).toMatchObject({ submitted: 3, published: 1, failed: 2 });
   });
 
   it('a JetStream error ack (a stream limit refusing the message) fails the flush with its description', async () => {
-    // An operator's WFM_OUT that refuses new messages once full: the server answers with an error.
-    await jsm.streams.delete('WFM_OUT');
-    await jsm.streams.add({
+    // An operator's WFM_OUT that refuses new messages once full: the nats.server answers with an error.
+    await nats.jsm.streams.delete('WFM_OUT');
+    await nats.jsm.streams.add({
       name: 'WFM_OUT',
       subjects: ['wfm.gc.>'],
       max_msgs: 1,
       discard: DiscardPolicy.New,
     });
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('a1', 1), 1);
     p.publish(gc('a1', 2), 2);
     const err = await p.flush().then(
@@ -272,20 +256,22 @@ describe('OutputPublisher', () => {
   });
 
   it('rejects a maxInFlight below 1', () => {
-    expect(() => new OutputPublisher(js, { maxInFlight: 0 })).toThrow(RangeError);
+    expect(() => new OutputPublisher(nats.js, { maxInFlight: 0 })).toThrow(RangeError);
   });
 
-  // Last: it takes the server down.
-  it('publishes that get no ack while the server is down fail the flush; re-sending after it is back stores each once', async () => {
-    const p = new OutputPublisher(js, { ackTimeoutMs: 300 });
+  // Last: it takes the nats.server down.
+  it('publishes that get no ack while the nats.server is down fail the flush; re-sending after it is back stores each once', async () => {
+    const p = new OutputPublisher(nats.js, { ackTimeoutMs: 300 });
     p.publish(gc('a1', 1), 1);
     await p.flush();
-    await server.kill();
+    await nats.server.kill();
     p.publish(gc('a1', 2), 2);
     p.publish(gc('a1', 3), 3);
     await expect(p.flush()).rejects.toBeInstanceOf(PublishError);
-    const reconnected = firstValueFrom(natsStatusEvents(nc).pipe(filter((e) => e.type === 'reconnected')));
-    await server.restart();
+    const reconnected = firstValueFrom(
+      natsStatusEvents(nats.nc).pipe(filter((e) => e.type === 'reconnected')),
+    );
+    await nats.server.restart();
     await reconnected;
     for (;;) {
       p.publish(gc('a1', 2), 2);

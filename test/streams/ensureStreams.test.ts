@@ -1,26 +1,17 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
-import { type NatsConnection, nanos } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nanos } from '@nats-io/transport-node';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ensureStreams, subjectCovers, subjectMatcher } from '../../src/streams/index.ts';
-import type { NatsServer } from '../helpers/NatsServer.ts';
-import { closeNats, openNats } from '../helpers/natsFixture.ts';
+import { useNats } from '../helpers/natsFixture.ts';
 
 describe('ensureStreams', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-  beforeAll(async () => {
-    ({ server, nc, jsm } = await openNats());
-  });
+  const nats = useNats();
   afterEach(async () => {
-    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ']) await jsm.streams.delete(name).catch(() => false);
-  });
-  afterAll(async () => {
-    await closeNats({ server, nc });
+    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ'])
+      await nats.jsm.streams.delete(name).catch(() => false);
   });
 
   it('creates the three streams with the contract subjects and duplicate windows', async () => {
-    const result = await ensureStreams(jsm, { outDuplicateWindowMs: 300_000 });
+    const result = await ensureStreams(nats.jsm, { outDuplicateWindowMs: 300_000 });
     expect(result).toEqual([
       {
         name: 'WFM_IN',
@@ -44,29 +35,29 @@ describe('ensureStreams', () => {
         duplicateWindowMs: 86_400_000,
       },
     ]);
-    const out = await jsm.streams.info('WFM_OUT');
+    const out = await nats.jsm.streams.info('WFM_OUT');
     expect(out.config.storage).toBe('file');
     expect(out.config.num_replicas).toBe(1);
   });
 
   it('keeps existing streams as they are on a second run', async () => {
-    await ensureStreams(jsm);
-    const before = await jsm.streams.info('WFM_OUT');
-    const again = await ensureStreams(jsm, { outDuplicateWindowMs: 5_000, storage: 'memory' });
+    await ensureStreams(nats.jsm);
+    const before = await nats.jsm.streams.info('WFM_OUT');
+    const again = await ensureStreams(nats.jsm, { outDuplicateWindowMs: 5_000, storage: 'memory' });
     expect(again.map((s) => s.action)).toEqual(['existing', 'existing', 'existing']);
-    const after = await jsm.streams.info('WFM_OUT');
+    const after = await nats.jsm.streams.info('WFM_OUT');
     expect(after.config).toEqual(before.config);
     expect(after.created).toEqual(before.created);
   });
 
   it('uses a stream made by someone else without modifying it, and reports subjects it lacks', async () => {
-    await jsm.streams.add({
+    await nats.jsm.streams.add({
       name: 'WFM_IN',
       subjects: ['wfm.stat.>', 'wfm.clock.*'],
       duplicate_window: nanos(10_000),
       max_msgs: 12345,
     });
-    const result = await ensureStreams(jsm);
+    const result = await ensureStreams(nats.jsm);
     const wfmIn = result.find((s) => s.name === 'WFM_IN');
     expect(wfmIn).toEqual({
       name: 'WFM_IN',
@@ -75,20 +66,20 @@ describe('ensureStreams', () => {
       missingSubjects: ['wfm.schedule.>', 'wfm.clock.>'],
       duplicateWindowMs: 10_000,
     });
-    const info = await jsm.streams.info('WFM_IN');
+    const info = await nats.jsm.streams.info('WFM_IN');
     expect(info.config.max_msgs).toBe(12345);
     expect(info.config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.*']);
   });
 
   it('is safe when several nodes run it at once', async () => {
-    const nodes = await Promise.all([1, 2, 3, 4].map(() => ensureStreams(jsm)));
+    const nodes = await Promise.all([1, 2, 3, 4].map(() => ensureStreams(nats.jsm)));
     for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ'] as const) {
       const actions = nodes.map((r) => r.find((s) => s.name === name)?.action);
       expect(actions.every((a) => a === 'created' || a === 'existing')).toBe(true);
       expect(actions).toContain('created');
     }
     const names: string[] = [];
-    for await (const n of jsm.streams.names()) names.push(n);
+    for await (const n of nats.jsm.streams.names()) names.push(n);
     expect(names.sort()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
   });
 });

@@ -1,19 +1,17 @@
-import { type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { firstValueFrom } from 'rxjs';
 import { filter } from 'rxjs/operators';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Output } from '../../src/domain/types.ts';
 import { NatsError } from '../../src/errors.ts';
 import {
   connectNats,
-  ensureStreams,
   findPublishedMark,
   natsStatusEvents,
   OutputPublisher,
 } from '../../src/streams/index.ts';
-import type { NatsServer } from '../helpers/NatsServer.ts';
-import { closeNats, openNats } from '../helpers/natsFixture.ts';
+import { useNats } from '../helpers/natsFixture.ts';
 
 function gc(tenant: string, site: string, agentId: string, sourceSeq: number): Output {
   return {
@@ -47,33 +45,19 @@ function adherence(tenant: string, site: string, agentId: string, sourceSeq: num
 }
 
 describe('findPublishedMark (nats-server 2.9 last_by_subj with a wildcard)', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    ({ server, nc, js, jsm } = await openNats());
-  });
-  beforeEach(async () => {
-    await jsm.streams.delete('WFM_OUT').catch(() => false);
-    await ensureStreams(jsm);
-  });
-  afterAll(async () => {
-    await closeNats({ server, nc });
-  });
+  const nats = useNats({ freshStream: 'WFM_OUT' });
 
   it('is null when the site has published nothing', async () => {
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('T1', 'S2', 'a1', 5), 1);
     p.publish(gc('T2', 'S1', 'a1', 6), 1);
     await p.flush();
-    expect(await findPublishedMark(jsm, 'T1', 'S1')).toBeNull();
-    expect(await findPublishedMark(jsm, 'T9', 'S9')).toBeNull();
+    expect(await findPublishedMark(nats.jsm, 'T1', 'S1')).toBeNull();
+    expect(await findPublishedMark(nats.jsm, 'T9', 'S9')).toBeNull();
   });
 
   it('returns the last ordinal and sourceSeq of the site, across kinds and agents, ignoring other sites and tenants', async () => {
-    const p = new OutputPublisher(js);
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('T1', 'S1', 'a1', 10), 1);
     p.publish(adherence('T1', 'S1', 'a2', 11), 2);
     p.publish(gc('T1', 'S2', 'a1', 12), 1);
@@ -83,23 +67,25 @@ describe('findPublishedMark (nats-server 2.9 last_by_subj with a wildcard)', () 
     p.publish(gc('T2', 'S1', 'a1', 15), 1);
     p.publish(gc('T1', 'S10', 'a1', 16), 1);
     await p.flush();
-    expect(await findPublishedMark(jsm, 'T1', 'S1')).toEqual({ sourceSeq: 13, ordinal: 3 });
-    expect(await findPublishedMark(jsm, 'T1', 'S2')).toEqual({ sourceSeq: 14, ordinal: 2 });
-    expect(await findPublishedMark(jsm, 'T2', 'S1')).toEqual({ sourceSeq: 15, ordinal: 1 });
+    expect(await findPublishedMark(nats.jsm, 'T1', 'S1')).toEqual({ sourceSeq: 13, ordinal: 3 });
+    expect(await findPublishedMark(nats.jsm, 'T1', 'S2')).toEqual({ sourceSeq: 14, ordinal: 2 });
+    expect(await findPublishedMark(nats.jsm, 'T2', 'S1')).toEqual({ sourceSeq: 15, ordinal: 1 });
   });
 
-  it('finds a mark far back behind many messages of other sites, and after a server restart', async () => {
-    const p = new OutputPublisher(js);
+  it('finds a mark far back behind many messages of other sites, and after a nats.server restart', async () => {
+    const p = new OutputPublisher(nats.js);
     p.publish(gc('T1', 'S1', 'a1', 1), 41);
     for (let i = 0; i < 5000; i++) {
       await p.whenReady();
       p.publish(gc('T1', `X${i % 13}`, `a${i}`, 2 + i), i);
     }
     await p.flush();
-    expect(await findPublishedMark(jsm, 'T1', 'S1')).toEqual({ sourceSeq: 1, ordinal: 41 });
-    const reconnected = firstValueFrom(natsStatusEvents(nc).pipe(filter((e) => e.type === 'reconnected')));
-    await server.restart();
-    const nc2 = await connectNats({ servers: [server.url] });
+    expect(await findPublishedMark(nats.jsm, 'T1', 'S1')).toEqual({ sourceSeq: 1, ordinal: 41 });
+    const reconnected = firstValueFrom(
+      natsStatusEvents(nats.nc).pipe(filter((e) => e.type === 'reconnected')),
+    );
+    await nats.server.restart();
+    const nc2 = await connectNats({ servers: [nats.server.url] });
     const jsm2 = await jetstreamManager(nc2);
     expect(await findPublishedMark(jsm2, 'T1', 'S1')).toEqual({ sourceSeq: 1, ordinal: 41 });
     await nc2.close();
@@ -109,15 +95,15 @@ describe('findPublishedMark (nats-server 2.9 last_by_subj with a wildcard)', () 
   it('throws NatsError when the last message was not written by an OutputPublisher', async () => {
     const h = headers();
     h.set('Wfm-Source-Seq', '3');
-    await js.publish('wfm.gc.T1.S1.a1', '{}', { headers: h });
-    await expect(findPublishedMark(jsm, 'T1', 'S1')).rejects.toThrow(NatsError);
-    await expect(findPublishedMark(jsm, 'T1', 'S1')).rejects.toThrow(
+    await nats.js.publish('wfm.gc.T1.S1.a1', '{}', { headers: h });
+    await expect(findPublishedMark(nats.jsm, 'T1', 'S1')).rejects.toThrow(NatsError);
+    await expect(findPublishedMark(nats.jsm, 'T1', 'S1')).rejects.toThrow(
       'WFM_OUT message 1 on wfm.gc.T1.S1.a1 has no valid Wfm-Source-Seq/Wfm-Ordinal headers',
     );
   });
 
   it('throws NatsError when the stream is missing', async () => {
-    await jsm.streams.delete('WFM_OUT');
-    await expect(findPublishedMark(jsm, 'T1', 'S1')).rejects.toThrow(NatsError);
+    await nats.jsm.streams.delete('WFM_OUT');
+    await expect(findPublishedMark(nats.jsm, 'T1', 'S1')).rejects.toThrow(NatsError);
   });
 });

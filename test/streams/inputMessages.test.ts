@@ -1,8 +1,7 @@
-import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { filter, take, toArray } from 'rxjs/operators';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NatsError } from '../../src/errors.ts';
 import {
   connectNats,
@@ -12,8 +11,7 @@ import {
   natsStatusEvents,
   type RawInput,
 } from '../../src/streams/index.ts';
-import type { NatsServer } from '../helpers/NatsServer.ts';
-import { closeNats, openNats } from '../helpers/natsFixture.ts';
+import { useNats } from '../helpers/natsFixture.ts';
 
 const decoder = new TextDecoder();
 
@@ -34,10 +32,7 @@ function range(from: number, to: number): number[] {
 }
 
 describe('inputMessages', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
+  const nats = useNats({ connect: { reconnectTimeWaitMs: 100 } });
   const subs: Subscription[] = [];
 
   /** Publishes `count` messages (core publish, pipelined) and waits until the stream holds them. */
@@ -45,36 +40,30 @@ describe('inputMessages', () => {
     count: number,
     subjectOf: (i: number) => string = () => 'wfm.stat.T1.S1.a1',
   ): Promise<void> {
-    const before = (await jsm.streams.info('WFM_IN')).state.last_seq;
-    for (let i = 0; i < count; i++) nc.publish(subjectOf(i), JSON.stringify({ n: before + i + 1 }));
-    await nc.flush();
+    const before = (await nats.jsm.streams.info('WFM_IN')).state.last_seq;
+    for (let i = 0; i < count; i++) nats.nc.publish(subjectOf(i), JSON.stringify({ n: before + i + 1 }));
+    await nats.nc.flush();
     await waitFor(
       'stream fill',
-      async () => (await jsm.streams.info('WFM_IN')).state.last_seq === before + count,
+      async () => (await nats.jsm.streams.info('WFM_IN')).state.last_seq === before + count,
     );
   }
 
   async function consumerCount(): Promise<number> {
-    return (await jsm.streams.info('WFM_IN')).state.consumer_count;
+    return (await nats.jsm.streams.info('WFM_IN')).state.consumer_count;
   }
 
-  beforeAll(async () => {
-    ({ server, nc, js, jsm } = await openNats({ reconnectTimeWaitMs: 100 }));
-  });
   beforeEach(async () => {
-    await ensureStreams(jsm);
+    await ensureStreams(nats.jsm);
   });
   afterEach(async () => {
     for (const s of subs.splice(0)) s.unsubscribe();
-    await jsm.streams.delete('WFM_IN');
-  });
-  afterAll(async () => {
-    await closeNats({ server, nc });
+    await nats.jsm.streams.delete('WFM_IN');
   });
 
   it('delivers the stream in order from startSeq, with subject and bytes', async () => {
     await fill(10);
-    const got = await firstValueFrom(inputMessages(js, { startSeq: 4 }).pipe(take(7), toArray()));
+    const got = await firstValueFrom(inputMessages(nats.js, { startSeq: 4 }).pipe(take(7), toArray()));
     expect(got.map((m) => m.seq)).toEqual(range(4, 10));
     expect(got.every((m) => m.subject === 'wfm.stat.T1.S1.a1')).toBe(true);
     expect(got.map((m) => JSON.parse(decoder.decode(m.data)).n)).toEqual(range(4, 10));
@@ -83,18 +72,18 @@ describe('inputMessages', () => {
   it('then goes on with messages published later', async () => {
     await fill(3);
     const seen: number[] = [];
-    subs.push(inputMessages(js, { startSeq: 2 }).subscribe((m) => seen.push(m.seq)));
+    subs.push(inputMessages(nats.js, { startSeq: 2 }).subscribe((m) => seen.push(m.seq)));
     await waitFor('first two', () => seen.length === 2);
     await fill(3);
     await waitFor('all', () => seen.length === 5);
     expect(seen).toEqual([2, 3, 4, 5, 6]);
   });
 
-  it('filters on the server when the filter lies inside one stream subject', async () => {
+  it('filters on the nats.server when the filter lies inside one stream subject', async () => {
     await fill(12, (i) => (i % 3 === 0 ? 'wfm.stat.T1.S2.a9' : `wfm.stat.T1.S1.a${i}`));
     const events: InputMessagesEvent[] = [];
     const got = await firstValueFrom(
-      inputMessages(js, {
+      inputMessages(nats.js, {
         startSeq: 2,
         filterSubject: 'wfm.stat.T1.S2.>',
         onEvent: (e) => events.push(e),
@@ -109,10 +98,11 @@ describe('inputMessages', () => {
     await fill(8, (i) => subjects[i % subjects.length] ?? 'wfm.stat.T1.S1.a1');
     const events: InputMessagesEvent[] = [];
     const got = await firstValueFrom(
-      inputMessages(js, { startSeq: 2, filterSubject: 'wfm.*.T1.S2.>', onEvent: (e) => events.push(e) }).pipe(
-        take(3),
-        toArray(),
-      ),
+      inputMessages(nats.js, {
+        startSeq: 2,
+        filterSubject: 'wfm.*.T1.S2.>',
+        onEvent: (e) => events.push(e),
+      }).pipe(take(3), toArray()),
     );
     expect(got.map((m) => [m.seq, m.subject])).toEqual([
       [3, 'wfm.schedule.T1.S2.a9'],
@@ -140,7 +130,7 @@ describe('inputMessages', () => {
     await fill(10, (i) => subjects[i % subjects.length] ?? 'wfm.stat.T1.S1.a1');
     const events: InputMessagesEvent[] = [];
     const got = await firstValueFrom(
-      inputMessages(js, {
+      inputMessages(nats.js, {
         startSeq: 1,
         filterSubject: ['wfm.*.T1.S2.>', 'wfm.clock.T1.S2'],
         onEvent: (e) => events.push(e),
@@ -159,13 +149,13 @@ describe('inputMessages', () => {
 
   it('a startSeq past the end waits for new messages', async () => {
     await fill(5);
-    const first = firstValueFrom(inputMessages(js, { startSeq: 9 }));
+    const first = firstValueFrom(inputMessages(nats.js, { startSeq: 9 }));
     await fill(5);
     expect((await first).seq).toBe(9);
   });
 
   it('rejects a startSeq below 1', () => {
-    expect(() => inputMessages(js, { startSeq: 0 })).toThrow(RangeError);
+    expect(() => inputMessages(nats.js, { startSeq: 0 })).toThrow(RangeError);
   });
 
   it('backpressure: while whenReady() is pending nothing is emitted and the client holds at most ~a batch', async () => {
@@ -178,7 +168,7 @@ describe('inputMessages', () => {
     });
     const seen: RawInput[] = [];
     const events: InputMessagesEvent[] = [];
-    const stream = inputMessages(js, {
+    const stream = inputMessages(nats.js, {
       startSeq: 1,
       batchSize,
       // Short pulls so heartbeats lapse during the pause: they must not be reported as trouble.
@@ -191,8 +181,8 @@ describe('inputMessages', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(seen.length).toBe(50);
     expect(events.filter((e) => e.type === 'heartbeats_missed')).toEqual([]);
-    // What the server has handed to this client is what the client buffers, beyond what it emitted.
-    const consumers = await jsm.consumers.list('WFM_IN').next();
+    // What the nats.server has handed to this client is what the client buffers, beyond what it emitted.
+    const consumers = await nats.jsm.consumers.list('WFM_IN').next();
     expect(consumers).toHaveLength(1);
     const delivered = consumers[0]?.delivered.stream_seq ?? 0;
     expect(delivered).toBeGreaterThanOrEqual(50);
@@ -206,7 +196,7 @@ describe('inputMessages', () => {
     await fill(20);
     const seen: number[] = [];
     const never = new Promise<void>(() => {});
-    const sub = inputMessages(js, {
+    const sub = inputMessages(nats.js, {
       startSeq: 1,
       whenReady: () => (seen.length >= 5 ? never : undefined),
     }).subscribe((m) => seen.push(m.seq));
@@ -226,7 +216,7 @@ describe('inputMessages', () => {
     const seen: number[] = [];
     const events: InputMessagesEvent[] = [];
     subs.push(
-      inputMessages(js, {
+      inputMessages(nats.js, {
         startSeq: 1,
         batchSize: 100,
         // Short pulls: the vanished consumer is noticed after two missed heartbeats (2 x 1 s).
@@ -236,8 +226,8 @@ describe('inputMessages', () => {
       }).subscribe((m) => seen.push(m.seq)),
     );
     await waitFor('150 emitted', () => seen.length === 150);
-    const [info] = await jsm.consumers.list('WFM_IN').next();
-    await jsm.consumers.delete('WFM_IN', info?.name ?? 'missing');
+    const [info] = await nats.jsm.consumers.list('WFM_IN').next();
+    await nats.jsm.consumers.delete('WFM_IN', info?.name ?? 'missing');
     release();
     await waitFor('all emitted', () => seen.length >= 2000);
     await new Promise((r) => setTimeout(r, 200));
@@ -250,7 +240,7 @@ describe('inputMessages', () => {
     await fill(3);
     const boom = new Error('downstream failed');
     const err = await firstValueFrom(
-      inputMessages(js, { startSeq: 1, whenReady: () => Promise.reject(boom) }).pipe(toArray()),
+      inputMessages(nats.js, { startSeq: 1, whenReady: () => Promise.reject(boom) }).pipe(toArray()),
     ).then(
       () => undefined,
       (e: unknown) => e,
@@ -261,7 +251,7 @@ describe('inputMessages', () => {
 
   it('errors with NatsError when its connection is closed', async () => {
     await fill(3);
-    const own = await connectNats({ servers: [server.url] });
+    const own = await connectNats({ servers: [nats.server.url] });
     const seen: number[] = [];
     const done = new Promise<unknown>((resolve) => {
       inputMessages(jetstream(own), { startSeq: 1 }).subscribe({
@@ -280,7 +270,7 @@ describe('inputMessages', () => {
   it.each([
     ['restart (SIGTERM)', false],
     ['kill (SIGKILL) and restart', true],
-  ])('survives a server %s mid-stream: every seq exactly once, in order', async (_label, hard) => {
+  ])('survives a nats.server %s mid-stream: every seq exactly once, in order', async (_label, hard) => {
     await fill(3000);
     const seen: number[] = [];
     const events: InputMessagesEvent[] = [];
@@ -288,15 +278,20 @@ describe('inputMessages', () => {
     // A downstream slow enough that the restart lands mid-stream.
     const whenReady = () => (++tick % 50 === 0 ? new Promise<void>((r) => setTimeout(r, 5)) : undefined);
     subs.push(
-      inputMessages(js, { startSeq: 1, batchSize: 64, whenReady, onEvent: (e) => events.push(e) }).subscribe(
-        (m) => seen.push(m.seq),
-      ),
+      inputMessages(nats.js, {
+        startSeq: 1,
+        batchSize: 64,
+        whenReady,
+        onEvent: (e) => events.push(e),
+      }).subscribe((m) => seen.push(m.seq)),
     );
     await waitFor('some emitted', () => seen.length >= 500);
     expect(seen.length).toBeLessThan(3000);
-    const reconnected = firstValueFrom(natsStatusEvents(nc).pipe(filter((e) => e.type === 'reconnected')));
-    if (hard) await server.kill();
-    await server.restart(200);
+    const reconnected = firstValueFrom(
+      natsStatusEvents(nats.nc).pipe(filter((e) => e.type === 'reconnected')),
+    );
+    if (hard) await nats.server.kill();
+    await nats.server.restart(200);
     await reconnected;
     await fill(1000);
     await waitFor('all 4000', () => seen.length >= 4000, 40_000);
