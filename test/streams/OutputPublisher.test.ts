@@ -66,6 +66,16 @@ const interval: Output = {
 
 const decoder = new TextDecoder();
 
+/** Publishes gc outputs of seq 1 and 2 for agent a1, flushes, and returns what the flush threw. */
+async function publishTwoAndFlush(p: OutputPublisher): Promise<unknown> {
+  p.publish(gc('a1', 1), 1);
+  p.publish(gc('a1', 2), 2);
+  return p.flush().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 describe('OutputPublisher', () => {
   const nats = useNats({ connect: { reconnectTimeWaitMs: 100 }, freshStream: 'WFM_OUT' });
 
@@ -214,12 +224,7 @@ describe('OutputPublisher', () => {
   it('flush() throws PublishError when a publish failed, then forgets it', async () => {
     await nats.jsm.streams.delete('WFM_OUT');
     const p = new OutputPublisher(nats.js);
-    p.publish(gc('a1', 1), 1);
-    p.publish(gc('a1', 2), 2);
-    const err = await p.flush().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await publishTwoAndFlush(p);
     expect(err).toBeInstanceOf(PublishError);
     expect((err as PublishError).code).toBe('WFM_PUBLISH_FAILED');
     expect((err as PublishError).message).toMatch(
@@ -234,7 +239,7 @@ describe('OutputPublisher', () => {
   });
 
   it('a JetStream error ack (a stream limit refusing the message) fails the flush with its description', async () => {
-    // An operator's WFM_OUT that refuses new messages once full: the nats.server answers with an error.
+    // An operator's WFM_OUT that refuses new messages once full: the server answers with an error.
     await nats.jsm.streams.delete('WFM_OUT');
     await nats.jsm.streams.add({
       name: 'WFM_OUT',
@@ -243,12 +248,7 @@ describe('OutputPublisher', () => {
       discard: DiscardPolicy.New,
     });
     const p = new OutputPublisher(nats.js);
-    p.publish(gc('a1', 1), 1);
-    p.publish(gc('a1', 2), 2);
-    const err = await p.flush().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await publishTwoAndFlush(p);
     expect((err as PublishError).message).toMatch(
       /^1 publish\(es\) to WFM_OUT got no ack; first gc:T1\.S1\.a1:2:0: .*maximum messages/,
     );
@@ -259,8 +259,8 @@ describe('OutputPublisher', () => {
     expect(() => new OutputPublisher(nats.js, { maxInFlight: 0 })).toThrow(RangeError);
   });
 
-  // Last: it takes the nats.server down.
-  it('publishes that get no ack while the nats.server is down fail the flush; re-sending after it is back stores each once', async () => {
+  // Last: it takes the server down.
+  it('publishes that get no ack while the server is down fail the flush; re-sending after it is back stores each once', async () => {
     const p = new OutputPublisher(nats.js, { ackTimeoutMs: 300 });
     p.publish(gc('a1', 1), 1);
     await p.flush();

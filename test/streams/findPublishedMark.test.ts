@@ -72,7 +72,7 @@ describe('findPublishedMark (nats-server 2.9 last_by_subj with a wildcard)', () 
     expect(await findPublishedMark(nats.jsm, 'T2', 'S1')).toEqual({ sourceSeq: 15, ordinal: 1 });
   });
 
-  it('finds a mark far back behind many messages of other sites, and after a nats.server restart', async () => {
+  it('finds a mark far back behind many messages of other sites, and after a server restart', async () => {
     const p = new OutputPublisher(nats.js);
     p.publish(gc('T1', 'S1', 'a1', 1), 41);
     for (let i = 0; i < 5000; i++) {

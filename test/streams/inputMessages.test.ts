@@ -79,7 +79,7 @@ describe('inputMessages', () => {
     expect(seen).toEqual([2, 3, 4, 5, 6]);
   });
 
-  it('filters on the nats.server when the filter lies inside one stream subject', async () => {
+  it('filters on the server when the filter lies inside one stream subject', async () => {
     await fill(12, (i) => (i % 3 === 0 ? 'wfm.stat.T1.S2.a9' : `wfm.stat.T1.S1.a${i}`));
     const events: InputMessagesEvent[] = [];
     const got = await firstValueFrom(
@@ -181,7 +181,7 @@ describe('inputMessages', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(seen.length).toBe(50);
     expect(events.filter((e) => e.type === 'heartbeats_missed')).toEqual([]);
-    // What the nats.server has handed to this client is what the client buffers, beyond what it emitted.
+    // What the server has handed to this client is what the client buffers, beyond what it emitted.
     const consumers = await nats.jsm.consumers.list('WFM_IN').next();
     expect(consumers).toHaveLength(1);
     const delivered = consumers[0]?.delivered.stream_seq ?? 0;
@@ -270,7 +270,7 @@ describe('inputMessages', () => {
   it.each([
     ['restart (SIGTERM)', false],
     ['kill (SIGKILL) and restart', true],
-  ])('survives a nats.server %s mid-stream: every seq exactly once, in order', async (_label, hard) => {
+  ])('survives a server %s mid-stream: every seq exactly once, in order', async (_label, hard) => {
     await fill(3000);
     const seen: number[] = [];
     const events: InputMessagesEvent[] = [];
