@@ -35,12 +35,115 @@ export class ConfigError extends WfmError {
   }
 }
 
-/** NATS could not be reached or a JetStream call failed in a way processing cannot go past. */
+/**
+ * What kind of NATS failure a `NatsError` is, so a caller can tell one that passes by itself from
+ * one that needs someone to change something:
+ * - `timeout`: no answer in time (a busy server, a leader election in progress). Transient.
+ * - `no_responders`: nobody subscribed to the subject (503). For a JetStream API call or publish
+ *   this is JetStream without a leader for the moment (transient), but it is also what a publish
+ *   to a subject no stream captures gets — `ensureStreams` refuses to start in that case, so
+ *   once running it is read as transient.
+ * - `connection_closed`: the connection is closed, draining or disconnected, or could not be made
+ *   (refused, reset). Transient: a server coming back fixes it.
+ * - `api`: JetStream answered with an API error (`apiCode`, `errCode` set): stream not found,
+ *   subjects overlap, bad request… Permanent, except the few codes in
+ *   `TRANSIENT_JETSTREAM_ERR_CODES` that say "temporarily unavailable" in other words.
+ * - `other`: anything else (authorization, permission, protocol, a bug). Permanent: nothing says
+ *   that waiting helps.
+ */
+export type NatsErrorKind = 'timeout' | 'no_responders' | 'connection_closed' | 'api' | 'other';
+
+/**
+ * JetStream API `err_code`s that a retry may get past with nobody changing anything (cluster
+ * leadership moving, replicas catching up, rate limits): JSClusterIncompleteErr 10004,
+ * JSClusterNotAvailErr 10008, JSClusterNotLeaderErr 10009, JSStreamOfflineErr 10118,
+ * JSConsumerOfflineErr 10119, JSStreamDuplicateMessageConflict 10158,
+ * JSStreamExpectedLastSeqPerSubjectNotReady 10163, JSStreamTooManyRequests 10167,
+ * JSAtomicPublishTooManyInflight 10210, JSBatchPublishTooManyInflight 10211.
+ */
+export const TRANSIENT_JETSTREAM_ERR_CODES: ReadonlySet<number> = new Set([
+  10004, 10008, 10009, 10118, 10119, 10158, 10163, 10167, 10210, 10211,
+]);
+
+/** How a `NatsError` was classified; `natsErrorFrom` (src/streams) fills it from what nats.js threw. */
+export interface NatsErrorOptions {
+  /**
+   * The error nats.js threw, kept as it is (its class and codes stay reachable).
+   * @defaultValue `undefined`
+   */
+  cause?: unknown;
+  /**
+   * The kind of failure.
+   * @defaultValue `'other'`
+   */
+  kind?: NatsErrorKind;
+  /**
+   * Kind `api` only: the JetStream API error's `code`, an HTTP-like status (400, 404, 500, 503).
+   * @defaultValue `undefined`
+   */
+  apiCode?: number;
+  /**
+   * Kind `api` only: the JetStream API error's `err_code` (e.g. 10059 stream not found), the
+   * number nats.js' `JetStreamApiError.code` gives.
+   * @defaultValue `undefined`
+   */
+  errCode?: number;
+}
+
+/**
+ * NATS could not be reached or a NATS/JetStream call failed. `kind`, `apiCode` and `errCode` say
+ * how, `transient` whether trying again later may succeed with nobody changing anything.
+ */
 export class NatsError extends WfmError {
   override name = 'NatsError';
+  readonly kind: NatsErrorKind;
+  readonly apiCode: number | undefined;
+  readonly errCode: number | undefined;
+  /**
+   * True for `timeout`, `no_responders` and `connection_closed`, and for an `api` error whose
+   * `errCode` is in `TRANSIENT_JETSTREAM_ERR_CODES`; false otherwise.
+   */
+  readonly transient: boolean;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('WFM_NATS_UNAVAILABLE', message, options);
+  constructor(message: string, options: NatsErrorOptions = {}) {
+    super('WFM_NATS_UNAVAILABLE', message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.kind = options.kind ?? 'other';
+    this.apiCode = options.apiCode;
+    this.errCode = options.errCode;
+    this.transient =
+      this.kind === 'timeout' ||
+      this.kind === 'no_responders' ||
+      this.kind === 'connection_closed' ||
+      (this.kind === 'api' && this.errCode !== undefined && TRANSIENT_JETSTREAM_ERR_CODES.has(this.errCode));
+  }
+}
+
+/** One contract stream that exists without capturing some of the subjects it must. */
+export interface StreamGap {
+  /** The stream's name, e.g. `WFM_OUT`. */
+  stream: string;
+  /** Contract subjects it does not capture, e.g. `['wfm.interval.>']`. */
+  missingSubjects: string[];
+}
+
+/**
+ * A stream the node publishes to (`WFM_OUT`, `WFM_DLQ`) exists but does not capture every subject
+ * it must: a publish there would get no acknowledgement (503) and be lost, so the node refuses to
+ * start. Permanent: someone must add the subjects to the stream (or delete it so the node makes it).
+ */
+export class StreamMismatchError extends WfmError {
+  override name = 'StreamMismatchError';
+  /** Every fatal gap found, in contract order (`WFM_OUT` before `WFM_DLQ`). */
+  readonly gaps: readonly StreamGap[];
+
+  constructor(gaps: readonly StreamGap[], options?: { cause?: unknown }) {
+    const what = gaps.map((g) => `stream ${g.stream} does not capture ${g.missingSubjects.join(', ')}`);
+    super(
+      'WFM_STREAM_MISMATCH',
+      `${what.join('; ')}: publishes there would be lost; add the subject(s) to the stream, or delete it so the node creates it`,
+      options,
+    );
+    this.gaps = gaps.map((g) => ({ stream: g.stream, missingSubjects: [...g.missingSubjects] }));
   }
 }
 

@@ -34,6 +34,7 @@ export {
   inputMessages,
   type RawInput,
 } from './inputMessages.ts';
+export { defaultNatsErrorFromOptions, type NatsErrorFromOptions, natsErrorFrom } from './natsErrorFrom.ts';
 export {
   defaultOutputPublisherOptions,
   ORDINAL_HEADER,
