@@ -1,4 +1,4 @@
-import { type Actor, createActor, createMachine, type Snapshot } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, enqueueActions, type Snapshot, setup } from 'xstate';
 import {
   type AgentContext,
   type AgentInput,
@@ -26,6 +26,20 @@ import {
  * a clock error, and accepting it would close a month of intervals for every agent at once.
  */
 export const MAX_FORWARD_JUMP_MS = 31 * 24 * 3_600_000;
+
+/** The parent of a site's agent actors; it exists to share one actor system and to stop them. */
+const siteRootMachine = setup({
+  types: { events: {} as { type: 'site.stopAgents'; agents: AnyActorRef[] } },
+}).createMachine({
+  id: 'site',
+  on: {
+    'site.stopAgents': {
+      actions: enqueueActions(({ event, enqueue }) => {
+        for (const agent of event.agents) enqueue.stopChild(agent);
+      }),
+    },
+  },
+});
 
 /** A refused input, ready for the DLQ. */
 export interface DlqEntry {
@@ -76,7 +90,7 @@ export class SiteSupervisor {
   readonly #machine: AgentMachine = createAgentMachine();
   readonly #feedEveryStep: boolean;
   // Agents are children of one root actor so they share one actor system (less heap per agent).
-  readonly #root = createActor(createMachine({ id: 'site' }));
+  readonly #root = createActor(siteRootMachine);
   readonly #agents = new Map<string, Actor<AgentMachine>>();
   readonly #deadlines = new DeadlineQueue();
   readonly #dirty = new Set<string>();
@@ -178,8 +192,13 @@ export class SiteSupervisor {
     }
   }
 
-  /** Stops every actor. */
+  /** Stops every agent actor, then the site's root actor. Calling it again does nothing. */
   stop(): void {
+    if (this.#root.getSnapshot().status === 'stopped') return;
+    // Agents are made with `parent: root`, which shares the root's actor system but does not make
+    // them children the root stops when it stops (XState stops only children it spawned), and a
+    // child cannot be stopped directly: the root stops them.
+    this.#root.send({ type: 'site.stopAgents', agents: [...this.#agents.values()] });
     this.#root.stop();
   }
 
