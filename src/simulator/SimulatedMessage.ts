@@ -1,4 +1,4 @@
-import type { Activity, AgentStatus, CallType } from '../domain/index.ts';
+import type { Activity, AgentStatus, CallType, RejectionReason } from '../domain/index.ts';
 
 /** `wfm.stat.T.S.A` CurrentState statistic, exactly as DESIGN.md "Subjects and streams" has it. */
 export interface CurrentStatePayload {
@@ -42,3 +42,40 @@ export type SimulatedMessage =
   | { kind: 'stat'; subject: string; ts: number; payload: CurrentStatePayload | CurrentStateReasonPayload }
   | { kind: 'schedule'; subject: string; ts: number; payload: SchedulePayload }
   | { kind: 'clock'; subject: string; ts: number; payload: ClockPayload };
+
+/**
+ * The kinds of invalid input `TrafficGenerator` mixes in with `invalidEvery`, each named by the
+ * DLQ reason the aggregator must give it (README "DLQ reasons").
+ */
+export const INVALID_INPUT_REASONS = [
+  'invalid_json',
+  'unknown_statistic',
+  'bad_status',
+  'late',
+  'unknown_site',
+] as const satisfies readonly RejectionReason[];
+/** One of {@link INVALID_INPUT_REASONS}. */
+export type InvalidInputReason = (typeof INVALID_INPUT_REASONS)[number];
+
+/**
+ * An input the aggregator must refuse, published as `text` exactly: it must land in `WFM_DLQ`
+ * with `reason`, and change nothing else.
+ */
+export interface InvalidMessage {
+  kind: 'invalid';
+  subject: string;
+  /** Event time of its place in the traffic (the payload's own `ts`, if any, may be older). */
+  ts: number;
+  /** The DLQ reason the aggregator must give it. */
+  reason: InvalidInputReason;
+  /** The payload as published (for `invalid_json`, not JSON). */
+  text: string;
+}
+
+/** Any message of the traffic: valid input, or (with `invalidEvery`) input to refuse. */
+export type TrafficMessage = SimulatedMessage | InvalidMessage;
+
+/** What to publish for `message`: its payload as JSON, or an invalid message's text as it is. */
+export function wireText(message: TrafficMessage): string {
+  return message.kind === 'invalid' ? message.text : JSON.stringify(message.payload);
+}

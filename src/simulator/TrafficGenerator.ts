@@ -1,11 +1,15 @@
 import { ConfigError } from '../errors.ts';
 import { type AgentSpec, agentMessages } from './agentMessages.ts';
+import { InvalidInputMixer } from './invalidInput.ts';
 import { HOUR, MINUTE } from './planShift.ts';
 import { SeededRandom } from './SeededRandom.ts';
-import type { SimulatedMessage } from './SimulatedMessage.ts';
+import type { SimulatedMessage, TrafficMessage } from './SimulatedMessage.ts';
 
-/** Options of `TrafficGenerator`. */
-export interface TrafficGeneratorOptions {
+/**
+ * Options of `TrafficGenerator`. `Invalid` is the type of `invalidEvery`: left out (the
+ * default), the generator makes valid traffic only and says so in its message type.
+ */
+export interface TrafficGeneratorOptions<Invalid extends number | undefined = undefined> {
   /** Tenant id of every subject. */
   tenant: string;
   /** Site ids; each gets `agentsPerSite` agents and its own clock. */
@@ -32,6 +36,15 @@ export interface TrafficGeneratorOptions {
    * @defaultValue 1000
    */
   tickMs?: number;
+  /**
+   * Mixes invalid input into the traffic: message N, 2N, 3N… (counting from 1) is one the
+   * aggregator must refuse (`InvalidMessage`: truncated JSON, an unknown statistic, a bad
+   * status, a state update older than its agent's last, a message for a site not among
+   * `sites`), of a kind picked from a seeded stream of its own. The valid messages are exactly
+   * those made without this option, in the same order. An integer ≥ 2; needs agents.
+   * @defaultValue undefined (none)
+   */
+  invalidEvery?: Invalid;
 }
 
 const defaultTrafficGeneratorOptions = {
@@ -39,6 +52,18 @@ const defaultTrafficGeneratorOptions = {
   reasonCodeKeyName: 'ReasonCode',
   tickMs: 1000,
 } satisfies Partial<TrafficGeneratorOptions>;
+
+/**
+ * What a generator made with `invalidEvery` of type `Invalid` yields: `SimulatedMessage` when it
+ * was left out, else `TrafficMessage` (which includes `InvalidMessage`).
+ */
+export type TrafficMessageOf<Invalid extends number | undefined> = [Invalid] extends [undefined]
+  ? SimulatedMessage
+  : TrafficMessage;
+
+type ResolvedOptions = Required<Omit<TrafficGeneratorOptions, 'invalidEvery'>> & {
+  invalidEvery: number | undefined;
+};
 
 /** One simulated agent: where it publishes. */
 export interface SimulatedAgent {
@@ -55,6 +80,8 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 interface Source {
   head: SimulatedMessage;
   order: number;
+  /** Index of its agent in `TrafficGenerator.agents`; undefined for a clock. */
+  agent?: number;
   advance(): void;
 }
 
@@ -67,14 +94,25 @@ interface Source {
  * and 45 minutes after `startTs` and run 8 hours; each later day repeats with new randomness.
  * Messages with equal `ts` come agents first (site by site, in agent order), then clocks, and
  * one agent's messages with the same `ts` (a state and its reason) are never split.
+ *
+ * With `invalidEvery`, invalid input is mixed in (see the option); an invalid message gets the
+ * event time of the message before it, so the traffic stays in non-decreasing event time.
  */
-export class TrafficGenerator {
+export class TrafficGenerator<Invalid extends number | undefined = undefined> {
   /** Every simulated agent, site by site. */
   readonly agents: readonly SimulatedAgent[];
   private readonly heap: Source[] = [];
+  private readonly invalidEvery: number;
+  private readonly mixer: InvalidInputMixer | undefined;
+  /** Messages `next()` has returned. */
+  private count = 0;
 
-  constructor(options: TrafficGeneratorOptions) {
-    const o = { ...defaultTrafficGeneratorOptions, ...options };
+  constructor(options: TrafficGeneratorOptions<Invalid>) {
+    const o: ResolvedOptions = {
+      ...defaultTrafficGeneratorOptions,
+      ...options,
+      invalidEvery: options.invalidEvery,
+    };
     validate(o);
     // Shifts start on the interval grid, at most hourly, so long intervals still give every
     // agent a shift around startTs.
@@ -101,32 +139,46 @@ export class TrafficGenerator {
           shiftOffset: rng.pick(offsets),
           gridMs,
         };
-        this.heap.push(agentSource(spec, order++));
+        this.heap.push(agentSource(spec, order++, agents.length - 1));
       }
       if (o.tickMs > 0)
         this.heap.push(clockSource(`wfm.clock.${o.tenant}.${site}`, o.startTs, o.tickMs, order++));
     }
     this.agents = agents;
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.invalidEvery = o.invalidEvery ?? 0;
+    this.mixer =
+      o.invalidEvery === undefined
+        ? undefined
+        : new InvalidInputMixer(o.tenant, o.sites, agents, o.seed, o.startTs);
   }
 
   /** `ts` of the message `next()` will return. */
   peekTs(): number {
-    return this.heap[0]!.head.ts;
+    return this.invalidDue() ? this.mixer!.ts : this.heap[0]!.head.ts;
   }
 
   /** The next message in event-time order; the stream never ends. */
-  next(): SimulatedMessage {
+  next(): TrafficMessageOf<Invalid> {
+    const invalid = this.invalidDue();
+    this.count++;
+    if (invalid) return this.mixer!.make() as TrafficMessageOf<Invalid>;
     const top = this.heap[0]!;
     const message = top.head;
+    this.mixer?.saw(message, top.agent);
     top.advance();
     this.siftDown(0);
     return message;
   }
 
   /** Every message with `ts < untilTs`, continuing from where the generator is. */
-  *messages(untilTs: number): Generator<SimulatedMessage, void, undefined> {
+  *messages(untilTs: number): Generator<TrafficMessageOf<Invalid>, void, undefined> {
     while (this.peekTs() < untilTs) yield this.next();
+  }
+
+  /** True when the message `next()` returns is an invalid one. */
+  private invalidDue(): boolean {
+    return this.mixer !== undefined && (this.count + 1) % this.invalidEvery === 0;
   }
 
   private siftDown(index: number): void {
@@ -151,11 +203,12 @@ function before(a: Source, b: Source): boolean {
   return a.head.ts < b.head.ts || (a.head.ts === b.head.ts && a.order < b.order);
 }
 
-function agentSource(spec: AgentSpec, order: number): Source {
+function agentSource(spec: AgentSpec, order: number, agent: number): Source {
   const stream = agentMessages(spec);
   const source: Source = {
     head: stream.next().value,
     order,
+    agent,
     advance() {
       source.head = stream.next().value;
     },
@@ -182,7 +235,7 @@ function shiftOffsets(gridMs: number): number[] {
   return offsets.length > 0 ? offsets : [4 * HOUR];
 }
 
-function validate(o: Required<TrafficGeneratorOptions>): void {
+function validate(o: ResolvedOptions): void {
   if (typeof o.tenant !== 'string' || !ID.test(o.tenant)) {
     throw new ConfigError('tenant', 'must be 1 to 64 characters A-Z, a-z, 0-9, "_" or "-"');
   }
@@ -218,5 +271,13 @@ function validate(o: Required<TrafficGeneratorOptions>): void {
   }
   if (o.tickMs === 0 && o.agentsPerSite === 0) {
     throw new ConfigError('agentsPerSite', 'with tickMs 0 and no agents there is nothing to generate');
+  }
+  if (o.invalidEvery !== undefined) {
+    if (!Number.isSafeInteger(o.invalidEvery) || o.invalidEvery < 2) {
+      throw new ConfigError('invalidEvery', `must be an integer of at least 2 (got ${o.invalidEvery})`);
+    }
+    if (o.agentsPerSite === 0) {
+      throw new ConfigError('invalidEvery', 'needs agents: invalid input is about agents');
+    }
   }
 }

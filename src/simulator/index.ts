@@ -5,16 +5,22 @@
  */
 export { planShift, SHIFT_MS, type ShiftPlan } from './planShift.ts';
 export { SeededRandom } from './SeededRandom.ts';
-export type {
-  ClockPayload,
-  CurrentStatePayload,
-  CurrentStateReasonPayload,
-  SchedulePayload,
-  SimulatedMessage,
-  SimulatedPayload,
+export {
+  type ClockPayload,
+  type CurrentStatePayload,
+  type CurrentStateReasonPayload,
+  INVALID_INPUT_REASONS,
+  type InvalidInputReason,
+  type InvalidMessage,
+  type SchedulePayload,
+  type SimulatedMessage,
+  type SimulatedPayload,
+  type TrafficMessage,
+  wireText,
 } from './SimulatedMessage.ts';
 export {
   type SimulatedAgent,
   TrafficGenerator,
   type TrafficGeneratorOptions,
+  type TrafficMessageOf,
 } from './TrafficGenerator.ts';
