@@ -23,6 +23,7 @@ export {
   type EnsuredStream,
   type EnsureStreamsOptions,
   ensureStreams,
+  PUBLISHED_STREAMS,
   WFM_STREAMS,
   type WfmStreamName,
 } from './ensureStreams.ts';

@@ -1,14 +1,37 @@
-import { nanos } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureStreams, subjectCovers, subjectMatcher } from '../../src/streams/index.ts';
+import { NatsError, StreamMismatchError } from '../../src/errors.ts';
+import {
+  defaultEnsureStreamsOptions,
+  type EnsureStreamsOptions,
+  ensureStreams,
+  PUBLISHED_STREAMS,
+  subjectCovers,
+  subjectMatcher,
+} from '../../src/streams/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
 
 describe('ensureStreams', () => {
   const nats = useNats();
   afterEach(async () => {
-    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ'])
+    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ', 'SOMEONE_ELSE'])
       await nats.jsm.streams.delete(name).catch(() => false);
   });
+
+  /** What `ensureStreams` rejected with. */
+  async function failure(options: Partial<EnsureStreamsOptions> = {}): Promise<unknown> {
+    return ensureStreams(nats.jsm, options).then(
+      () => expect.unreachable('expected ensureStreams to fail'),
+      (e: unknown) => e,
+    );
+  }
+
+  async function streamNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const n of nats.jsm.streams.names()) names.push(n);
+    return names.sort();
+  }
 
   it('creates the three streams with the contract subjects and duplicate windows', async () => {
     const result = await ensureStreams(nats.jsm, { outDuplicateWindowMs: 300_000 });
@@ -16,7 +39,7 @@ describe('ensureStreams', () => {
       {
         name: 'WFM_IN',
         action: 'created',
-        subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>'],
+        subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
         missingSubjects: [],
         duplicateWindowMs: 120_000,
       },
@@ -63,12 +86,127 @@ describe('ensureStreams', () => {
       name: 'WFM_IN',
       action: 'existing',
       subjects: ['wfm.stat.>', 'wfm.clock.*'],
-      missingSubjects: ['wfm.schedule.>', 'wfm.clock.>'],
+      missingSubjects: ['wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
       duplicateWindowMs: 10_000,
     });
     const info = await nats.jsm.streams.info('WFM_IN');
     expect(info.config.max_msgs).toBe(12345);
     expect(info.config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.*']);
+  });
+
+  it('starts on a WFM_IN made before wfm.command.> joined the contract, reporting the gap', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_IN', subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>'] });
+    const result = await ensureStreams(nats.jsm);
+    expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
+      ['WFM_IN', 'existing', ['wfm.command.>']],
+      ['WFM_OUT', 'created', []],
+      ['WFM_DLQ', 'created', []],
+    ]);
+  });
+
+  it('refuses a WFM_OUT that does not capture every output subject, naming stream and subject', async () => {
+    // Made by someone else: publishes on wfm.interval.> would get a 503 and be lost.
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
+    const err = await failure();
+    expect(err).toBeInstanceOf(StreamMismatchError);
+    const e = err as StreamMismatchError;
+    expect(e.code).toBe('WFM_STREAM_MISMATCH');
+    expect(e.name).toBe('StreamMismatchError');
+    expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
+    expect(e.message).toBe(
+      'stream WFM_OUT does not capture wfm.interval.>: publishes there would be lost; ' +
+        'add the subject(s) to the stream, or delete it so the node creates it',
+    );
+    // The other streams are made all the same; WFM_OUT is left as it was.
+    expect(await streamNames()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
+    expect((await nats.jsm.streams.info('WFM_OUT')).config.subjects).toEqual(['wfm.gc.>', 'wfm.adherence.>']);
+  });
+
+  it('names every gap of WFM_OUT and WFM_DLQ at once, in contract order', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_DLQ', subjects: ['wfm.dlq.T1'] });
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>'] });
+    const e = (await failure()) as StreamMismatchError;
+    expect(e.gaps).toEqual([
+      { stream: 'WFM_OUT', missingSubjects: ['wfm.adherence.>', 'wfm.interval.>'] },
+      { stream: 'WFM_DLQ', missingSubjects: ['wfm.dlq.>'] },
+    ]);
+    expect(e.message).toMatch(
+      /^stream WFM_OUT does not capture wfm\.adherence\.>, wfm\.interval\.>; stream WFM_DLQ does not capture wfm\.dlq\.>: /,
+    );
+  });
+
+  it('refuses a WFM_OUT whose narrower subjects cover only some tenants', async () => {
+    await nats.jsm.streams.add({
+      name: 'WFM_OUT',
+      subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.T1.>'],
+    });
+    const e = (await failure()) as StreamMismatchError;
+    expect(e).toBeInstanceOf(StreamMismatchError);
+    expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
+  });
+
+  it("onMissingSubjects: 'report' returns the gaps instead of throwing", async () => {
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
+    const result = await ensureStreams(nats.jsm, { onMissingSubjects: 'report' });
+    expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
+      ['WFM_IN', 'created', []],
+      ['WFM_OUT', 'existing', ['wfm.interval.>']],
+      ['WFM_DLQ', 'created', []],
+    ]);
+  });
+
+  it('only the published streams are fatal', () => {
+    expect(PUBLISHED_STREAMS).toEqual(['WFM_OUT', 'WFM_DLQ']);
+    expect(defaultEnsureStreamsOptions.onMissingSubjects).toBe('throw');
+  });
+
+  it('creates streams with the replicas asked for: 3 is refused by a server that is not clustered', async () => {
+    const err = await failure({ replicas: 3 });
+    expect(err).toBeInstanceOf(NatsError);
+    const e = err as NatsError;
+    expect([e.kind, e.apiCode, e.errCode, e.transient]).toEqual(['api', 500, 10074, false]);
+    expect(e.message).toBe(
+      'cannot create stream WFM_IN: replicas > 1 not supported in non-clustered mode (JetStream API error 10074, status 500)',
+    );
+    expect(await streamNames()).toEqual([]);
+  });
+
+  it('keeps the JetStream API error when another stream already captures the subjects', async () => {
+    await nats.jsm.streams.add({ name: 'SOMEONE_ELSE', subjects: ['wfm.gc.>'] });
+    const e = (await failure()) as NatsError;
+    expect(e).toBeInstanceOf(NatsError);
+    expect([e.kind, e.apiCode, e.errCode, e.transient]).toEqual(['api', 400, 10065, false]);
+    expect(e.message).toBe(
+      'cannot create stream WFM_OUT: subjects overlap with an existing stream (JetStream API error 10065, status 400)',
+    );
+  });
+
+  it('a closed connection is a transient NatsError naming the stream it was reading', async () => {
+    const nc = await connect({ servers: [nats.server.url] });
+    const jsm = await jetstreamManager(nc);
+    await nc.close();
+    const e = await ensureStreams(jsm).then(
+      () => expect.unreachable(),
+      (err: unknown) => err as NatsError,
+    );
+    expect(e).toBeInstanceOf(NatsError);
+    expect([e.kind, e.transient]).toEqual(['connection_closed', true]);
+    expect(e.message).toBe('cannot read stream WFM_IN: closed connection');
+  });
+
+  it.each([
+    [{ replicas: 0 }, 'replicas must be an integer from 1 to 5, got 0'],
+    [{ replicas: 6 }, 'replicas must be an integer from 1 to 5, got 6'],
+    [{ replicas: 1.5 }, 'replicas must be an integer from 1 to 5, got 1.5'],
+    [{ outDuplicateWindowMs: 0 }, 'outDuplicateWindowMs must be a positive integer (milliseconds), got 0'],
+    [{ storage: 'disk' as 'file' }, "storage must be 'file' or 'memory', got disk"],
+    [
+      { onMissingSubjects: 'ignore' as 'report' },
+      "onMissingSubjects must be 'throw' or 'report', got ignore",
+    ],
+  ])('refuses options %j before asking the server', async (options, message) => {
+    await expect(ensureStreams(nats.jsm, options)).rejects.toThrow(new RangeError(message));
+    expect(await streamNames()).toEqual([]);
   });
 
   it('is safe when several nodes run it at once', async () => {
