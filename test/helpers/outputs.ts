@@ -1,11 +1,12 @@
 /**
  * Reading and writing the node's streams from a test: every message of a stream in order
- * (`WFM_OUT`, `WFM_DLQ`), publishing generated traffic to `WFM_IN`, and an exact comparison of
- * two runs' outputs that says how many were lost, doubled or different.
+ * (`WFM_OUT`, `WFM_DLQ`), publishing generated traffic to `WFM_IN`, an exact comparison of two
+ * runs' outputs or dead letters that says how many were lost, doubled or different, and the dead
+ * letters a traffic set must produce.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { SimulatedMessage } from '../../src/simulator/index.ts';
+import { type TrafficMessage, wireText } from '../../src/simulator/index.ts';
 
 /** One stored message as a test compares it. */
 export interface StreamRecord {
@@ -115,14 +116,14 @@ const encoder = new TextEncoder();
  */
 export async function publishMessages(
   js: JetStreamClient,
-  messages: readonly SimulatedMessage[],
+  messages: readonly TrafficMessage[],
   options: Partial<PublishMessagesOptions> = {},
 ): Promise<number> {
   const o: PublishMessagesOptions = { ...defaultPublishMessagesOptions, ...options };
   const publishOne = async (i: number): Promise<void> => {
     const index = o.firstIndex + i;
     const message = messages[i]!;
-    const ack = await js.publish(message.subject, encoder.encode(JSON.stringify(message.payload)), {
+    const ack = await js.publish(message.subject, encoder.encode(wireText(message)), {
       msgID: `in-${index}`,
       timeout: o.timeoutMs,
     });
@@ -172,7 +173,10 @@ export interface RunComparison {
   doubled: number;
   /** Actual messages equal to no expected one. */
   different: number;
-  /** Subjects whose message sequence (in stream order) differs from the expected one. */
+  /**
+   * Subjects (or the groups `orderBy` makes) whose message sequence, in stream order, differs
+   * from the expected one.
+   */
   subjectsOutOfOrder: string[];
   /** True when every count is 0 and every subject matches: the runs are the same. */
   same: boolean;
@@ -193,25 +197,41 @@ function sortKeys(value: unknown): unknown {
   return out;
 }
 
-function bySubject(records: readonly StreamRecord[]): Map<string, StreamRecord[]> {
+function groupBy(
+  records: readonly StreamRecord[],
+  key: (record: StreamRecord) => string,
+): Map<string, StreamRecord[]> {
   const map = new Map<string, StreamRecord[]>();
   for (const r of records) {
-    const list = map.get(r.subject);
-    if (list === undefined) map.set(r.subject, [r]);
+    const k = key(r);
+    const list = map.get(k);
+    if (list === undefined) map.set(k, [r]);
     else list.push(r);
   }
   return map;
 }
 
+/** Options of {@link compareRuns}. */
+export interface CompareRunsOptions {
+  /**
+   * The groups whose order must match: messages with the same key must come in the same order
+   * in both runs; across keys, order is free.
+   * @defaultValue the message's subject
+   */
+  orderBy: (record: StreamRecord) => string;
+}
+
 /**
  * Compares two runs' messages of one stream: as multisets of (subject, msgId, payload), and per
- * subject in stream order. Stream sequences are ignored.
+ * subject (or `orderBy` group) in stream order. Stream sequences are ignored.
  */
 export function compareRuns(
   expected: readonly StreamRecord[],
   actual: readonly StreamRecord[],
   label = 'messages',
+  options: Partial<CompareRunsOptions> = {},
 ): RunComparison {
+  const orderBy = options.orderBy ?? ((r: StreamRecord) => r.subject);
   const counts = new Map<string, { expected: number; actual: number; example: StreamRecord }>();
   for (const r of expected) {
     const key = keyOf(r);
@@ -247,8 +267,8 @@ export function compareRuns(
       }
     }
   }
-  const want = bySubject(expected);
-  const got = bySubject(actual);
+  const want = groupBy(expected, orderBy);
+  const got = groupBy(actual, orderBy);
   const subjectsOutOfOrder: string[] = [];
   for (const subject of new Set([...want.keys(), ...got.keys()])) {
     const a = (want.get(subject) ?? []).map((r) => [r.msgId, r.data]);
@@ -271,9 +291,10 @@ export function compareRuns(
     different === 0 &&
     subjectsOutOfOrder.length === 0 &&
     expected.length === actual.length;
+  const groups = options.orderBy === undefined ? 'subject(s)' : 'group(s)';
   const summary =
     `${label}: expected ${expected.length}, got ${actual.length}; lost ${lost}, doubled ${doubled}, ` +
-    `different ${different}; ${subjectsOutOfOrder.length} subject(s) differ in sequence` +
+    `different ${different}; ${subjectsOutOfOrder.length} ${groups} differ in sequence` +
     (subjectsOutOfOrder.length > 0 ? ` (e.g. ${subjectsOutOfOrder.slice(0, 3).join(', ')})` : '') +
     (examples.length > 0 ? `\n  ${examples.join('\n  ')}` : '');
   return {
@@ -285,5 +306,85 @@ export function compareRuns(
     subjectsOutOfOrder,
     same,
     summary,
+  };
+}
+
+/**
+ * Where a dead letter's order is defined: the site of the input it refuses (a site's input is
+ * applied in stream order), or `(no site)` when its subject names none (or is `bad_subject`). Dead letters of different
+ * sites may interleave differently from one run to the next.
+ */
+export function deadLetterSite(record: StreamRecord): string {
+  const { subject, reason } = (record.data ?? {}) as { subject?: unknown; reason?: unknown };
+  // A subject the node refused to read names no site it could trust.
+  if (reason === 'bad_subject') return '(no site)';
+  const match = typeof subject === 'string' ? /^wfm\.[a-z]+\.[^.]+\.([^.]+)/.exec(subject) : null;
+  return match === null ? '(no site)' : `site ${match[1]}`;
+}
+
+/**
+ * Compares two runs' `WFM_DLQ` as {@link compareRuns} does `WFM_OUT`: every dead letter (subject,
+ * `Nats-Msg-Id`, body with its reason, input seq and text) lost, doubled or different, and the
+ * order of each site's dead letters.
+ */
+export function compareDeadLetters(
+  expected: readonly StreamRecord[],
+  actual: readonly StreamRecord[],
+): RunComparison {
+  return compareRuns(expected, actual, 'WFM_DLQ', { orderBy: deadLetterSite });
+}
+
+/** The part of a `WFM_DLQ` message that a traffic set decides (`detail` is the node's prose). */
+export interface DeadLetterFacts {
+  reason: string;
+  subject: string;
+  seq: number;
+  payload: string;
+}
+
+/**
+ * The dead letters `traffic`, published to a fresh `WFM_IN` from sequence `firstSeq`, must
+ * produce: one per invalid message, with its reason, subject, sequence and text, in `seq` order.
+ */
+export function expectedDeadLetters(traffic: readonly TrafficMessage[], firstSeq = 1): DeadLetterFacts[] {
+  return traffic.flatMap((m, i) =>
+    m.kind === 'invalid'
+      ? [{ reason: m.reason, subject: m.subject, seq: firstSeq + i, payload: m.text }]
+      : [],
+  );
+}
+
+/** The {@link DeadLetterFacts} of stored `WFM_DLQ` messages, in `seq` order. */
+export function deadLetterFacts(records: readonly StreamRecord[]): DeadLetterFacts[] {
+  return records
+    .map((r) => {
+      const { reason, subject, seq, payload } = r.data as DeadLetterFacts;
+      return { reason, subject, seq, payload };
+    })
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Messages stored more than once: each (subject, `Nats-Msg-Id`, payload) that occurs more than
+ * once, with how often, and each `Nats-Msg-Id` that more than one message carries (or missing).
+ */
+export function storedMoreThanOnce(records: readonly StreamRecord[]): {
+  duplicates: { record: StreamRecord; count: number }[];
+  sharedMsgIds: { msgId: string | undefined; count: number }[];
+} {
+  const byKey = new Map<string, { record: StreamRecord; count: number }>();
+  const byId = new Map<string | undefined, number>();
+  for (const r of records) {
+    const key = keyOf(r);
+    const entry = byKey.get(key);
+    if (entry === undefined) byKey.set(key, { record: r, count: 1 });
+    else entry.count++;
+    byId.set(r.msgId, (byId.get(r.msgId) ?? 0) + 1);
+  }
+  return {
+    duplicates: [...byKey.values()].filter((e) => e.count > 1),
+    sharedMsgIds: [...byId]
+      .filter(([msgId, count]) => count > 1 || msgId === undefined)
+      .map(([msgId, count]) => ({ msgId, count })),
   };
 }
