@@ -41,10 +41,15 @@ const siteRootMachine = setup({
   },
 });
 
-/** A refused input, ready for the DLQ. */
+/**
+ * A refused input, ready for the DLQ. `ordinal` is its position (0-based) among the DLQ entries
+ * of the same input message, so `(tenant, seq, ordinal)` identifies it even when one input yields
+ * two (e.g. the input refused and another agent quarantined on the deadline it reached).
+ */
 export interface DlqEntry {
   tenant: string;
   seq: number;
+  ordinal: number;
   subject: string;
   reason: Rejection['reason'];
   detail: string;
@@ -102,7 +107,6 @@ export class SiteSupervisor {
   #outputs: Output[] = [];
   #dlq: DlqEntry[] = [];
   #current = { seq: 0, subject: '' };
-  #indexes = new Map<string, { gc: number; adherence: number; interval: number }>();
 
   constructor(
     options: Partial<AgentOptions> & Pick<AgentOptions, 'tenant' | 'site'>,
@@ -147,7 +151,6 @@ export class SiteSupervisor {
     this.#seq = seq;
     this.#outputs = [];
     this.#dlq = [];
-    this.#indexes.clear();
     this.#current = { seq, subject };
     if (!decoded.ok) {
       this.#reject(decoded.rejection);
@@ -256,20 +259,13 @@ export class SiteSupervisor {
 
   #collect(agentId: string, outputs: AgentOutput[]): void {
     const { tenant, site } = this.options;
-    // Most messages touch one agent once, so the index map is only needed past the first send.
-    let counts = this.#indexes.get(agentId);
-    if (counts === undefined) {
-      counts = { gc: 0, adherence: 0, interval: 0 };
-      this.#indexes.set(agentId, counts);
-    }
     for (const output of outputs) {
-      const index = counts[output.kind]++;
       this.#outputs.push({
         kind: output.kind,
         tenant,
         site,
         agentId,
-        index,
+        ordinal: this.#outputs.length,
         payload: output.payload,
       } as Output);
     }
@@ -280,6 +276,7 @@ export class SiteSupervisor {
     this.#dlq.push({
       tenant: this.options.tenant,
       seq,
+      ordinal: this.#dlq.length,
       subject,
       reason: rejection.reason,
       detail: rejection.detail,

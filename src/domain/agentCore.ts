@@ -46,7 +46,7 @@ export interface AgentContext {
   intervals: IntervalAcc[];
 }
 
-/** An output of one agent, before the site stamps tenant, site and index on it. */
+/** An output of one agent, before the site stamps tenant, site and ordinal on it. */
 export type AgentOutput =
   | { kind: 'gc'; payload: GcStateOutput }
   | { kind: 'adherence'; payload: AdherenceOutput }

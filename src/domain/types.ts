@@ -135,18 +135,18 @@ export interface IntervalRecord {
 }
 
 /**
- * One output of the processing core, in the order it was produced.
- * `index` numbers outputs of the same kind for the same agent and source message, so
- * `(kind, tenant, site, agentId, sourceSeq, index)` identifies an output deterministically.
+ * One output of the processing core, in the order it was produced. `ordinal` is its position
+ * (0-based) among every output the source message produced at its site, so
+ * `(tenant, site, payload.sourceSeq, ordinal)` identifies an output deterministically.
  */
 export type Output =
-  | { kind: 'gc'; tenant: string; site: string; agentId: string; index: number; payload: GcStateOutput }
+  | { kind: 'gc'; tenant: string; site: string; agentId: string; ordinal: number; payload: GcStateOutput }
   | {
       kind: 'adherence';
       tenant: string;
       site: string;
       agentId: string;
-      index: number;
+      ordinal: number;
       payload: AdherenceOutput;
     }
   | {
@@ -154,7 +154,7 @@ export type Output =
       tenant: string;
       site: string;
       agentId: string;
-      index: number;
+      ordinal: number;
       payload: IntervalRecord;
     };
 

@@ -21,6 +21,7 @@ describe('SiteSupervisor: event-time jumps', () => {
         {
           tenant: 'T1',
           seq: 2,
+          ordinal: 0,
           subject: 'wfm.clock.T1.S1',
           reason: 'bad_ts',
           detail: `ts ${tooFar} jumps more than 31 days past the site's event time ${T0}`,

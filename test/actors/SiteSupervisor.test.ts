@@ -25,15 +25,19 @@ describe('SiteSupervisor: DESIGN.md worked example, driven by clock ticks', () =
     expect(s.state('A1', 'Ready', utc(9, 58))).toEqual({
       outputs: [
         gcOut('A1', 'ON_QUEUE', 'IDLE', utc(9, 58), 2),
-        adherenceOut('A1', {
-          state: 'Unscheduled',
-          scheduled: null,
-          actual: 'OnQueueWork',
-          impact: 'Neutral',
-          since: utc(9, 58),
-          ts: utc(9, 58),
-          seq: 2,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'Unscheduled',
+            scheduled: null,
+            actual: 'OnQueueWork',
+            impact: 'Neutral',
+            since: utc(9, 58),
+            ts: utc(9, 58),
+            seq: 2,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
@@ -71,30 +75,38 @@ describe('SiteSupervisor: DESIGN.md worked example, driven by clock ticks', () =
     expect(s.state('A1', 'NotReady', utc(10, 5))).toEqual({
       outputs: [
         gcOut('A1', 'BUSY', 'OFF_QUEUE', utc(10, 5), 6),
-        adherenceOut('A1', {
-          state: 'OutOfAdherence',
-          scheduled: 'OnQueueWork',
-          actual: 'OffQueueWork',
-          impact: 'Negative',
-          since: utc(10, 5),
-          ts: utc(10, 5),
-          seq: 6,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'OutOfAdherence',
+            scheduled: 'OnQueueWork',
+            actual: 'OffQueueWork',
+            impact: 'Negative',
+            since: utc(10, 5),
+            ts: utc(10, 5),
+            seq: 6,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
     expect(s.state('A1', 'Ready', utc(10, 5, 40))).toEqual({
       outputs: [
         gcOut('A1', 'ON_QUEUE', 'IDLE', utc(10, 5, 40), 7),
-        adherenceOut('A1', {
-          state: 'InAdherence',
-          scheduled: 'OnQueueWork',
-          actual: 'OnQueueWork',
-          impact: 'Neutral',
-          since: utc(10, 5, 40),
-          ts: utc(10, 5, 40),
-          seq: 7,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'InAdherence',
+            scheduled: 'OnQueueWork',
+            actual: 'OnQueueWork',
+            impact: 'Neutral',
+            since: utc(10, 5, 40),
+            ts: utc(10, 5, 40),
+            seq: 7,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
@@ -103,15 +115,19 @@ describe('SiteSupervisor: DESIGN.md worked example, driven by clock ticks', () =
     expect(s.state('A1', 'NotReady', utc(10, 14, 30))).toEqual({
       outputs: [
         gcOut('A1', 'MEAL', 'OFF_QUEUE', utc(10, 14, 30), 10),
-        adherenceOut('A1', {
-          state: 'OutOfAdherence',
-          scheduled: 'OnQueueWork',
-          actual: 'Meal',
-          impact: 'Negative',
-          since: utc(10, 14, 30),
-          ts: utc(10, 14, 30),
-          seq: 10,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'OutOfAdherence',
+            scheduled: 'OnQueueWork',
+            actual: 'Meal',
+            impact: 'Negative',
+            since: utc(10, 14, 30),
+            ts: utc(10, 14, 30),
+            seq: 10,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
@@ -136,15 +152,19 @@ describe('SiteSupervisor: DESIGN.md worked example, driven by clock ticks', () =
     expect(s.state('A1', 'Ready', utc(10, 16))).toEqual({
       outputs: [
         gcOut('A1', 'ON_QUEUE', 'IDLE', utc(10, 16), 14),
-        adherenceOut('A1', {
-          state: 'InAdherence',
-          scheduled: 'OnQueueWork',
-          actual: 'OnQueueWork',
-          impact: 'Neutral',
-          since: utc(10, 16),
-          ts: utc(10, 16),
-          seq: 14,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'InAdherence',
+            scheduled: 'OnQueueWork',
+            actual: 'OnQueueWork',
+            impact: 'Neutral',
+            since: utc(10, 16),
+            ts: utc(10, 16),
+            seq: 14,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
@@ -202,16 +222,20 @@ describe('SiteSupervisor: DESIGN.md worked example, driven by clock ticks', () =
         conformancePercentage: 92.22,
         sourceSeq: 9,
       }),
-      gcOut('A1', 'ON_QUEUE', 'IDLE', utc(10, 16), 9),
-      adherenceOut('A1', {
-        state: 'InAdherence',
-        scheduled: 'OnQueueWork',
-        actual: 'OnQueueWork',
-        impact: 'Neutral',
-        since: utc(10, 16),
-        ts: utc(10, 16),
-        seq: 9,
-      }),
+      gcOut('A1', 'ON_QUEUE', 'IDLE', utc(10, 16), 9, 1),
+      adherenceOut(
+        'A1',
+        {
+          state: 'InAdherence',
+          scheduled: 'OnQueueWork',
+          actual: 'OnQueueWork',
+          impact: 'Neutral',
+          since: utc(10, 16),
+          ts: utc(10, 16),
+          seq: 9,
+        },
+        2,
+      ),
     ]);
   });
 });
@@ -250,6 +274,7 @@ describe('SiteSupervisor: site event time', () => {
         {
           tenant: TENANT,
           seq: 2,
+          ordinal: 0,
           subject: 'wfm.stat.T1.S1.A1',
           reason: 'late',
           detail: `ts ${utc(10, 4)} is older than the agent's last accepted ts ${utc(10, 5)}`,
@@ -263,6 +288,7 @@ describe('SiteSupervisor: site event time', () => {
         {
           tenant: TENANT,
           seq: 3,
+          ordinal: 0,
           subject: 'wfm.stat.T1.S1.A1',
           reason: 'late',
           detail: `ts ${utc(10, 4, 59)} is older than the agent's last accepted ts ${utc(10, 5)}`,
@@ -277,7 +303,7 @@ describe('SiteSupervisor: site event time', () => {
 });
 
 describe('SiteSupervisor: deadlines', () => {
-  it('a clock tick past schedule boundaries reports each at its time; outputs are indexed per agent and kind', () => {
+  it('a clock tick past schedule boundaries reports each at its time; outputs are numbered in the order produced', () => {
     const s = new SiteScenario();
     s.schedule('A1', utc(10, 0), utc(11, 0), [
       act(utc(10, 0), utc(10, 5), 'OnQueueWork'),
@@ -341,7 +367,7 @@ describe('SiteSupervisor: deadlines', () => {
             conformancePercentage: 150,
             sourceSeq: 4,
           },
-          0,
+          3,
         ),
         intervalOut(
           'B1',
@@ -356,17 +382,17 @@ describe('SiteSupervisor: deadlines', () => {
             conformancePercentage: null,
             sourceSeq: 4,
           },
-          0,
+          4,
         ),
       ],
       dlq: [],
     });
   });
 
-  it('two intervals closing in one message get indexes 0 and 1', () => {
+  it('two intervals closing in one message get ordinals 0 and 1', () => {
     const s = new SiteScenario();
     s.state('A1', 'Ready', utc(10, 0));
-    const record = (start: number, index: number) =>
+    const record = (start: number, ordinal: number) =>
       intervalOut(
         'A1',
         {
@@ -380,7 +406,7 @@ describe('SiteSupervisor: deadlines', () => {
           conformancePercentage: null,
           sourceSeq: 2,
         },
-        index,
+        ordinal,
       );
     expect(s.clock(utc(10, 31))).toEqual({
       outputs: [record(utc(10, 0), 0), record(utc(10, 15), 1)],
@@ -401,26 +427,34 @@ describe('SiteSupervisor: deadlines', () => {
     expect(s.state('A1', 'Ready', utc(10, 0))).toEqual({
       outputs: [
         gcOut('A1', 'ON_QUEUE', 'IDLE', utc(10, 0), 2),
-        adherenceOut('A1', {
-          state: 'Unscheduled',
-          scheduled: null,
-          actual: 'OnQueueWork',
-          impact: 'Neutral',
-          since: utc(10, 0),
-          ts: utc(10, 0),
-          seq: 2,
-        }),
-        intervalOut('A1', {
-          intervalStart: utc(10, 0),
-          secondsByPresence: { ON_QUEUE: 900 },
-          adherenceScheduleSecs: 0,
-          exceptionDurationSecs: 0,
-          adherencePercentage: null,
-          conformanceScheduleSecs: 0,
-          conformanceActualSecs: 900,
-          conformancePercentage: null,
-          sourceSeq: 2,
-        }),
+        adherenceOut(
+          'A1',
+          {
+            state: 'Unscheduled',
+            scheduled: null,
+            actual: 'OnQueueWork',
+            impact: 'Neutral',
+            since: utc(10, 0),
+            ts: utc(10, 0),
+            seq: 2,
+          },
+          1,
+        ),
+        intervalOut(
+          'A1',
+          {
+            intervalStart: utc(10, 0),
+            secondsByPresence: { ON_QUEUE: 900 },
+            adherenceScheduleSecs: 0,
+            exceptionDurationSecs: 0,
+            adherencePercentage: null,
+            conformanceScheduleSecs: 0,
+            conformanceActualSecs: 900,
+            conformancePercentage: null,
+            sourceSeq: 2,
+          },
+          2,
+        ),
       ],
       dlq: [],
     });
@@ -464,15 +498,19 @@ describe('SiteSupervisor: deadlines', () => {
     expect(r.dlq).toEqual([]);
     expect(r.outputs.map((o) => o.kind)).toEqual(['gc', 'adherence']);
     expect(r.outputs[1]).toEqual(
-      adherenceOut('A1', {
-        state: 'Unscheduled',
-        scheduled: null,
-        actual: 'OffQueueWork',
-        impact: 'Neutral',
-        since: utc(10, 0),
-        ts: utc(10, 16),
-        seq: 3,
-      }),
+      adherenceOut(
+        'A1',
+        {
+          state: 'Unscheduled',
+          scheduled: null,
+          actual: 'OffQueueWork',
+          impact: 'Neutral',
+          since: utc(10, 0),
+          ts: utc(10, 16),
+          seq: 3,
+        },
+        1,
+      ),
     );
     expect(s.clock(utc(10, 31))).toEqual({
       outputs: [
@@ -487,17 +525,21 @@ describe('SiteSupervisor: deadlines', () => {
           conformancePercentage: null,
           sourceSeq: 4,
         }),
-        intervalOut('B1', {
-          intervalStart: utc(10, 15),
-          secondsByPresence: { ON_QUEUE: 600 },
-          adherenceScheduleSecs: 0,
-          exceptionDurationSecs: 0,
-          adherencePercentage: null,
-          conformanceScheduleSecs: 0,
-          conformanceActualSecs: 600,
-          conformancePercentage: null,
-          sourceSeq: 4,
-        }),
+        intervalOut(
+          'B1',
+          {
+            intervalStart: utc(10, 15),
+            secondsByPresence: { ON_QUEUE: 600 },
+            adherenceScheduleSecs: 0,
+            exceptionDurationSecs: 0,
+            adherencePercentage: null,
+            conformanceScheduleSecs: 0,
+            conformanceActualSecs: 600,
+            conformancePercentage: null,
+            sourceSeq: 4,
+          },
+          1,
+        ),
       ],
       dlq: [],
     });
@@ -510,11 +552,11 @@ describe('SiteSupervisor: agent ids', () => {
     const ids = ['toString', '__proto__', 'constructor', 'hasOwnProperty'];
     for (const id of ids) s.state(id, 'Ready', utc(10, 0));
     const r = s.clock(utc(10, 16));
-    expect(r.outputs.map((o) => [o.kind, o.agentId, o.index])).toEqual([
+    expect(r.outputs.map((o) => [o.kind, o.agentId, o.ordinal])).toEqual([
       ['interval', '__proto__', 0],
-      ['interval', 'constructor', 0],
-      ['interval', 'hasOwnProperty', 0],
-      ['interval', 'toString', 0],
+      ['interval', 'constructor', 1],
+      ['interval', 'hasOwnProperty', 2],
+      ['interval', 'toString', 3],
     ]);
     expect(s.sup.agentCount).toBe(4);
     expect(s.sup.takeDirty().agents.map(([id]) => id)).toEqual(ids);
@@ -546,6 +588,7 @@ describe('SiteSupervisor: sequence numbers and the DLQ', () => {
         {
           tenant: TENANT,
           seq: 1,
+          ordinal: 0,
           subject: 'wfm.stat.T1.S1.A1',
           reason: 'invalid_json',
           detail: (() => {
@@ -566,6 +609,7 @@ describe('SiteSupervisor: sequence numbers and the DLQ', () => {
         {
           tenant: TENANT,
           seq: 2,
+          ordinal: 0,
           subject: 'wfm.bogus',
           reason: 'bad_subject',
           detail: 'not an input subject: wfm.bogus',
@@ -578,6 +622,7 @@ describe('SiteSupervisor: sequence numbers and the DLQ', () => {
         {
           tenant: TENANT,
           seq: 3,
+          ordinal: 0,
           subject: 'wfm.stat.T1.S1.A1',
           reason: 'bad_call_type',
           detail: '/callType must be equal to constant',

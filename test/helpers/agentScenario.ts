@@ -323,43 +323,43 @@ export function intervalCore(agentId: string, f: RecordFields, intervalMinutes =
   return { kind: 'interval', payload: intervalRecord(agentId, f, intervalMinutes) };
 }
 
-/** Site-level outputs (tenant, site, index stamped). */
+/** Site-level outputs (tenant, site and ordinal stamped: the output's position among its message's). */
 export function gcOut(
   agentId: string,
   presence: Presence,
   routingStatus: RoutingStatus,
   ts: number,
   sourceSeq: number,
-  index = 0,
+  ordinal = 0,
 ): Output {
   return {
     kind: 'gc',
     tenant: TENANT,
     site: SITE,
     agentId,
-    index,
+    ordinal,
     payload: gcPayload(agentId, presence, routingStatus, ts, sourceSeq),
   };
 }
 
-export function adherenceOut(agentId: string, f: AdherenceFields, index = 0): Output {
+export function adherenceOut(agentId: string, f: AdherenceFields, ordinal = 0): Output {
   return {
     kind: 'adherence',
     tenant: TENANT,
     site: SITE,
     agentId,
-    index,
+    ordinal,
     payload: adherencePayload(agentId, f),
   };
 }
 
-export function intervalOut(agentId: string, f: RecordFields, index = 0, intervalMinutes = 15): Output {
+export function intervalOut(agentId: string, f: RecordFields, ordinal = 0, intervalMinutes = 15): Output {
   return {
     kind: 'interval',
     tenant: TENANT,
     site: SITE,
     agentId,
-    index,
+    ordinal,
     payload: intervalRecord(agentId, f, intervalMinutes),
   };
 }
