@@ -391,7 +391,7 @@ describe('SiteSupervisor properties over generated input', () => {
     );
   });
 
-  it('GC and adherence outputs are published only on change; ordinals number each message\'s outputs', () => {
+  it('GC and adherence outputs are published only on change; ordinals number the outputs of each message', () => {
     fc.assert(
       fc.property(siteOptions, scenario, (options, sc) => {
         const sup = supervisor(options);
