@@ -2,6 +2,7 @@ import type { Consumer, ConsumerMessages, JetStreamClient } from '@nats-io/jetst
 import { DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { ClosedConnectionError } from '@nats-io/transport-node';
 import type { InputMessagesOptions, RawInput } from './inputMessages.ts';
+import { natsErrorFrom } from './natsErrorFrom.ts';
 import { subjectMatcher } from './subjectCovers.ts';
 
 const FIRST_RETRY_DELAY_MS = 100;
@@ -173,7 +174,7 @@ export class OrderedReader {
   private async backOff(err: unknown): Promise<void> {
     const retryInMs = Math.min(FIRST_RETRY_DELAY_MS * 2 ** this.failures, this.o.maxRetryDelayMs);
     this.failures++;
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = natsErrorFrom(err, `cannot read ${this.o.stream} from seq ${this.nextSeq}`);
     this.o.onEvent?.({ type: 'consumer_failed', startSeq: this.nextSeq, error, retryInMs });
     await sleep(retryInMs, this.stopSignal);
   }

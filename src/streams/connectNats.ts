@@ -1,7 +1,7 @@
 import type { NatsConnection, Status } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
 import { Observable } from 'rxjs';
-import { NatsError } from '../errors.ts';
+import { natsErrorFrom } from './natsErrorFrom.ts';
 
 /** How a node connects to NATS. */
 export interface ConnectNatsOptions {
@@ -56,7 +56,9 @@ export const defaultConnectNatsOptions: ConnectNatsOptions = {
 
 /**
  * Connects to NATS and keeps reconnecting forever after the first connection.
- * @throws NatsError when the first connection cannot be made (message never holds the password).
+ * @throws NatsError when the first connection cannot be made (message never holds the password):
+ *   kind `connection_closed` (transient) when no server could be reached, `other` (permanent) for
+ *   an authorization failure.
  */
 export async function connectNats(options: Partial<ConnectNatsOptions> = {}): Promise<NatsConnection> {
   const o: ConnectNatsOptions = { ...defaultConnectNatsOptions, ...options };
@@ -74,11 +76,10 @@ export async function connectNats(options: Partial<ConnectNatsOptions> = {}): Pr
       timeout: o.connectTimeoutMs,
     });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
     const who = o.user !== undefined ? ` as user ${o.user}` : '';
     // A server URL may carry credentials and the client may echo them: scrub before it reaches a log.
-    throw new NatsError(`cannot connect to NATS ${servers.join(', ')}${who}: ${scrub(reason, o.pass)}`, {
-      cause: err,
+    throw natsErrorFrom(err, `cannot connect to NATS ${servers.join(', ')}${who}`, {
+      redact: (text) => scrub(text, o.pass),
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Observable } from 'rxjs';
-import { NatsError } from '../errors.ts';
+import type { NatsError } from '../errors.ts';
+import { natsErrorFrom } from './natsErrorFrom.ts';
 import { DownstreamError, OrderedReader } from './OrderedReader.ts';
 
 /** One `WFM_IN` message as stored: its stream sequence, subject and bytes. */
@@ -18,8 +19,11 @@ export type InputMessagesEvent =
   | { type: 'consumer_lost'; startSeq: number; reason: string }
   /** No heartbeat from the server for a while, though not paused by `whenReady` (the server is likely down). */
   | { type: 'heartbeats_missed'; count: number }
-  /** Making or reading the consumer failed; it is tried again after `retryInMs`. */
-  | { type: 'consumer_failed'; startSeq: number; error: Error; retryInMs: number }
+  /**
+   * Making or reading the consumer failed; it is tried again after `retryInMs`, whatever the
+   * error's `kind` (a missing stream may be made again).
+   */
+  | { type: 'consumer_failed'; startSeq: number; error: NatsError; retryInMs: number }
   /**
    * The filter is applied here, to the whole stream: there are several filters (2.9 has no
    * multi-filter consumers), or the server refused the one (2.9 wants a filter inside one stream
@@ -96,7 +100,8 @@ export const defaultInputMessagesOptions: InputMessagesOptions = {
  * that consumer and makes a new one starting right after, rather than relying on the client's
  * own recreation, which after a server restart asks for a batch of 0 and stalls until heartbeats
  * lapse; a consumer deleted under it is noticed after two missed heartbeats (see `expiresMs`).
- * Errors (NatsError) only when the connection is closed; errors with `whenReady`'s rejection.
+ * Errors with a NatsError (kind `connection_closed`) only when the connection is closed; errors
+ * with `whenReady`'s rejection as it is.
  */
 export function inputMessages(
   js: JetStreamClient,
@@ -122,8 +127,7 @@ export function inputMessages(
           subscriber.error(err.cause);
           return;
         }
-        const reason = err instanceof Error ? err.message : String(err);
-        subscriber.error(new NatsError(`reading ${o.stream} stopped: ${reason}`, { cause: err }));
+        subscriber.error(natsErrorFrom(err, `reading ${o.stream} stopped`));
       },
     );
     return () => reader.stop();

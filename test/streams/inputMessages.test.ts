@@ -264,7 +264,38 @@ describe('inputMessages', () => {
     await own.close();
     const err = await done;
     expect(err).toBeInstanceOf(NatsError);
-    expect((err as NatsError).message).toMatch(/^reading WFM_IN stopped: /);
+    const e = err as NatsError;
+    expect(e.message).toBe('reading WFM_IN stopped: closed connection');
+    expect([e.kind, e.transient]).toEqual(['connection_closed', true]);
+  });
+
+  it('reports a failed consumer with the JetStream error kept, and keeps trying', async () => {
+    const failed: Extract<InputMessagesEvent, { type: 'consumer_failed' }>[] = [];
+    subs.push(
+      inputMessages(nats.js, {
+        stream: 'WFM_NOPE',
+        startSeq: 7,
+        maxRetryDelayMs: 100,
+        onEvent: (e) => {
+          if (e.type === 'consumer_failed') failed.push(e);
+        },
+      }).subscribe(),
+    );
+    await waitFor('two failures', () => failed.length >= 2);
+    for (const f of failed.slice(0, 2)) {
+      expect(f.startSeq).toBe(7);
+      expect(f.error).toBeInstanceOf(NatsError);
+      expect([f.error.kind, f.error.apiCode, f.error.errCode, f.error.transient]).toEqual([
+        'api',
+        404,
+        10059,
+        false,
+      ]);
+      expect(f.error.message).toBe(
+        'cannot read WFM_NOPE from seq 7: stream not found (JetStream API error 10059, status 404)',
+      );
+    }
+    expect(failed.slice(0, 2).map((f) => f.retryInMs)).toEqual([100, 100]);
   });
 
   it.each([
