@@ -14,7 +14,7 @@ import type { Output } from '../src/domain/index.ts';
 import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
-import { connectNats, ensureStreams, OutputPublisher } from '../src/streams/index.ts';
+import { connectNats, ensureStreams, Publisher } from '../src/streams/index.ts';
 import type { BenchRow } from './BenchRow.ts';
 import { printRows } from './BenchRow.ts';
 
@@ -75,7 +75,7 @@ async function bareConsumer(url: string, messages: number): Promise<number> {
 async function relayOnly(url: string, messages: number): Promise<number> {
   const nc = await connectNats({ servers: [url] });
   const pubNc = await connectNats({ servers: [url], reconnect: false });
-  const outputs = new OutputPublisher(jetstream(pubNc));
+  const outputs = new Publisher(pubNc);
   const consumer = await jetstream(nc).consumers.get('WFM_IN', { opt_start_seq: 1 });
   const started = performance.now();
   let batch: JsMsg[] = [];
@@ -87,7 +87,7 @@ async function relayOnly(url: string, messages: number): Promise<number> {
     for (const m of messagesNow) {
       const [, , tenant = '', site = '', agentId = 'clock'] = m.subject.split('.');
       const payload = { ...(m.json() as object), sourceSeq: m.seq };
-      outputs.publish({ kind: 'gc', tenant, site, agentId, index: 0, payload } as unknown as Output, 0);
+      outputs.publishOutput(site, { kind: 'gc', tenant, site, agentId, ordinal: 0, payload } as unknown as Output);
     }
   };
   let n = 0;
@@ -99,7 +99,7 @@ async function relayOnly(url: string, messages: number): Promise<number> {
     if (++n >= messages) break;
   }
   await new Promise((resolve) => setImmediate(resolve));
-  await outputs.flush();
+  await Promise.all(['S1', 'S2'].map((site) => outputs.flush(site)));
   const secs = (performance.now() - started) / 1000;
   await nc.drain();
   await pubNc.drain();
@@ -114,15 +114,15 @@ async function nodeRun(
   const config = localNodeConfig({ natsUrl: url, dataDir, sites: ['S1', 'S2'] });
   const started = performance.now();
   const node = await WfmNode.start({ config, nodeId: 'bench', logger: createLogger({ level: 'silent' }) });
-  while (node.processedSeq < messages) await new Promise((r) => setTimeout(r, 20));
+  while (node.routedSeq < messages) await new Promise((r) => setTimeout(r, 20));
   await node.checkpoint();
   const secs = (performance.now() - started) / 1000;
   const outputs = [...node.sites.values()].reduce(
     (sum, s) => sum + s.counters.outputs.gc + s.counters.outputs.adherence + s.counters.outputs.interval,
     0,
   );
-  const checkpoints = node.counters.checkpoints;
-  const counts = [...node.sites.values()].map((s) => s.supervisor.stepCounts);
+  const checkpoints = [...node.sites.values()].reduce((sum, s) => sum + s.counters.checkpoints, 0);
+  const counts = [...node.sites.values()].map((s) => s.supervisor?.stepCounts ?? { steps: 0, transitions: 0 });
   const transitions = counts.reduce((sum, c) => sum + c.transitions, 0);
   const steps = counts.reduce((sum, c) => sum + c.steps, 0);
   await node.stop();

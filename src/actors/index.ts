@@ -1,2 +1,3 @@
 export * from './agentMachine.ts';
 export * from './SiteSupervisor.ts';
+export * from './siteMachine.ts';

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { WfmError } from '../errors.ts';
 import { demoCommand } from './demoCommand.ts';
 import { nodeCommand } from './nodeCommand.ts';
+import { restartCommand } from './restartCommand.ts';
 import { simulateCommand } from './simulateCommand.ts';
 import { statusCommand } from './statusCommand.ts';
 
@@ -67,6 +68,18 @@ program
   .option('--json', 'print JSON')
   .option('--wait-ms <ms>', 'how long to collect replies', '1000')
   .action(statusCommand);
+
+program
+  .command('restart')
+  .description(
+    'restart a site, or every site of a business unit, from its checkpoint under the settings the configuration file has now',
+  )
+  .requiredOption('--config <file>', 'configuration file (JSON): the nodes re-read theirs')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .option('--site <id>', 'the site to restart')
+  .option('--business-unit <id>', 'restart every site of this business unit')
+  .option('--wait-ms <ms>', 'how long to collect the nodes\' replies', '1000')
+  .action(restartCommand);
 
 try {
   await program.parseAsync(process.argv);

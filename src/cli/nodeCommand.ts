@@ -27,10 +27,12 @@ export function nodeOverrides(flags: Pick<NodeFlags, 'nats' | 'dataDir'>): Confi
  * final checkpoint) and exit 0.
  */
 export async function nodeCommand(flags: NodeFlags): Promise<void> {
-  const config = loadConfig({
-    ...(flags.config !== undefined ? { file: flags.config } : {}),
-    overrides: nodeOverrides(flags),
-  });
+  const load = () =>
+    loadConfig({
+      ...(flags.config !== undefined ? { file: flags.config } : {}),
+      overrides: nodeOverrides(flags),
+    });
+  const config = load();
   const nodeId =
     flags.nodeId ??
     config.nodeId ??
@@ -44,7 +46,8 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     secrets,
   });
   logger.info({ config: redactConfig(config) }, 'starting node');
-  const node = await WfmNode.start({ config, nodeId, logger });
+  // `wfm-agg restart` makes the node read its file again for the sites it restarts.
+  const node = await WfmNode.start({ config, nodeId, logger, reloadConfig: load });
   const http = flags.http !== undefined ? await startHttpServer(node, parseHttpAddress(flags.http)) : null;
   if (http !== null) logger.info({ url: http.url }, 'http listening');
   let stopping = false;

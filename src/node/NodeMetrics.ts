@@ -1,29 +1,28 @@
-import type { RejectionReason } from '../domain/index.ts';
-import type { SiteRuntime } from './SiteRuntime.ts';
+import type { SiteCounters } from './SiteRuntime.ts';
+
+/** One site (or the node's unrouted lane) as the metrics see it. */
+export interface SiteMetrics {
+  site: string;
+  counters: SiteCounters;
+  processedSeq: number;
+  checkpointSeq: number;
+  steps: { steps: number; transitions: number };
+  agents: number;
+  emptyActivitiesDropped: number;
+}
 
 /** What the node counts beyond its sites' own counters. */
 export interface NodeCounters {
-  dlqByReason: Partial<Record<RejectionReason, number>>;
-  checkpoints: number;
-  checkpointSecondsSum: number;
-  lastCheckpointSeconds: number;
   publishFailures: number;
   pipelineRestarts: number;
   natsDisconnects: number;
-  /** WFM_IN messages dropped by retention before this node checkpointed them. */
-  inputGapMessages: number;
 }
 
 export function emptyNodeCounters(): NodeCounters {
   return {
-    dlqByReason: {},
-    checkpoints: 0,
-    checkpointSecondsSum: 0,
-    lastCheckpointSeconds: 0,
     publishFailures: 0,
     pipelineRestarts: 0,
     natsDisconnects: 0,
-    inputGapMessages: 0,
   };
 }
 
@@ -38,7 +37,7 @@ function line(name: string, labels: Record<string, string>, value: number): stri
  */
 export function renderMetrics(
   nodeId: string,
-  sites: Iterable<SiteRuntime>,
+  sites: Iterable<SiteMetrics>,
   counters: NodeCounters,
   streamLastSeq: number | null,
   processedSeq: number,
@@ -51,62 +50,87 @@ export function renderMetrics(
 
   help('wfm_events_in_total', 'counter', 'WFM_IN messages applied, by site.');
   for (const s of siteList)
-    out.push(line('wfm_events_in_total', { ...node, site: s.ref.site }, s.counters.events));
+    out.push(line('wfm_events_in_total', { ...node, site: s.site }, s.counters.events));
   help('wfm_outputs_total', 'counter', 'Outputs produced, by site and kind (primary and backup alike).');
   for (const s of siteList) {
     for (const [kind, n] of Object.entries(s.counters.outputs)) {
-      out.push(line('wfm_outputs_total', { ...node, site: s.ref.site, kind }, n));
+      out.push(line('wfm_outputs_total', { ...node, site: s.site, kind }, n));
     }
   }
   help('wfm_outputs_skipped_total', 'counter', 'Outputs not re-published because WFM_OUT already held them.');
   for (const s of siteList) {
     out.push(
-      line('wfm_outputs_skipped_total', { ...node, site: s.ref.site }, s.counters.skippedAlreadyPublished),
+      line('wfm_outputs_skipped_total', { ...node, site: s.site }, s.counters.skippedAlreadyPublished),
     );
   }
   help('wfm_agent_steps_total', 'counter', 'Inputs and deadlines applied to agents, by site.');
   for (const s of siteList)
-    out.push(line('wfm_agent_steps_total', { ...node, site: s.ref.site }, s.supervisor.stepCounts.steps));
+    out.push(line('wfm_agent_steps_total', { ...node, site: s.site }, s.steps.steps));
   help(
     'wfm_agent_transitions_total',
     'counter',
     'Agent steps that moved a statechart (sent to the agent actor as an event), by site.',
   );
   for (const s of siteList) {
-    const { transitions } = s.supervisor.stepCounts;
-    out.push(line('wfm_agent_transitions_total', { ...node, site: s.ref.site }, transitions));
+    const { transitions } = s.steps;
+    out.push(line('wfm_agent_transitions_total', { ...node, site: s.site }, transitions));
   }
-  help('wfm_dlq_total', 'counter', 'Inputs sent to the DLQ, by reason.');
-  for (const [reason, n] of Object.entries(counters.dlqByReason))
-    out.push(line('wfm_dlq_total', { ...node, reason }, n));
+  help('wfm_dlq_total', 'counter', 'Inputs sent to the DLQ, by site (or __unrouted) and reason.');
+  for (const s of siteList)
+    for (const [reason, n] of Object.entries(s.counters.dlqByReason))
+      out.push(line('wfm_dlq_total', { ...node, site: s.site, reason }, n));
   help('wfm_processed_seq', 'gauge', 'Last WFM_IN sequence applied, by site.');
   for (const s of siteList)
-    out.push(line('wfm_processed_seq', { ...node, site: s.ref.site }, s.supervisor.seq));
+    out.push(line('wfm_processed_seq', { ...node, site: s.site }, s.processedSeq));
   help('wfm_checkpoint_seq', 'gauge', 'Last WFM_IN sequence durable in the checkpoint, by site.');
   for (const s of siteList)
-    out.push(line('wfm_checkpoint_seq', { ...node, site: s.ref.site }, s.checkpointSeq));
+    out.push(line('wfm_checkpoint_seq', { ...node, site: s.site }, s.checkpointSeq));
   help('wfm_agents', 'gauge', 'Agent actors, by site.');
   for (const s of siteList)
-    out.push(line('wfm_agents', { ...node, site: s.ref.site }, s.supervisor.agentCount));
+    out.push(line('wfm_agents', { ...node, site: s.site }, s.agents));
   help('wfm_lag_messages', 'gauge', 'WFM_IN messages stored but not yet applied by this node.');
   if (streamLastSeq !== null)
     out.push(line('wfm_lag_messages', node, Math.max(0, streamLastSeq - processedSeq)));
-  help('wfm_checkpoint_duration_seconds', 'summary', 'Time to flush outputs and write one checkpoint.');
-  out.push(line('wfm_checkpoint_duration_seconds_sum', node, counters.checkpointSecondsSum));
-  out.push(line('wfm_checkpoint_duration_seconds_count', node, counters.checkpoints));
-  help('wfm_checkpoint_last_duration_seconds', 'gauge', 'Duration of the last checkpoint.');
-  out.push(line('wfm_checkpoint_last_duration_seconds', node, counters.lastCheckpointSeconds));
-  help('wfm_publish_failures_total', 'counter', 'Flushes that found a publish without an ack.');
+  const perSite = (name: string, type: string, text: string, value: (s: SiteMetrics) => number) => {
+    help(name, type, text);
+    for (const s of siteList) out.push(line(name, { ...node, site: s.site }, value(s)));
+  };
+  perSite('wfm_checkpoints_total', 'counter', 'Checkpoints written, by site.', (s) => s.counters.checkpoints);
+  perSite(
+    'wfm_checkpoint_seconds_total',
+    'counter',
+    'Time spent flushing outputs and writing checkpoints, by site.',
+    (s) => s.counters.checkpointSecondsSum,
+  );
+  perSite(
+    'wfm_checkpoint_failures_total',
+    'counter',
+    'Checkpoint commits that failed (the agents stay dirty and are written by the next), by site.',
+    (s) => s.counters.checkpointFailures,
+  );
+  perSite(
+    'wfm_site_rebuilds_total',
+    'counter',
+    'Times a site was rebuilt from its checkpoint (a failed publish, a lost connection, a restart).',
+    (s) => s.counters.rebuilds,
+  );
+  perSite(
+    'wfm_empty_activities_dropped_total',
+    'counter',
+    'Scheduled activities with start = end, dropped from otherwise valid schedules, by site.',
+    (s) => s.emptyActivitiesDropped,
+  );
+  perSite(
+    'wfm_input_gap_messages_total',
+    'counter',
+    'WFM_IN messages retention dropped before the site checkpointed them.',
+    (s) => s.counters.inputGapMessages,
+  );
+  help('wfm_publish_failures_total', 'counter', 'Times the publishing connection was lost.');
   out.push(line('wfm_publish_failures_total', node, counters.publishFailures));
-  help('wfm_pipeline_restarts_total', 'counter', 'Times the input pipeline was rebuilt from the checkpoint.');
+  help('wfm_pipeline_restarts_total', 'counter', 'Times reading WFM_IN failed and started again.');
   out.push(line('wfm_pipeline_restarts_total', node, counters.pipelineRestarts));
   help('wfm_nats_disconnects_total', 'counter', 'NATS disconnections seen.');
   out.push(line('wfm_nats_disconnects_total', node, counters.natsDisconnects));
-  help(
-    'wfm_input_gap_messages_total',
-    'counter',
-    'WFM_IN messages retention dropped before this node checkpointed them.',
-  );
-  out.push(line('wfm_input_gap_messages_total', node, counters.inputGapMessages));
   return `${out.join('\n')}\n`;
 }

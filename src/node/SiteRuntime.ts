@@ -1,76 +1,355 @@
-import type { SiteSupervisor } from '../actors/index.ts';
-import type { SiteRef } from '../config/index.ts';
-import type { Decoded, Output } from '../domain/index.ts';
-import type { DeadLetter, PublishedMark } from '../streams/index.ts';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { type Actor, createActor, type SimulatedClock } from 'xstate';
+import { SiteSupervisor, createSiteMachine, type SiteLifecycleServices, type SiteMachine, type SiteRole } from '../actors/index.ts';
+import type { Decoded, Output, RejectionReason } from '../domain/index.ts';
+import { CheckpointError } from '../errors.ts';
+import type { Logger } from '../logging/index.ts';
+import { type CheckpointStore, JsonText } from '../persistence/index.ts';
+import {
+  type DeadLetter,
+  deadLetterMsgId,
+  outputMsgId,
+  type Publisher,
+  readStoredIds,
+  SITE_HEADER,
+  type StoredIds,
+} from '../streams/index.ts';
+import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
+import type { SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
 
-/** This node's part in a site: it writes (primary) or only keeps its actors current (backup). */
-export type SiteRole = 'primary' | 'backup';
-
-/** Where a site's outputs and dead letters go. */
-export interface SiteSinks {
-  output(output: Output, ordinal: number): void;
-  deadLetter(letter: DeadLetter): void;
+/** What the node gives each of its sites. */
+export interface SiteHost {
+  tenant: string;
+  store: CheckpointStore;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+  /** The node's publisher now; throws while the publishing connection is being reopened. */
+  publisher(): Publisher;
+  /** The site takes input from `seq` on: the node's reader goes back there if it is past it. */
+  readFrom(seq: number): void;
+  /** Every input at or before this has been routed to its lane (the reader's position). */
+  routedSeq(): number;
+  /** `WFM_IN`'s first stored sequence (what retention kept). */
+  firstInputSeq(): Promise<number>;
 }
+
+/** How a site runs. */
+export interface SiteRuntimeOptions {
+  /** Checkpoint at least this often. @defaultValue 5000 */
+  checkpointEveryMs: number;
+  /** Checkpoint after this many applied messages (a bound on re-processing). @defaultValue 250000 */
+  checkpointEveryMessages: number;
+  /** First wait before a failed site is restored again; doubles per failure. @defaultValue 500 */
+  retryDelayMs: number;
+  /** Longest wait between tries. @defaultValue 10000 */
+  maxRetryDelayMs: number;
+  /** Operational clock of the lifecycle actor (tests pass xstate's SimulatedClock). @defaultValue the real one */
+  clock: SimulatedClock | undefined;
+}
+
+export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
+  checkpointEveryMs: 5000,
+  checkpointEveryMessages: 250_000,
+  retryDelayMs: 500,
+  maxRetryDelayMs: 10_000,
+  clock: undefined,
+};
 
 /** Counters the node's metrics read. */
 export interface SiteCounters {
   events: number;
   outputs: Record<Output['kind'], number>;
+  dlqByReason: Partial<Record<RejectionReason, number>>;
   skippedAlreadyPublished: number;
+  checkpoints: number;
+  checkpointFailures: number;
+  checkpointSecondsSum: number;
+  rebuilds: number;
+  /** WFM_IN messages retention dropped before this site checkpointed them. */
+  inputGapMessages: number;
 }
 
 /**
- * One site on one node: its supervisor, its role, its checkpoint position, and the published
- * mark that makes re-processing after a restart write nothing twice — outputs at or before the
- * site's last output already in `WFM_OUT` (by source seq, then ordinal) are skipped, whatever
- * the server's duplicate window.
+ * One site on one node — the unit that restores, runs as primary or backup, checkpoints and
+ * rebuilds, driven by its lifecycle actor (`createSiteMachine`). It owns its processor (the
+ * site's supervisor and agent actors), its input position, and what it already wrote: restored
+ * from a checkpoint, it reads the identities `WFM_OUT` and `WFM_DLQ` hold after the checkpoint's
+ * stream positions and skips exactly those while it re-processes, so nothing is lost or doubled
+ * whatever happened to single publishes and whatever the server's duplicate window.
  */
-export class SiteRuntime {
-  readonly ref: SiteRef;
-  supervisor: SiteSupervisor;
-  role: SiteRole = 'primary';
-  checkpointSeq: number;
+export class SiteRuntime implements SiteLifecycleServices {
+  readonly site: string;
   readonly counters: SiteCounters = {
     events: 0,
     outputs: { gc: 0, adherence: 0, interval: 0 },
+    dlqByReason: {},
     skippedAlreadyPublished: 0,
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointSecondsSum: 0,
+    rebuilds: 0,
+    inputGapMessages: 0,
   };
-  #mark: PublishedMark | null;
-  readonly #sinks: SiteSinks;
+  readonly actor: Actor<SiteMachine>;
+  readonly #host: SiteHost;
+  readonly #options: SiteRuntimeOptions;
+  readonly #create: SiteProcessorFactory;
+  #processor: SiteProcessor | null = null;
+  #publisher: Publisher | null = null;
+  #meta: SiteCheckpointMeta;
+  #accepting = false;
+  #writing = false;
+  #processedSeq = 0;
+  // How far the site has considered input, its own or not: see `position`.
+  #position = 0;
+  #checkpointSeq = 0;
+  #sinceCheckpoint = 0;
+  #stored: StoredIds | null = null;
+  #checkpointing: Promise<void> | null = null;
 
-  constructor(ref: SiteRef, supervisor: SiteSupervisor, mark: PublishedMark | null, sinks: SiteSinks) {
-    this.ref = ref;
-    this.supervisor = supervisor;
-    this.checkpointSeq = supervisor.seq;
-    this.#mark = mark;
-    this.#sinks = sinks;
+  /**
+   * `startedAt`: for a site new to this node's checkpoints, the last input sequence that is not
+   * its own (input before it went to the DLQ as `unknown_site`); ignored when a checkpoint exists.
+   * `create` makes the site's processor from its checkpoint (or from nothing).
+   */
+  constructor(
+    site: string,
+    role: SiteRole,
+    startedAt: number,
+    create: SiteProcessorFactory,
+    host: SiteHost,
+    options: Partial<SiteRuntimeOptions> = {},
+  ) {
+    this.site = site;
+    this.#host = host;
+    this.#options = { ...defaultSiteRuntimeOptions, ...options };
+    this.#create = create;
+    this.#meta = SiteCheckpointMeta.initial(startedAt);
+    const { checkpointEveryMs, retryDelayMs, maxRetryDelayMs, clock } = this.#options;
+    this.actor = createActor(createSiteMachine(), {
+      input: { site, role, services: this, checkpointEveryMs, retryDelayMs, maxRetryDelayMs },
+      ...(clock !== undefined ? { clock } : {}),
+    });
+  }
+
+  /** Input at or before this sequence is not the site's (see the constructor). */
+  get startedAt(): number {
+    return this.#meta.startedAt;
+  }
+
+  /** Last `WFM_IN` sequence of this site's own input applied. */
+  get processedSeq(): number {
+    return this.#processedSeq;
   }
 
   /**
-   * Applies one input for this site and, as primary, hands what it produced to the sinks in
-   * order; a backup computes and counts the same but writes nothing.
+   * Last `WFM_IN` sequence the site has considered: its own input applied, and everything routed
+   * elsewhere while it took input (none of that is its own). This is what it checkpoints, so a
+   * quiet site does not hold back the node's reading or the stream's retention. Never decreases.
    */
-  apply(seq: number, subject: string, data: Uint8Array, decoded: Decoded): void {
-    const result = this.supervisor.process(seq, subject, decoded);
-    this.counters.events++;
-    const sinks = this.role === 'primary' ? this.#sinks : null;
-    for (let ordinal = 0; ordinal < result.outputs.length; ordinal++) {
-      const output = result.outputs[ordinal]!;
-      this.counters.outputs[output.kind]++;
-      if (this.#alreadyPublished(seq, ordinal)) {
-        this.counters.skippedAlreadyPublished++;
-        continue;
-      }
-      sinks?.output(output, ordinal);
-    }
-    if (sinks !== null) for (const entry of result.dlq) sinks.deadLetter({ ...entry, data });
+  get position(): number {
+    const routed = this.#accepting ? this.#host.routedSeq() : 0;
+    return Math.max(this.#position, this.#processedSeq, routed);
   }
 
-  #alreadyPublished(seq: number, ordinal: number): boolean {
-    const mark = this.#mark;
-    if (mark === null) return false;
-    if (seq < mark.sourceSeq || (seq === mark.sourceSeq && ordinal <= mark.ordinal)) return true;
-    if (seq > mark.sourceSeq) this.#mark = null;
-    return false;
+  /** Last `WFM_IN` sequence whose effects are durable in the checkpoint. */
+  get checkpointSeq(): number {
+    return this.#checkpointSeq;
+  }
+
+  /** The site's supervisor while it runs (null while it restores, and for the unrouted lane). */
+  get supervisor(): SiteSupervisor | null {
+    return this.#processor instanceof SiteSupervisor ? this.#processor : null;
+  }
+
+  /** The site's processor while it runs (null while it restores). */
+  get processor(): SiteProcessor | null {
+    return this.#processor;
+  }
+
+  /** The lifecycle actor's state, e.g. `{ running: { role: 'primary', checkpoints: 'idle' } }`. */
+  get state(): unknown {
+    return this.actor.getSnapshot().value;
+  }
+
+  /** The site's role (primary or backup), whatever its lifecycle state. */
+  get role(): SiteRole {
+    return this.actor.getSnapshot().context.role;
+  }
+
+  /** Starts the lifecycle: restore, then run. */
+  start(): void {
+    this.actor.start();
+  }
+
+  /**
+   * Applies one input of this site (the hot path). Input is ignored unless the site is running
+   * and the input is past what it applied: after a restore it is read again from the checkpoint.
+   */
+  apply(seq: number, subject: string, data: Uint8Array, decoded: Decoded): void {
+    if (!this.#accepting || seq <= this.#processedSeq) return;
+    this.#processedSeq = seq;
+    const result = this.#processor!.process(seq, subject, decoded);
+    this.counters.events++;
+    for (const output of result.outputs) {
+      this.counters.outputs[output.kind]++;
+      if (!this.#writing) continue;
+      if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), seq)) continue;
+      this.#publisher!.publishOutput(this.site, output);
+    }
+    for (const entry of result.dlq) {
+      this.counters.dlqByReason[entry.reason] = (this.counters.dlqByReason[entry.reason] ?? 0) + 1;
+      if (!this.#writing) continue;
+      const letter: DeadLetter = { ...entry, site: this.site, data };
+      if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), seq)) continue;
+      this.#publisher!.publishDeadLetter(this.site, letter);
+    }
+    if (++this.#sinceCheckpoint === this.#options.checkpointEveryMessages) this.actor.send({ type: 'checkpoint' });
+  }
+
+  #alreadyStored(id: string, seq: number): boolean {
+    const stored = this.#stored!;
+    if (seq > stored.maxSourceSeq) {
+      // Past the last input anything was stored for: nothing more can be there.
+      this.#stored = null;
+      return false;
+    }
+    if (!stored.ids.has(id)) return false;
+    this.counters.skippedAlreadyPublished++;
+    return true;
+  }
+
+  async restore(): Promise<void> {
+    const { tenant, store } = this.#host;
+    const checkpoint = await store.load({ tenant, site: this.site });
+    this.#publisher = this.#host.publisher();
+    if (checkpoint !== null) this.#meta = SiteCheckpointMeta.read(this.site, checkpoint.site);
+    const processor = this.#create(
+      checkpoint === null ? null : { ...checkpoint, site: SiteCheckpointMeta.processorState(checkpoint.site) },
+    );
+    const seq = checkpoint?.seq ?? this.#meta.startedAt;
+    if (checkpoint === null) {
+      // Make the site's start durable before it takes input, so a crash cannot move it.
+      const site = this.#meta.toJSON(processor.capture().site);
+      await store.commit({ tenant, site: this.site }, { seq, site, agents: [] });
+    }
+    this.#stored = await this.#readStored();
+    const first = await this.#host.firstInputSeq();
+    if (first > seq + 1) {
+      this.counters.inputGapMessages += first - seq - 1;
+      this.#host.logger.error(
+        { site: this.site, checkpointSeq: seq, firstSeq: first },
+        'WFM_IN no longer holds input this site had not checkpointed (retention dropped it): it is lost',
+      );
+    }
+    this.#processor = processor;
+    this.#processedSeq = seq;
+    this.#position = seq;
+    this.#checkpointSeq = seq;
+    this.#sinceCheckpoint = 0;
+  }
+
+  async #readStored(): Promise<StoredIds> {
+    const { tenant, js, jsm } = this.#host;
+    const outputs = await readStoredIds(js, jsm, {
+      stream: 'WFM_OUT',
+      subjects: ['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${this.site}.>`),
+      afterSeq: this.#meta.outSeq,
+    });
+    const letters = await readStoredIds(js, jsm, {
+      stream: 'WFM_DLQ',
+      subjects: [`wfm.dlq.${tenant}`],
+      afterSeq: this.#meta.dlqSeq,
+      header: { name: SITE_HEADER, value: this.site },
+    });
+    for (const id of letters.ids) outputs.ids.add(id);
+    return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };
+  }
+
+  checkpoint(): Promise<void> {
+    // One checkpoint at a time: a commit must never overtake an earlier capture's.
+    const run = (this.#checkpointing ?? Promise.resolve()).catch(() => undefined).then(() => this.#checkpoint());
+    const tracked = run.finally(() => {
+      if (this.#checkpointing === tracked) this.#checkpointing = null;
+    });
+    this.#checkpointing = tracked;
+    return tracked;
+  }
+
+  async #checkpoint(): Promise<void> {
+    const processor = this.#processor;
+    const publisher = this.#publisher;
+    if (processor === null || publisher === null) return;
+    const started = performance.now();
+    // Captured synchronously between two inputs: the state, the seq and the stream positions
+    // agree. Everything published after this is stored after the positions taken here.
+    const capture = processor.capture();
+    const seq = (this.#position = this.position);
+    const meta = this.#writing
+      ? this.#meta.at(publisher.ackedSeq('WFM_OUT'), publisher.ackedSeq('WFM_DLQ'))
+      : this.#meta; // a backup stored nothing: where to look stays where it was
+    this.#sinceCheckpoint = 0;
+    await publisher.flush(this.site, publisher.flushPoint());
+    const agents = capture.agents.map(([id, json]): [string, JsonText] => [id, new JsonText(json)]);
+    try {
+      await this.#host.store.commit(
+        { tenant: this.#host.tenant, site: this.site },
+        { seq, site: meta.toJSON(capture.site), agents },
+      );
+    } catch (error) {
+      // B1: the captured agents were taken out of the dirty set; put them back or they would
+      // never be written again while the next commit moves the seq past their stale snapshots.
+      if (this.#processor === processor) processor.markDirty(capture.agents.map(([id]) => id));
+      this.counters.checkpointFailures++;
+      throw error instanceof CheckpointError
+        ? error
+        : new CheckpointError(`checkpoint of ${this.site} failed`, { cause: error });
+    }
+    this.#meta = meta;
+    if (seq > this.#checkpointSeq) this.#checkpointSeq = seq;
+    this.counters.checkpoints++;
+    this.counters.checkpointSecondsSum += (performance.now() - started) / 1000;
+  }
+
+  async teardown(): Promise<void> {
+    this.counters.rebuilds++;
+    await this.#checkpointing?.catch(() => undefined);
+    // Let what the site sent settle (acked, failed or timed out) before it looks again at what
+    // the streams hold, so nothing of its old life lands after that look.
+    await this.#publisher?.flush(this.site).catch(() => undefined);
+    this.#dropState();
+  }
+
+  async drain(): Promise<void> {
+    if (this.#processor !== null) {
+      try {
+        await this.checkpoint();
+      } catch (error) {
+        this.#host.logger.error({ site: this.site, err: error }, 'final checkpoint failed; the next start resumes from the previous one');
+      }
+    }
+    this.#dropState();
+  }
+
+  #dropState(): void {
+    this.#processor?.stop();
+    this.#processor = null;
+    this.#stored = null;
+  }
+
+  accept(on: boolean): void {
+    // Leaving, the site keeps how far it considered input; input routed from now on is not seen.
+    if (!on) this.#position = this.position;
+    this.#accepting = on;
+    if (on) this.#host.readFrom(this.#processedSeq + 1);
+  }
+
+  setRole(role: SiteRole): void {
+    this.#writing = role === 'primary';
+  }
+
+  failed(stage: 'restore' | 'checkpoint' | 'run', error: unknown): void {
+    this.#host.logger.warn({ site: this.site, stage, err: error }, `site ${stage} failed`);
   }
 }

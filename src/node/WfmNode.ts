@@ -1,27 +1,30 @@
 import { join } from 'node:path';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
-import { SiteSupervisor } from '../actors/index.ts';
+import { type SimulatedClock, waitFor } from 'xstate';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions, tenantInputFilter } from '../domain/index.ts';
+import { NatsError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
-import { LevelCheckpointStore } from '../persistence/index.ts';
+import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
 import {
   connectNats,
-  type DeadLetter,
-  DlqPublisher,
   ensureStreams,
-  findPublishedMark,
   inputMessages,
   natsStatusEvents,
-  OutputPublisher,
+  Publisher,
+  type PublisherOptions,
   type RawInput,
 } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 import { InputBatcher } from './InputBatcher.ts';
-import { emptyNodeCounters, type NodeCounters, renderMetrics } from './NodeMetrics.ts';
-import { type SiteRole, SiteRuntime, type SiteSinks } from './SiteRuntime.ts';
+import { emptyNodeCounters, type NodeCounters, renderMetrics, type SiteMetrics } from './NodeMetrics.ts';
+import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
+import type { SiteProcessorFactory } from './SiteProcessor.ts';
+import { siteProcessorFactory } from './siteProcessorFactory.ts';
+import { type SiteHost, SiteRuntime, type SiteRuntimeOptions } from './SiteRuntime.ts';
+import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
 
 /** How a node runs. */
 export interface WfmNodeOptions {
@@ -30,25 +33,38 @@ export interface WfmNodeOptions {
   nodeId: string;
   logger: Logger;
   /**
-   * Checkpoint after this many applied messages, a bound on re-processing after a crash for
-   * bursts faster than `checkpointEveryMs`. A checkpoint costs about the same at any count (it
-   * serializes the agents changed, up to all of them, while input waits), so a low count only
-   * makes catching up on a backlog slower: at 50000 it took 8% of a node's CPU.
-   * @defaultValue 250000
+   * Reads the configuration again (the file it came from) for `wfm-agg restart`.
+   * @defaultValue `undefined`: restarts reuse the configuration the node started with
+   */
+  reloadConfig: (() => WfmConfig) | undefined;
+  /**
+   * The checkpoint store (tests wrap one to inject failures).
+   * @defaultValue a LevelCheckpointStore in `${config.dataDir}/checkpoints`
+   */
+  store: CheckpointStore | undefined;
+  /** Checkpoint every site at least this often (operational time). @defaultValue 5000 */
+  checkpointEveryMs: number;
+  /**
+   * Checkpoint a site after this many applied messages, a bound on re-processing after a crash
+   * for bursts faster than `checkpointEveryMs`. @defaultValue 250000
    */
   checkpointEveryMessages: number;
-  /**
-   * Checkpoint at least this often (wall clock: a persistence policy, never a processing input).
-   * Each checkpoint serializes every agent changed since the last one while input waits; a
-   * restart re-processes at most this much input, whose outputs are skipped or deduplicated.
-   * @defaultValue 5000
-   */
-  checkpointEveryMs: number;
+  /** Operational clock of the site actors (checkpoint cadence, retry backoff). @defaultValue the real one */
+  clock: SimulatedClock | undefined;
+  /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
+  publisher: Partial<PublisherOptions>;
+  /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
+  startTimeoutMs: number;
 }
 
-export const defaultWfmNodeOptions: Pick<WfmNodeOptions, 'checkpointEveryMessages' | 'checkpointEveryMs'> = {
-  checkpointEveryMessages: 250_000,
+export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
+  reloadConfig: undefined,
+  store: undefined,
   checkpointEveryMs: 5000,
+  checkpointEveryMessages: 250_000,
+  clock: undefined,
+  publisher: {},
+  startTimeoutMs: 60_000,
 };
 
 /** One site as `GET /api/status` shows it. */
@@ -58,7 +74,9 @@ export interface SiteStatus {
   businessUnit: string;
   name: string;
   statServer: string;
-  role: SiteRole;
+  role: 'primary' | 'backup';
+  /** The lifecycle actor's state. */
+  state: unknown;
   processedSeq: number;
   checkpointSeq: number;
   siteTime: number;
@@ -73,64 +91,61 @@ export interface NodeStatus {
 }
 
 /**
- * The composition root of a cluster node: NATS in, one supervisor per configured site, outputs
- * and dead letters out, LevelDB checkpoints. Outputs are flushed (acknowledged by JetStream)
- * before every checkpoint, and a restart re-processes from the checkpoint while skipping what
- * `WFM_OUT` already holds — so outputs are exactly-once in effect.
+ * The composition root of a cluster node: connections, the shared input, the publisher, the
+ * checkpoint store, and one lifecycle actor per site (plus one lane for input no site owns).
+ * Every site restores, checkpoints and rebuilds on its own; the node only routes input to them.
  */
 export class WfmNode {
   readonly options: WfmNodeOptions;
   readonly counters: NodeCounters = emptyNodeCounters();
   readonly #log: Logger;
+  readonly #tenant: string;
   readonly #decode: DecodeOptions;
-  readonly #refs: SiteRef[];
+  #config: WfmConfig;
+  readonly #refs = new Map<string, SiteRef>();
   #nc!: NatsConnection;
-  // Outputs and dead letters go out on their own connection, which never reconnects: on one
-  // connection the server stores a prefix of what was sent, so a drop loses only a suffix and
-  // the last stored output of a site (the published mark) has nothing missing before it.
-  #pubNc: NatsConnection | null = null;
-  #js!: JetStreamClient;
   #jsm!: JetStreamManager;
-  #store!: LevelCheckpointStore;
-  #outputs!: OutputPublisher;
-  #dlq!: DlqPublisher;
-  #sites = new Map<string, SiteRuntime>();
-  #input: Subscription | null = null;
-  #admin: NatsSubscription | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #processedSeq = 0;
-  #sinceCheckpoint = 0;
-  readonly #batcher = new InputBatcher<RawInput>({
-    apply: (raw) => this.#apply(raw),
-    blocked: () => this.#checkpointing,
-    afterBatch: () => {
-      if (this.#sinceCheckpoint >= this.options.checkpointEveryMessages)
-        this.checkpoint().catch(() => undefined);
-    },
-  });
-  #checkpointing: Promise<void> | null = null;
-  #restarting = false;
+  #store!: CheckpointStore;
+  #publisher: Publisher | null = null;
+  readonly #sites = new Map<string, SiteRuntime>();
+  #unrouted!: SiteRuntime;
+  #host!: SiteHost;
+  #reader: Subscription | null = null;
+  #readerGeneration = 0;
+  /** Every input before this was routed (the next one the reader delivers). */
+  #readNext = 1;
+  #started = false;
+  #wantFrom = Number.POSITIVE_INFINITY;
+  #admin: NatsSubscription[] = [];
   #stopped = false;
+  readonly #batcher = new InputBatcher<RawInput>({ apply: (raw) => this.#apply(raw) });
 
   private constructor(options: WfmNodeOptions) {
     this.options = options;
     this.#log = options.logger;
+    this.#config = options.config;
+    this.#tenant = options.config.tenant.id;
     this.#decode = { ...defaultDecodeOptions, reasonCodeKeyName: options.config.reasonCodeKeyName };
-    this.#refs = listSites(options.config);
+    for (const ref of listSites(options.config)) this.#refs.set(ref.site, ref);
   }
 
   /** Connects, makes the streams, restores every site from its checkpoint and starts reading. */
   static async start(
     options: Partial<WfmNodeOptions> & Pick<WfmNodeOptions, 'config' | 'nodeId' | 'logger'>,
-  ) {
+  ): Promise<WfmNode> {
     const node = new WfmNode({ ...defaultWfmNodeOptions, ...options });
-    await node.#open();
+    try {
+      await node.#open();
+    } catch (err) {
+      await node.stop().catch(() => undefined);
+      throw err;
+    }
     return node;
   }
 
-  /** Last `WFM_IN` sequence this node has applied. */
-  get processedSeq(): number {
-    return this.#processedSeq;
+  /** Every `WFM_IN` input at or before this has been routed to its site (or the unrouted lane). */
+  get routedSeq(): number {
+    return this.#readNext - 1;
   }
 
   /** Sites of this node by id. */
@@ -139,22 +154,28 @@ export class WfmNode {
   }
 
   status(): NodeStatus {
-    const tenant = this.options.config.tenant.id;
     return {
       nodeId: this.options.nodeId,
-      tenant,
-      sites: [...this.#sites.values()].map((s) => ({
-        tenant,
-        site: s.ref.site,
-        businessUnit: s.ref.businessUnit,
-        name: s.ref.name,
-        statServer: s.ref.statServer,
-        role: s.role,
-        processedSeq: Math.max(this.#processedSeq, s.supervisor.seq),
-        checkpointSeq: s.checkpointSeq,
-        siteTime: s.supervisor.siteTime,
-        agents: s.supervisor.agentCount,
-      })),
+      tenant: this.#tenant,
+      sites: [...this.#sites.values()].map((s) => {
+        const ref = this.#refs.get(s.site)!;
+        const supervisor = s.supervisor;
+        return {
+          tenant: this.#tenant,
+          site: s.site,
+          businessUnit: ref.businessUnit,
+          name: ref.name,
+          statServer: ref.statServer,
+          role: s.role,
+          state: s.state,
+          processedSeq: s.position,
+          // The node's lane for input no site owns needs WFM_IN back to its own checkpoint: a
+          // site reports no more than that, so purging below every site's checkpointSeq is safe.
+          checkpointSeq: Math.min(s.checkpointSeq, this.#unrouted.checkpointSeq),
+          siteTime: supervisor?.siteTime ?? -1,
+          agents: supervisor?.agentCount ?? 0,
+        };
+      }),
     };
   }
 
@@ -166,72 +187,50 @@ export class WfmNode {
     } catch {
       // Lag is unknown while NATS is unreachable; the other metrics still render.
     }
-    return renderMetrics(this.options.nodeId, this.#sites.values(), this.counters, last, this.#processedSeq);
-  }
-
-  /** Drains: stops reading, flushes outputs, writes a final checkpoint, disconnects. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#input?.unsubscribe();
-    this.#input = null;
-    this.#batcher.drainNow();
-    try {
-      await this.checkpoint();
-    } catch (err) {
-      this.#log.error({ err }, 'final checkpoint failed; the next start resumes from the previous one');
-    }
-    this.#admin?.unsubscribe();
-    for (const site of this.#sites.values()) site.supervisor.stop();
-    await this.#store.close();
-    await this.#pubNc?.drain().catch(() => undefined);
-    await this.#nc.drain().catch(() => undefined);
-    this.#log.info({ processedSeq: this.#processedSeq }, 'node stopped');
+    const sites: SiteMetrics[] = [...this.#sites.values(), this.#unrouted].map((s) => ({
+      site: s.site,
+      counters: s.counters,
+      processedSeq: s.position,
+      checkpointSeq: s.checkpointSeq,
+      steps: s.supervisor?.stepCounts ?? { steps: 0, transitions: 0 },
+      agents: s.supervisor?.agentCount ?? 0,
+      emptyActivitiesDropped: s.supervisor?.emptyActivitiesDropped ?? 0,
+    }));
+    return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#readNext - 1);
   }
 
   /**
-   * Flushes every pending output and dead letter, then writes each site's dirty agents and the
-   * applied seq in one batch per site. Input is held back until it is done.
+   * Checkpoints every site now (each flushes its outputs first); resolves when all are written.
+   * @throws the first site's error (PublishError, CheckpointError); that site's actor handles it too.
    */
-  checkpoint(): Promise<void> {
-    if (this.#checkpointing !== null) return this.#checkpointing;
-    // While the pipeline is being rebuilt, the sites in memory may hold state whose outputs were
-    // never stored (the flush that found the failure already consumed it): never persist them.
-    if (this.#restarting) return Promise.resolve();
-    // Inputs received but not applied yet are simply not part of this checkpoint.
-    // Captured now, synchronously between two messages, so the state and the seq agree.
-    const seq = this.#processedSeq;
-    const dirty = [...this.#sites.values()].map((s) => ({ runtime: s, ...s.supervisor.takeDirty() }));
-    const started = process.hrtime.bigint();
-    this.#sinceCheckpoint = 0;
-    this.#checkpointing = (async () => {
-      try {
-        await this.#outputs.flush();
-        await this.#dlq.flush();
-      } catch (err) {
-        this.counters.publishFailures++;
-        // Dirty agents were taken: rebuild from the last good checkpoint rather than lose them.
-        this.#restartPipeline(err);
-        throw err;
-      }
-      const tenant = this.options.config.tenant.id;
-      for (const d of dirty) {
-        const commitSeq = Math.max(seq, d.seq);
-        await this.#store.commit(
-          { tenant, site: d.runtime.ref.site },
-          { seq: commitSeq, site: d.site, agents: d.agents },
-        );
-        d.runtime.checkpointSeq = commitSeq;
-      }
-      const secs = Number(process.hrtime.bigint() - started) / 1e9;
-      this.counters.checkpoints++;
-      this.counters.checkpointSecondsSum += secs;
-      this.counters.lastCheckpointSeconds = secs;
-    })().finally(() => {
-      this.#checkpointing = null;
-    });
-    return this.#checkpointing;
+  async checkpoint(): Promise<void> {
+    const lanes = [...this.#sites.values(), this.#unrouted];
+    const results = await Promise.allSettled(lanes.map((lane) => lane.checkpoint()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      // A publish failure needs the site rebuilt, as if its own timer had found it.
+      const lane = lanes[results.indexOf(failed)]!;
+      lane.actor.send({ type: 'fail', error: failed.reason });
+      throw failed.reason;
+    }
+  }
+
+  /** Drains: stops reading, each site flushes and writes a final checkpoint, disconnects. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const sub of this.#admin) sub.unsubscribe();
+    this.#stopReader();
+    this.#batcher.drainNow();
+    const lanes = [...this.#sites.values(), ...(this.#unrouted !== undefined ? [this.#unrouted] : [])];
+    for (const lane of lanes) lane.actor.send({ type: 'stop' });
+    await Promise.all(lanes.map((lane) => waitFor(lane.actor, (s) => s.status === 'done').catch(() => undefined)));
+    await this.#store?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
+    const pub = this.#publisher;
+    this.#publisher = null;
+    await pub?.connection.drain().catch(() => undefined);
+    await this.#nc?.drain().catch(() => undefined);
+    this.#log.info({ routedSeq: this.#readNext - 1 }, 'node stopped');
   }
 
   async #open(): Promise<void> {
@@ -241,192 +240,216 @@ export class WfmNode {
       if (event.type === 'disconnected') this.counters.natsDisconnects++;
       this.#log.info({ nats: event.type }, 'nats connection');
     });
-    this.#js = jetstream(this.#nc);
+    const js = jetstream(this.#nc);
     this.#jsm = await jetstreamManager(this.#nc);
-    await ensureStreams(this.#jsm);
-    await this.#openPublishers();
-    this.#store = new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
+    // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
+    await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
+    await this.#openPublisher();
+    this.#store = this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
     await this.#store.open();
-    await this.#startPipeline();
-    this.#timer = setInterval(() => {
-      if (this.#sinceCheckpoint > 0) this.checkpoint().catch(() => undefined);
-    }, this.options.checkpointEveryMs);
-    this.#admin = this.#nc.subscribe(adminSubject(config.tenant.id, 'status'), {
-      callback: (_err, msg) => {
-        msg.respond(JSON.stringify(this.status()));
+    this.#host = {
+      tenant: this.#tenant,
+      store: this.#store,
+      js,
+      jsm: this.#jsm,
+      logger: this.#log,
+      publisher: () => {
+        if (this.#publisher === null) throw new NatsError('the publishing connection is being reopened');
+        return this.#publisher;
       },
-    });
-    this.#log.info(
-      { nodeId, sites: this.#refs.map((r) => r.site), startSeq: this.#processedSeq + 1 },
-      'node started',
-    );
-  }
-
-  async #openPublishers(): Promise<void> {
-    const { config, nodeId } = this.options;
-    const pubNc = await connectNats({
-      ...natsConnectOptions(config, `wfm-agg ${nodeId} out`),
-      reconnect: false,
-    });
-    this.#pubNc = pubNc;
-    const js = jetstream(pubNc);
-    this.#outputs = new OutputPublisher(js);
-    this.#dlq = new DlqPublisher(js);
-    void pubNc.closed().then((err) => {
-      if (this.#pubNc === pubNc && !this.#stopped) {
-        this.#restartPipeline(err ?? new Error('the publishing connection closed'));
-      }
-    });
-  }
-
-  /**
-   * Restores every site from its checkpoint and starts reading after it.
-   * Outputs WFM_OUT already holds are skipped by each site's last stored output (the published
-   * mark): the publishing connection never reconnects, so what it stored has no gap.
-   */
-  async #startPipeline(): Promise<void> {
-    const { config } = this.options;
-    const tenant = config.tenant.id;
-    const sites = new Map<string, SiteRuntime>();
-    let startSeq = Number.MAX_SAFE_INTEGER;
-    for (const ref of this.#refs) {
-      const checkpoint = await this.#store.load({ tenant, site: ref.site });
-      const supervisor = new SiteSupervisor(
-        {
-          tenant,
-          site: ref.site,
-          mappedReasons: config.mappedReasons,
-          intervalMinutes: ref.intervalMinutes,
-          offsetMinutes: ref.offsetMinutes,
-          ...config.adherence,
+      readFrom: (seq) => this.#readFrom(seq),
+      routedSeq: () => this.#readNext - 1,
+      firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
+    };
+    // The lane of unowned input first: a site new to the checkpoints starts where it stands.
+    this.#unrouted = this.#lane(UNROUTED_LANE, 0, (cp) => new UnroutedProcessor(this.#tenant, cp?.seq ?? 0));
+    await this.#whenRunning([this.#unrouted]);
+    for (const ref of this.#refs.values()) this.#addSite(ref, this.#unrouted.position);
+    await this.#whenRunning([...this.#sites.values()]);
+    this.#started = true;
+    if (Number.isFinite(this.#wantFrom)) this.#startReader(this.#wantFrom);
+    this.#admin.push(
+      this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
+        callback: (_err, msg) => {
+          msg.respond(JSON.stringify(this.status()));
         },
-        checkpoint === null
-          ? undefined
-          : { seq: checkpoint.seq, site: checkpoint.site as { siteTime: number }, agents: checkpoint.agents },
-      );
-      const mark = await findPublishedMark(this.#jsm, tenant, ref.site);
-      const previous = this.#sites.get(ref.site);
-      const runtime = new SiteRuntime(ref, supervisor, mark, this.#sinks);
-      if (previous !== undefined) runtime.role = previous.role;
-      sites.set(ref.site, runtime);
-      startSeq = Math.min(startSeq, supervisor.seq + 1);
-    }
-    for (const old of this.#sites.values()) old.supervisor.stop();
-    this.#sites = sites;
-    this.#processedSeq = startSeq - 1;
-    await this.#checkInputRetention(startSeq);
-    this.#input = inputMessages(this.#js, {
-      filterSubject: tenantInputFilter(tenant),
-      startSeq,
-      whenReady: () => this.#whenReady(),
-      onEvent: (event) => this.#log.info({ input: event.type, ...event }, 'input consumer'),
-    }).subscribe({
-      next: (raw) => this.#onInput(raw),
-      error: (err: unknown) => this.#restartPipeline(err),
-    });
+      }),
+      this.#nc.subscribe(adminSubject(this.#tenant, 'restart'), {
+        callback: (_err, msg) => {
+          msg.respond(JSON.stringify(this.restart(parseRequest(msg.data))));
+        },
+      }),
+    );
+    this.#log.info({ nodeId, sites: [...this.#sites.keys()], startSeq: this.#readNext }, 'node started');
   }
 
-  /**
-   * Messages after the checkpoint must still be in WFM_IN. If retention dropped some, they are
-   * lost to this node: say so loudly (log and metric) rather than start silently after them.
-   */
-  async #checkInputRetention(startSeq: number): Promise<void> {
-    const { first_seq: firstSeq } = (await this.#jsm.streams.info('WFM_IN')).state;
-    if (firstSeq <= startSeq) return;
-    const missing = firstSeq - startSeq;
-    this.counters.inputGapMessages += missing;
-    this.#log.error(
-      { startSeq, firstSeq, missing },
-      'WFM_IN no longer holds input this node had not checkpointed (retention dropped it): it is lost',
+  #lane(site: string, startedAt: number, create: SiteProcessorFactory): SiteRuntime {
+    const options: Partial<SiteRuntimeOptions> = {
+      checkpointEveryMs: this.options.checkpointEveryMs,
+      checkpointEveryMessages: this.options.checkpointEveryMessages,
+      clock: this.options.clock,
+    };
+    const lane = new SiteRuntime(site, 'primary', startedAt, create, this.#host, options);
+    lane.start();
+    return lane;
+  }
+
+  #addSite(ref: SiteRef, startedAt: number): SiteRuntime {
+    this.#refs.set(ref.site, ref);
+    const create = siteProcessorFactory(() => ({ config: this.#config, ref: this.#refs.get(ref.site)! }));
+    const site = this.#lane(ref.site, startedAt, create);
+    this.#sites.set(ref.site, site);
+    return site;
+  }
+
+  async #whenRunning(lanes: SiteRuntime[]): Promise<void> {
+    const timeout = this.options.startTimeoutMs;
+    await Promise.all(
+      lanes.map(async (lane) => {
+        try {
+          await waitFor(lane.actor, (s) => s.matches('running'), { timeout });
+        } catch (err) {
+          const why = lane.actor.getSnapshot().context.lastError ?? (err as Error).message;
+          throw new NatsError(`site ${lane.site} did not start within ${timeout} ms: ${why}`, { cause: err });
+        }
+      }),
     );
   }
 
-  #restartPipeline(cause: unknown): void {
-    if (this.#restarting || this.#stopped) return;
-    this.#restarting = true;
-    // Unapplied input is dropped with the pipeline: the rebuilt one re-reads it from the checkpoint.
-    this.#batcher.clear();
-    // Close the publishing connection now, so nothing it still buffers is sent after a lost
-    // message; what it did store is a prefix, which the published marks then skip exactly.
-    const pubNc = this.#pubNc;
-    this.#pubNc = null;
-    void pubNc?.close().catch(() => undefined);
-    this.counters.pipelineRestarts++;
-    this.#log.warn({ err: cause }, 'input pipeline failed; rebuilding it from the last checkpoint');
-    this.#input?.unsubscribe();
-    this.#input = null;
-    const retry = async (): Promise<void> => {
-      while (!this.#stopped) {
-        await new Promise((r) => setTimeout(r, 1000));
+  /**
+   * `wfm-agg restart`: re-reads the configuration and restarts the named sites (or a business
+   * unit's) from their checkpoints under it; a site new to this node is added without rewinding
+   * the others. Unknown names change nothing.
+   */
+  restart(request: RestartRequest): RestartReply {
+    const nodeId = this.options.nodeId;
+    let config: WfmConfig;
+    try {
+      config = this.options.reloadConfig?.() ?? this.#config;
+    } catch (err) {
+      return { nodeId, ok: false, error: err instanceof WfmError ? err.message : String(err) };
+    }
+    const resolved = resolveRestart(config, request);
+    if (!resolved.ok) return { nodeId, ok: false, error: resolved.error };
+    if (config.tenant.id !== this.#tenant) return { nodeId, ok: false, error: 'the configuration names another tenant' };
+    this.#config = config;
+    const restarted: string[] = [];
+    const added: string[] = [];
+    for (const ref of resolved.sites) {
+      const site = this.#sites.get(ref.site);
+      this.#refs.set(ref.site, ref);
+      if (site !== undefined) {
+        site.actor.send({ type: 'restart' });
+        restarted.push(ref.site);
+      } else {
+        // Input up to what was routed went to the DLQ as unknown_site; the rest is the site's.
+        this.#addSite(ref, this.#readNext - 1);
+        added.push(ref.site);
+      }
+    }
+    this.#log.info({ restarted, added }, 'restart');
+    return { nodeId, ok: true, restarted, added };
+  }
+
+  async #openPublisher(): Promise<void> {
+    const { config, nodeId } = this.options;
+    // Outputs go out on their own connection, which never reconnects: a drop fails what was in
+    // flight at once, and each site rebuilds from its checkpoint and re-sends what is missing.
+    const pubNc = await connectNats({ ...natsConnectOptions(config, `wfm-agg ${nodeId} out`), reconnect: false });
+    const publisher = new Publisher(pubNc, this.options.publisher);
+    this.#publisher = publisher;
+    void pubNc.closed().then((err) => this.#publisherClosed(publisher, err));
+  }
+
+  #publisherClosed(publisher: Publisher, err: void | Error): void {
+    if (this.#stopped || this.#publisher !== publisher) return;
+    this.#publisher = null;
+    const error = err ?? new NatsError('the publishing connection closed');
+    publisher.abort(error);
+    this.counters.publishFailures++;
+    this.#log.warn({ err: error }, 'publishing connection lost; every site rebuilds from its checkpoint');
+    for (const lane of [...this.#sites.values(), this.#unrouted]) lane.actor.send({ type: 'fail', error } as const);
+    const reopen = async (): Promise<void> => {
+      for (let delay = 250; !this.#stopped; delay = Math.min(delay * 2, 5000)) {
         try {
-          if (this.#pubNc === null) await this.#openPublishers();
-          await this.#startPipeline();
+          await this.#openPublisher();
           return;
-        } catch (err) {
-          this.#log.warn({ err }, 'rebuilding the input pipeline failed; trying again');
+        } catch (e) {
+          this.#log.warn({ err: e }, 'reopening the publishing connection failed; trying again');
+          await new Promise((r) => setTimeout(r, delay));
         }
       }
     };
-    void retry().finally(() => {
-      this.#restarting = false;
+    void reopen();
+  }
+
+  #readFrom(seq: number): void {
+    if (!this.#started) {
+      this.#wantFrom = Math.min(this.#wantFrom, seq);
+      return;
+    }
+    if (this.#reader === null || seq < this.#readNext) this.#startReader(seq);
+  }
+
+  #stopReader(): void {
+    this.#readerGeneration++;
+    this.#reader?.unsubscribe();
+    this.#reader = null;
+    // What waits unapplied is read again from the new start.
+    this.#batcher.clear();
+  }
+
+  #startReader(seq: number): void {
+    if (this.#stopped) return;
+    this.#stopReader();
+    const generation = this.#readerGeneration;
+    this.#readNext = Math.min(this.#readNext, seq);
+    this.#reader = inputMessages(this.#host.js, {
+      filterSubject: tenantInputFilter(this.#tenant),
+      startSeq: seq,
+      whenReady: () => this.#whenReady(),
+      onEvent: (event) => this.#log.info({ input: event.type, ...event }, 'input consumer'),
+    }).subscribe({
+      next: (raw) => {
+        if (generation === this.#readerGeneration) this.#batcher.push(raw);
+      },
+      error: (err: unknown) => {
+        if (generation !== this.#readerGeneration) return;
+        this.counters.pipelineRestarts++;
+        this.#log.warn({ err }, 'reading WFM_IN failed; reading again from where it stopped');
+        this.#reader = null;
+        setTimeout(() => {
+          if (this.#reader === null) this.#startReader(this.#readNext);
+        }, 1000);
+      },
     });
   }
 
-  #gate(): Promise<void> | undefined {
-    return (
-      this.#batcher.whenRoom() ?? this.#checkpointing ?? this.#outputs.whenReady() ?? this.#dlq.whenReady()
-    );
-  }
-
   #whenReady(): Promise<void> | undefined {
-    const first = this.#gate();
+    const first = this.#batcher.whenRoom() ?? this.#publisher?.whenReady();
     if (first === undefined) return undefined;
     return (async () => {
-      // Every gate may have closed again while we waited: wait until all are open at once.
-      for (let gate: Promise<void> | undefined = first; gate !== undefined; gate = this.#gate()) {
-        await gate.catch(() => undefined);
-      }
+      // Each gate may have closed again while we waited: wait until all are open at once.
+      for (let g: Promise<void> | undefined = first; g !== undefined; g = this.#batcher.whenRoom() ?? this.#publisher?.whenReady())
+        await g.catch(() => undefined);
     })();
   }
 
-  #onInput(raw: RawInput): void {
-    if (!this.#restarting) this.#batcher.push(raw); // else: a torn-down consumer's last deliveries
-  }
-
   #apply(raw: RawInput): void {
-    if (raw.seq <= this.#processedSeq) return;
-    this.#processedSeq = raw.seq;
-    const tenant = this.options.config.tenant.id;
+    if (raw.seq < this.#readNext) return; // a rewound reader's repeat of what was routed
+    this.#readNext = raw.seq + 1;
     const decoded = decodeInput(raw.subject, raw.data, this.#decode);
     const address = decoded.address;
-    const runtime = address === null ? undefined : this.#sites.get(address.site);
-    if (address === null || address.tenant !== tenant) {
-      const rejection = decoded.ok
-        ? { reason: 'bad_subject' as const, detail: 'subject of another tenant' }
-        : decoded.rejection;
-      this.#deadLetter({ tenant, seq: raw.seq, subject: raw.subject, data: raw.data, ...rejection });
-    } else if (runtime === undefined) {
-      this.#deadLetter({
-        tenant,
-        seq: raw.seq,
-        subject: raw.subject,
-        data: raw.data,
-        reason: 'unknown_site',
-        detail: `site ${address.site} is not configured`,
-      });
-    } else {
-      runtime.apply(raw.seq, raw.subject, raw.data, decoded);
-    }
-    this.#sinceCheckpoint++;
+    const site = address !== null && address.tenant === this.#tenant ? this.#sites.get(address.site) : undefined;
+    const lane = site !== undefined && raw.seq > site.startedAt ? site : this.#unrouted;
+    lane.apply(raw.seq, raw.subject, raw.data, decoded);
   }
+}
 
-  readonly #sinks: SiteSinks = {
-    output: (output, ordinal) => this.#outputs.publish(output, ordinal),
-    deadLetter: (letter) => this.#deadLetter(letter),
-  };
-
-  #deadLetter(letter: DeadLetter): void {
-    this.counters.dlqByReason[letter.reason] = (this.counters.dlqByReason[letter.reason] ?? 0) + 1;
-    this.#dlq.publish(letter);
+function parseRequest(data: Uint8Array): RestartRequest {
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as RestartRequest;
+  } catch {
+    return {};
   }
 }

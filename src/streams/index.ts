@@ -1,7 +1,7 @@
 /**
  * src/streams: NATS JetStream in and out. Connects, makes sure the contract's streams exist,
- * reads `WFM_IN` as an RxJS Observable, publishes outputs and dead letters, and finds where a
- * site's published outputs stop.
+ * reads `WFM_IN` as an RxJS Observable, publishes outputs and dead letters per site, and reads
+ * back what a site already stored.
  */
 export {
   type ConnectNatsOptions,
@@ -11,14 +11,6 @@ export {
   natsStatusEvents,
 } from './connectNats.ts';
 export {
-  type DeadLetter,
-  type DeadLetterBody,
-  DlqPublisher,
-  type DlqPublisherOptions,
-  deadLetterBody,
-  defaultDlqPublisherOptions,
-} from './DlqPublisher.ts';
-export {
   defaultEnsureStreamsOptions,
   type EnsuredStream,
   type EnsureStreamsOptions,
@@ -27,7 +19,6 @@ export {
   WFM_STREAMS,
   type WfmStreamName,
 } from './ensureStreams.ts';
-export { findPublishedMark, type PublishedMark } from './findPublishedMark.ts';
 export {
   defaultInputMessagesOptions,
   type InputMessagesEvent,
@@ -37,20 +28,24 @@ export {
 } from './inputMessages.ts';
 export { defaultNatsErrorFromOptions, type NatsErrorFromOptions, natsErrorFrom } from './natsErrorFrom.ts';
 export {
-  defaultOutputPublisherOptions,
-  ORDINAL_HEADER,
-  OutputPublisher,
-  type OutputPublisherOptions,
-  outputMsgId,
-  SOURCE_SEQ_HEADER,
-} from './OutputPublisher.ts';
-export { PipelinedPublisher } from './PipelinedPublisher.ts';
-export {
-  defaultPublishPipelineOptions,
-  type PipelineMessage,
-  type PublishMode,
-  PublishPipeline,
-  type PublishPipelineOptions,
+  defaultPublisherOptions,
+  type FlushPoint,
   type PublishStats,
-} from './PublishPipeline.ts';
+  Publisher,
+  type PublisherOptions,
+} from './Publisher.ts';
+export { type ReadStoredIdsOptions, readStoredIds, type StoredIds } from './readStoredIds.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';
+export {
+  type DeadLetter,
+  type DeadLetterBody,
+  deadLetterBody,
+  deadLetterMessage,
+  deadLetterMsgId,
+  MSG_ID_HEADER,
+  outputMessage,
+  outputMsgId,
+  SITE_HEADER,
+  SOURCE_SEQ_HEADER,
+  type WfmMessage,
+} from './wfmMessages.ts';

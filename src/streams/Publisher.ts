@@ -1,0 +1,272 @@
+import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Output } from '../domain/index.ts';
+import { PublishError } from '../errors.ts';
+import { type DeadLetter, deadLetterMessage, outputMessage, type WfmMessage } from './wfmMessages.ts';
+
+/** Tuning of a {@link Publisher}. */
+export interface PublisherOptions {
+  /**
+   * Most publishes awaiting their JetStream ack; `whenReady()` holds the caller back beyond it.
+   * @defaultValue `1024`
+   */
+  maxInFlight: number;
+  /**
+   * Milliseconds to wait for each ack before the publish counts as failed.
+   * @defaultValue `5000`
+   */
+  ackTimeoutMs: number;
+}
+
+export const defaultPublisherOptions: PublisherOptions = { maxInFlight: 1024, ackTimeoutMs: 5000 };
+
+/** Counters of one publisher since it was made. */
+export interface PublishStats {
+  submitted: number;
+  /** Acks that stored a new message. */
+  published: number;
+  /** Acks that said the server already had this `Nats-Msg-Id` (nothing stored). */
+  duplicates: number;
+  /** Publishes that got no ack or an error. */
+  failed: number;
+  /** Publishes awaiting their ack now. */
+  inFlight: number;
+}
+
+/** Where a lane's flush stands: `flush()` waits for every publish submitted before this point. */
+export type FlushPoint = number;
+
+interface Pending {
+  lane: Lane;
+  msgId: string;
+  sentAt: number;
+}
+
+/** One site's share of the window: its pending publishes (in send order) and first failure. */
+interface Lane {
+  pending: Set<number>;
+  failure: { msgId: string; error: unknown; count: number } | undefined;
+  waiters: { upto: number; resolve: () => void }[];
+}
+
+const ackDecoder = new TextDecoder();
+// nats-server 2.9 writes `"duplicate": true` (with a space); later versions may not.
+const DUPLICATE = /"duplicate":\s*true/;
+const STREAM_SEQ = /^\{"stream":"([^"]+)",\s*"seq":\s*(\d+)/;
+
+/**
+ * Publishes outputs and dead letters to JetStream for every site of a node over one connection,
+ * pipelined: `publish*()` never waits, `whenReady()` bounds the window, `flush(lane)` awaits the
+ * acks of one site's publishes. A failed publish fails only its own site's next flush, so one
+ * site's trouble rebuilds that site alone.
+ *
+ * Publishes are core NATS publishes with a reply subject under one inbox: JetStream acknowledges
+ * them exactly like `js.publish()`, without a request object per message (~8k outputs/s more).
+ * Messages go out in call order on one connection, so each stream stores them in that order; the
+ * highest stream sequence acknowledged so far ({@link ackedSeq}) is therefore a point after which
+ * everything published later is stored — where a restarted site starts looking for what it wrote.
+ */
+export class Publisher {
+  readonly #nc: NatsConnection;
+  readonly #options: PublisherOptions;
+  readonly #inbox = createInbox();
+  #subscription: Subscription | null = null;
+  // Ack id -> pending publish; Map keeps insertion order, so the sweep stops at the first young one.
+  readonly #pending = new Map<number, Pending>();
+  readonly #lanes = new Map<string, Lane>();
+  readonly #acked = new Map<string, number>();
+  #nextId = 0;
+  #sweeper: NodeJS.Timeout | null = null;
+  #readyWaiters: (() => void)[] = [];
+  #aborted: unknown;
+  readonly #counts = { submitted: 0, published: 0, duplicates: 0, failed: 0 };
+
+  constructor(nc: NatsConnection, options: Partial<PublisherOptions> = {}) {
+    this.#nc = nc;
+    this.#options = { ...defaultPublisherOptions, ...options };
+    const { maxInFlight, ackTimeoutMs } = this.#options;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    if (!(ackTimeoutMs > 0)) throw new RangeError(`ackTimeoutMs must be positive, got ${ackTimeoutMs}`);
+  }
+
+  /** The connection it publishes on. */
+  get connection(): NatsConnection {
+    return this.#nc;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): PublishStats {
+    return { ...this.#counts, inFlight: this.#pending.size };
+  }
+
+  /** The highest sequence of `stream` acknowledged to this publisher so far (0: none). */
+  ackedSeq(stream: string): number {
+    return this.#acked.get(stream) ?? 0;
+  }
+
+  /** Sends one output for `lane` (its site). */
+  publishOutput(lane: string, output: Output): void {
+    this.#submit(lane, outputMessage(output));
+  }
+
+  /** Sends one dead letter for `lane`. */
+  publishDeadLetter(lane: string, letter: DeadLetter): void {
+    this.#submit(lane, deadLetterMessage(letter));
+  }
+
+  /** The current point of the window: a later `flush(lane, point)` waits for what came before. */
+  flushPoint(): FlushPoint {
+    return this.#nextId;
+  }
+
+  /** Undefined when another publish may go now; otherwise a promise that resolves when one may. */
+  whenReady(): Promise<void> | undefined {
+    if (this.#pending.size < this.#options.maxInFlight) return undefined;
+    return new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /**
+   * Waits for the acks of every publish of `lane` submitted before `upto` (default: now). Rejects
+   * with PublishError when any publish of the lane failed since its last flush; the failures are
+   * then forgotten (the caller rebuilds the site, which re-sends what is missing).
+   */
+  async flush(lane: string, upto: FlushPoint = this.#nextId): Promise<void> {
+    const l = this.#lane(lane);
+    if (!settledBelow(l, upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
+    const failure = l.failure;
+    if (failure === undefined) return;
+    l.failure = undefined;
+    const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    throw new PublishError(
+      `${failure.count} publish(es) of ${lane} got no ack; first ${failure.msgId}: ${reason}`,
+      { cause: failure.error },
+    );
+  }
+
+  /**
+   * Fails every pending publish now (the connection is gone: no ack will come) and every later
+   * one, so each site's next flush rejects at once instead of after the ack timeout.
+   */
+  abort(error: unknown): void {
+    this.#aborted = error;
+    for (const id of [...this.#pending.keys()]) this.#settle(id, null, error);
+  }
+
+  #lane(name: string): Lane {
+    let lane = this.#lanes.get(name);
+    if (lane === undefined) {
+      lane = { pending: new Set(), failure: undefined, waiters: [] };
+      this.#lanes.set(name, lane);
+    }
+    return lane;
+  }
+
+  #submit(laneName: string, message: WfmMessage): void {
+    this.#counts.submitted++;
+    const lane = this.#lane(laneName);
+    const id = this.#nextId++;
+    this.#pending.set(id, { lane, msgId: message.msgId, sentAt: performance.now() });
+    lane.pending.add(id);
+    if (this.#aborted !== undefined) {
+      this.#settle(id, null, this.#aborted);
+      return;
+    }
+    this.#subscription ??= this.#nc.subscribe(`${this.#inbox}.*`, { callback: (_e, msg) => this.#onAck(msg) });
+    this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
+    // No Nats-Expected-Stream header: every header costs encoding time per message, and the
+    // subjects published here belong to one stream each by construction (ensureStreams).
+    message.headers.set('Nats-Msg-Id', message.msgId);
+    try {
+      this.#nc.publish(message.subject, message.data, { headers: message.headers, reply: `${this.#inbox}.${id}` });
+    } catch (error) {
+      this.#settle(id, null, error);
+    }
+  }
+
+  #onAck(msg: Msg): void {
+    const id = Number(msg.subject.slice(this.#inbox.length + 1));
+    if (msg.data.length === 0) {
+      // A status-only reply: 503 means no stream captures the subject (nothing was stored).
+      const status = msg.headers?.code ?? 0;
+      const text = status === 503 ? 'no stream captures this subject (503 no responders)' : `status ${status}`;
+      this.#settle(id, null, Object.assign(new Error(text), { code: String(status) }));
+      return;
+    }
+    // A PubAck is `{"stream":…,"seq":…}`, with `"duplicate": true` when the id was seen before:
+    // read that without JSON.parse (one per output adds up); parse anything else in full.
+    const text = ackDecoder.decode(msg.data);
+    const ok = STREAM_SEQ.exec(text);
+    if (ok !== null && !text.includes('"error"')) {
+      this.#noteAcked(ok[1]!, Number(ok[2]));
+      this.#settle(id, DUPLICATE.test(text), undefined);
+      return;
+    }
+    let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { description?: string; code?: number; err_code?: number } };
+    try {
+      ack = JSON.parse(text);
+    } catch (error) {
+      this.#settle(id, null, error);
+      return;
+    }
+    if (ack.error !== undefined) {
+      const { description, code, err_code: errCode } = ack.error;
+      this.#settle(id, null, Object.assign(new Error(description ?? `error ${code}`), { code, errCode }));
+    } else if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') {
+      this.#settle(id, null, new Error(`not a JetStream ack: ${text.slice(0, 200)}`));
+    } else {
+      this.#noteAcked(ack.stream, ack.seq);
+      this.#settle(id, ack.duplicate === true, undefined);
+    }
+  }
+
+  #noteAcked(stream: string, seq: number): void {
+    if (seq > (this.#acked.get(stream) ?? 0)) this.#acked.set(stream, seq);
+  }
+
+  #settle(id: number, duplicate: boolean | null, error: unknown): void {
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return; // already timed out or aborted
+    this.#pending.delete(id);
+    const lane = entry.lane;
+    lane.pending.delete(id);
+    if (duplicate === null) {
+      this.#counts.failed++;
+      if (lane.failure === undefined) lane.failure = { msgId: entry.msgId, error, count: 1 };
+      else lane.failure.count++;
+    } else if (duplicate) {
+      this.#counts.duplicates++;
+    } else {
+      this.#counts.published++;
+    }
+    if (lane.waiters.length > 0) {
+      const done = lane.waiters.filter((w) => settledBelow(lane, w.upto));
+      if (done.length > 0) {
+        lane.waiters = lane.waiters.filter((w) => !done.includes(w));
+        for (const w of done) w.resolve();
+      }
+    }
+    if (this.#readyWaiters.length > 0 && this.#pending.size < this.#options.maxInFlight) {
+      const waiters = this.#readyWaiters;
+      this.#readyWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #sweep(): void {
+    const oldest = performance.now() - this.#options.ackTimeoutMs;
+    for (const [id, entry] of this.#pending) {
+      if (entry.sentAt > oldest) break;
+      this.#settle(id, null, new Error(`no ack within ${this.#options.ackTimeoutMs} ms`));
+    }
+    if (this.#pending.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
+  }
+}
+
+/** Whether every publish of `lane` before `upto` has settled (its pending ids are in send order). */
+function settledBelow(lane: Lane, upto: number): boolean {
+  for (const id of lane.pending) return id >= upto;
+  return true;
+}

@@ -1,0 +1,92 @@
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { NatsError } from '../errors.ts';
+import { MSG_ID_HEADER, SOURCE_SEQ_HEADER } from './wfmMessages.ts';
+
+/** Where to look for what a site already wrote. */
+export interface ReadStoredIdsOptions {
+  /** The stream (`WFM_OUT` or `WFM_DLQ`). */
+  stream: string;
+  /**
+   * Subjects to read, each inside one stream subject (nats-server 2.9 takes one filter per
+   * consumer, so each is read by its own consumer), e.g. `wfm.gc.T.S.>`.
+   */
+  subjects: readonly string[];
+  /** Read messages after this stream sequence (0: from the start). */
+  afterSeq: number;
+  /** Keep only messages whose header `name` has this value (e.g. the site of a dead letter). */
+  header?: { name: string; value: string };
+}
+
+/** The identities a site finds already stored, and the last input that caused one of them. */
+export interface StoredIds {
+  /** `Nats-Msg-Id` of every matching message after `afterSeq`. */
+  ids: Set<string>;
+  /** Greatest `Wfm-Source-Seq` among them (0: none): past it, nothing can be stored yet. */
+  maxSourceSeq: number;
+}
+
+/**
+ * Every `Nats-Msg-Id` stored on `subjects` after `afterSeq`, up to the last matching message at
+ * the time of the call, over one short-lived ordered consumer per subject. A site restored from a
+ * checkpoint skips exactly these while it re-processes, so it writes nothing twice and re-sends
+ * whatever is missing — a lost publish included — whatever the stream's duplicate window.
+ * @throws NatsError when the stream cannot be read.
+ */
+export async function readStoredIds(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  options: ReadStoredIdsOptions,
+): Promise<StoredIds> {
+  const found: StoredIds = { ids: new Set(), maxSourceSeq: 0 };
+  for (const subject of options.subjects) {
+    try {
+      await readSubject(js, jsm, subject, options, found);
+    } catch (err) {
+      if (err instanceof NatsError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new NatsError(`cannot read ${subject} from ${options.stream}: ${reason}`, { cause: err });
+    }
+  }
+  return found;
+}
+
+async function readSubject(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  subject: string,
+  { stream, afterSeq, header }: ReadStoredIdsOptions,
+  found: StoredIds,
+): Promise<void> {
+  // The last message on the subject bounds the read, so it ends without waiting for a timeout.
+  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+  if (last === null || last.seq <= afterSeq) return;
+  const consumer = await js.consumers.get(stream, {
+    filter_subjects: subject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: afterSeq + 1,
+    // Only the headers are read: an interval record's payload is the bulk of the bytes.
+    headers_only: true,
+  });
+  let seen = afterSeq;
+  try {
+    while (seen < last.seq) {
+      const before = seen;
+      const batch = await consumer.fetch({ max_messages: 1000, expires: 5000 });
+      for await (const m of batch) {
+        seen = m.seq;
+        if (m.seq > last.seq) break;
+        const h = m.headers;
+        if (header !== undefined && h?.get(header.name) !== header.value) continue;
+        const id = h?.get(MSG_ID_HEADER);
+        if (id === undefined || id === '') continue;
+        found.ids.add(id);
+        const source = Number(h?.get(SOURCE_SEQ_HEADER));
+        if (Number.isSafeInteger(source) && source > found.maxSourceSeq) found.maxSourceSeq = source;
+        if (seen >= last.seq) break;
+      }
+      if (seen === before) throw new NatsError(`reading ${subject} from ${stream} stalled after seq ${seen}`);
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+}
