@@ -3,6 +3,15 @@ import Type from 'typebox';
 /** Pattern every tenant, business unit, site and agent id must match (DESIGN.md "Subjects and streams"). */
 export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
+/**
+ * Site id the node keeps for itself: the lane of input no configured site owns. A configured
+ * site may not use it.
+ */
+export const UNROUTED_SITE_ID = '__unrouted';
+
+/** Most replicas a JetStream stream can have. */
+export const MAX_STREAM_REPLICAS = 5;
+
 const Id = Type.String({ pattern: ID_PATTERN });
 const NonEmpty = Type.String({ minLength: 1 });
 const NonNegativeInt = Type.Integer({ minimum: 0 });
@@ -33,6 +42,12 @@ export const AdherenceConfigSchema = Type.Object(
   closed,
 );
 
+/** The `streams` section: how the node creates the contract's streams when they are missing. */
+export const StreamsConfigSchema = Type.Object(
+  { replicas: Type.Integer({ minimum: 1, maximum: MAX_STREAM_REPLICAS }) },
+  closed,
+);
+
 /**
  * The resolved configuration, after defaults, environment and CLI overrides (DESIGN.md
  * "Configuration"). Every key is present except `tenant.password` and `nodeId`.
@@ -50,6 +65,10 @@ export const WfmConfigSchema = Type.Object(
     dbRetrySeconds: NonNegativeInt,
     database: Type.Union([Type.Null(), NonEmpty]),
     leaseSeconds: Type.Integer({ minimum: 1 }),
+    /** Hot backups per site (0: none). */
+    standbyReplicas: NonNegativeInt,
+    /** Replicas of the streams the node creates (an existing stream keeps its own). */
+    streams: StreamsConfigSchema,
     adherence: AdherenceConfigSchema,
     businessUnits: Type.Array(BusinessUnitConfigSchema),
   },
@@ -64,6 +83,8 @@ export type SiteConfig = Type.Static<typeof SiteConfigSchema>;
 export type BusinessUnitConfig = Type.Static<typeof BusinessUnitConfigSchema>;
 /** The `adherence` section. */
 export type AdherenceConfig = Type.Static<typeof AdherenceConfigSchema>;
+/** The `streams` section. */
+export type StreamsConfig = Type.Static<typeof StreamsConfigSchema>;
 
 /** Every key optional, recursively; arrays are replaced, not merged. */
 export type DeepPartial<T> = T extends readonly unknown[]

@@ -13,6 +13,8 @@ export const defaultConfig: Omit<WfmConfig, 'tenant' | 'nodeId'> = {
   dbRetrySeconds: 10,
   database: null,
   leaseSeconds: 3,
+  standbyReplicas: 1,
+  streams: { replicas: 1 },
   adherence: { adherenceExceptionThresholdSeconds: 60, nonOnQueueActivitiesEquivalent: false },
   businessUnits: [],
 };

@@ -17,8 +17,12 @@ export {
   type ConfigOverrides,
   type DeepPartial,
   ID_PATTERN,
+  MAX_STREAM_REPLICAS,
   type SiteConfig,
   SiteConfigSchema,
+  type StreamsConfig,
+  StreamsConfigSchema,
+  UNROUTED_SITE_ID,
   type WfmConfig,
   WfmConfigSchema,
 } from './WfmConfig.ts';

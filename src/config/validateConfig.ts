@@ -1,6 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { ConfigError } from '../errors.ts';
-import { ID_PATTERN, type WfmConfig, WfmConfigSchema } from './WfmConfig.ts';
+import { ID_PATTERN, UNROUTED_SITE_ID, type WfmConfig, WfmConfigSchema } from './WfmConfig.ts';
 
 const checker = Compile(WfmConfigSchema);
 const MINUTES_PER_DAY = 1440;
@@ -72,7 +72,7 @@ function schemaFailure(value: unknown): ConfigError {
   }
 }
 
-/** Rules JSON Schema cannot express: uniqueness, divisibility, time zones, URLs. */
+/** Rules JSON Schema cannot express: uniqueness, reserved ids, divisibility, time zones, URLs. */
 function checkRules(config: WfmConfig): void {
   config.nats.servers.forEach((server, i) => {
     checkNatsServer(`nats.servers[${i}]`, server);
@@ -96,6 +96,12 @@ function checkRules(config: WfmConfig): void {
     unitIds.set(unit.id, `${unitPath}.id`);
     unit.sites.forEach((site, s) => {
       const sitePath = `${unitPath}.sites[${s}]`;
+      if (site.id === UNROUTED_SITE_ID) {
+        throw new ConfigError(
+          `${sitePath}.id`,
+          `"${UNROUTED_SITE_ID}" is reserved (the node's lane for input no configured site owns)`,
+        );
+      }
       const seenSite = siteIds.get(site.id);
       if (seenSite !== undefined) {
         throw new ConfigError(

@@ -43,6 +43,8 @@ describe('loadConfig: defaults and file', () => {
       dbRetrySeconds: 10,
       database: null,
       leaseSeconds: 3,
+      standbyReplicas: 1,
+      streams: { replicas: 1 },
       adherence: { adherenceExceptionThresholdSeconds: 60, nonOnQueueActivitiesEquivalent: false },
       businessUnits: [
         {
@@ -74,6 +76,8 @@ describe('loadConfig: defaults and file', () => {
   "dbRetrySeconds": 10,
   "database": null,                              // or "postgres://user:pw@host/db"
   "leaseSeconds": 3,
+  "standbyReplicas": 1,                          // hot backups per site (0: none)
+  "streams": { "replicas": 1 },                  // replicas of streams the node creates
   "adherence": { "adherenceExceptionThresholdSeconds": 60, "nonOnQueueActivitiesEquivalent": false },
   "businessUnits": [
     { "id": "emea", "name": "EMEA", "sites": [
@@ -82,6 +86,7 @@ describe('loadConfig: defaults and file', () => {
 }`;
     const config = load(text);
     expect(config.tenant).toEqual({ id: 'T1', password: 'optional: NATS password for user T1' });
+    expect([config.standbyReplicas, config.streams]).toEqual([1, { replicas: 1 }]);
     expect(config.businessUnits[0]).toEqual({
       id: 'emea',
       name: 'EMEA',

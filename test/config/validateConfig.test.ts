@@ -126,6 +126,23 @@ describe('validation: ids', () => {
     });
   });
 
+  it('rejects the reserved site id __unrouted, naming the field', () => {
+    const config = base();
+    site(config, 1, 0).id = '__unrouted';
+    expect(errorOf(config)).toEqual({
+      field: 'businessUnits[1].sites[0].id',
+      message: `"__unrouted" is reserved (the node's lane for input no configured site owns)`,
+    });
+  });
+
+  it('accepts ids that only look like the reserved one', () => {
+    const config = base();
+    site(config, 0, 0).id = '__unrouted_';
+    site(config, 0, 1).id = '_unrouted';
+    ((config.businessUnits as Json[])[1] as Json).id = '__unrouted';
+    expect(() => validateFile(config)).not.toThrow();
+  });
+
   it('rejects a business unit id used twice', () => {
     const config = base();
     ((config.businessUnits as Json[])[1] as Json).id = 'emea';
@@ -211,6 +228,13 @@ describe('validation: numbers, types, unknown keys', () => {
     ],
     ['dbRetrySeconds', { dbRetrySeconds: -1 }, 'must be at least 0 (got -1)'],
     ['leaseSeconds', { leaseSeconds: 0 }, 'must be at least 1 (got 0)'],
+    ['standbyReplicas', { standbyReplicas: -1 }, 'must be at least 0 (got -1)'],
+    ['standbyReplicas', { standbyReplicas: 1.5 }, 'must be an integer (got 1.5)'],
+    ['standbyReplicas', { standbyReplicas: '2' }, 'must be an integer (got "2")'],
+    ['streams.replicas', { streams: { replicas: 0 } }, 'must be at least 1 (got 0)'],
+    ['streams.replicas', { streams: { replicas: 6 } }, 'must be at most 5 (got 6)'],
+    ['streams.replicas', { streams: { replicas: 2.5 } }, 'must be an integer (got 2.5)'],
+    ['streams', { streams: 3 }, 'must be an object (got 3)'],
     ['dataDir', { dataDir: '' }, 'must not be empty'],
     ['reasonCodeKeyName', { reasonCodeKeyName: 3 }, 'must be a string (got 3)'],
     ['mappedReasons[1]', { mappedReasons: ['Break', ''] }, 'must not be empty'],
@@ -251,6 +275,7 @@ describe('validation: numbers, types, unknown keys', () => {
     ['tenant.pasword', { tenant: { id: 'T1', pasword: 'x' } }],
     ['adherence.threshold', { adherence: { threshold: 3 } }],
     ['nats.url', { nats: { url: 'nats://x' } }],
+    ['streams.replica', { streams: { replica: 3 } }],
     [
       'businessUnits[0].sites[0].interval',
       { businessUnits: [{ id: 'b', sites: [{ id: 's', interval: 15 }] }] },
@@ -271,6 +296,29 @@ describe('validation: numbers, types, unknown keys', () => {
     expect(() => loadConfig({ env: {}, overrides: config as never })).toThrow(
       /tenant.__proto__: unknown key/,
     );
+  });
+});
+
+describe('validation: standbyReplicas and streams', () => {
+  it('defaults to one hot backup per site and single-replica streams', () => {
+    const config = loadConfig({ env: {}, overrides: base() as never });
+    expect(config.standbyReplicas).toBe(1);
+    expect(config.streams).toEqual({ replicas: 1 });
+  });
+
+  it.each([
+    [0, 1],
+    [2, 3],
+    [7, 5],
+  ])('accepts standbyReplicas %i with streams.replicas %i', (standbyReplicas, replicas) => {
+    writeFileSync(file, JSON.stringify({ ...base(), standbyReplicas, streams: { replicas } }));
+    const config = loadConfig({ file, env: {} });
+    expect([config.standbyReplicas, config.streams.replicas]).toEqual([standbyReplicas, replicas]);
+  });
+
+  it('keeps the default replicas when the file gives an empty streams section', () => {
+    writeFileSync(file, JSON.stringify({ ...base(), streams: {} }));
+    expect(loadConfig({ file, env: {} }).streams).toEqual({ replicas: 1 });
   });
 });
 
