@@ -114,7 +114,7 @@ async function nodeRun(
   const config = localNodeConfig({ natsUrl: url, dataDir, sites: ['S1', 'S2'] });
   const started = performance.now();
   const node = await WfmNode.start({ config, nodeId: 'bench', logger: createLogger({ level: 'silent' }) });
-  while (node.routedSeq < messages) await new Promise((r) => setTimeout(r, 20));
+  while (node.processedSeq < messages) await new Promise((r) => setTimeout(r, 20));
   await node.checkpoint();
   const secs = (performance.now() - started) / 1000;
   const outputs = [...node.sites.values()].reduce(

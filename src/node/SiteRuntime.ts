@@ -237,9 +237,10 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.#stored = await this.#readStored();
     const first = await this.#host.firstInputSeq();
     if (first > seq + 1) {
-      this.counters.inputGapMessages += first - seq - 1;
+      const missing = first - seq - 1;
+      this.counters.inputGapMessages += missing;
       this.#host.logger.error(
-        { site: this.site, checkpointSeq: seq, firstSeq: first },
+        { site: this.site, startSeq: seq + 1, firstSeq: first, missing },
         'WFM_IN no longer holds input this site had not checkpointed (retention dropped it): it is lost',
       );
     }

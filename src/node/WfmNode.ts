@@ -144,7 +144,7 @@ export class WfmNode {
   }
 
   /** Every `WFM_IN` input at or before this has been routed to its site (or the unrouted lane). */
-  get routedSeq(): number {
+  get processedSeq(): number {
     return this.#readNext - 1;
   }
 

@@ -1,0 +1,121 @@
+/**
+ * One in-process node over a fixed traffic set on its own nats-server, for tests that disturb a
+ * run (a failing checkpoint store, refused publishes, a restart) and compare what it wrote with
+ * an undisturbed run: {@link undisturbedRun} and {@link NodeRun}.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { SiteConfig, WfmConfig } from '../../src/config/index.ts';
+import { localNodeConfig } from '../../src/dev/index.ts';
+import { createLogger } from '../../src/logging/index.ts';
+import { WfmNode, type WfmNodeOptions } from '../../src/node/index.ts';
+import type { TrafficMessage } from '../../src/simulator/index.ts';
+import { connectNats, ensureStreams, type EnsureStreamsOptions } from '../../src/streams/index.ts';
+import { NatsServer } from './NatsServer.ts';
+import { publishMessages, readStream, type StreamRecord } from './outputs.ts';
+import { waitFor } from './NodeProcess.ts';
+
+/** What a run wrote. */
+export interface RunOutput {
+  out: StreamRecord[];
+  dlq: StreamRecord[];
+}
+
+/** A server, a client, a data dir and (while started) a node, for one test run. */
+export class NodeRun {
+  readonly server: NatsServer;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly dataDir: string;
+  readonly log: string[] = [];
+  node: WfmNode | null = null;
+  published = 0;
+
+  private constructor(server: NatsServer, nc: NatsConnection, jsm: JetStreamManager, dataDir: string) {
+    this.server = server;
+    this.nc = nc;
+    this.js = jetstream(nc);
+    this.jsm = jsm;
+    this.dataDir = dataDir;
+  }
+
+  /** A fresh server with the contract's streams (tiny duplicate windows: dedupe hides nothing). */
+  static async open(streams: Partial<EnsureStreamsOptions> = {}): Promise<NodeRun> {
+    const server = await NatsServer.start();
+    const nc = await connectNats({ servers: [server.url], name: 'test run' });
+    const jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm, { outDuplicateWindowMs: 100, dlqDuplicateWindowMs: 100, ...streams });
+    return new NodeRun(server, nc, jsm, mkdtempSync(join(tmpdir(), 'wfm-run-')));
+  }
+
+  /** The configuration of a node of this run. */
+  config(sites: (string | (Partial<SiteConfig> & { id: string }))[]): WfmConfig {
+    return localNodeConfig({ natsUrl: this.server.url, dataDir: this.dataDir, sites });
+  }
+
+  /** Starts a node (stopping none: call {@link stopNode} first). */
+  async startNode(options: Partial<WfmNodeOptions> & Pick<WfmNodeOptions, 'config'>): Promise<WfmNode> {
+    const logger = createLogger({
+      level: 'info',
+      pretty: false,
+      destination: { write: (line: string) => void this.log.push(line) },
+    });
+    this.node = await WfmNode.start({ nodeId: 'n1', logger, checkpointEveryMs: 200, ...options });
+    return this.node;
+  }
+
+  async stopNode(): Promise<void> {
+    await this.node?.stop();
+    this.node = null;
+  }
+
+  /** Publishes the next messages of the traffic set (in order, each at its expected seq). */
+  async publish(messages: readonly TrafficMessage[]): Promise<void> {
+    this.published = await publishMessages(this.js, messages, { firstIndex: this.published });
+  }
+
+  /** Waits until the node has applied every published message at every site. */
+  async caughtUp(timeoutMs = 30_000): Promise<void> {
+    const node = this.node!;
+    await waitFor(
+      () => (node.status().sites.every((s) => s.processedSeq >= this.published) ? true : undefined),
+      { timeoutMs, describe: () => `${JSON.stringify(node.status())}\n${this.log.slice(-20).join('')}` },
+    );
+  }
+
+  /** What the streams hold. */
+  async read(): Promise<RunOutput> {
+    return {
+      out: await readStream(this.js, this.jsm, 'WFM_OUT'),
+      dlq: await readStream(this.js, this.jsm, 'WFM_DLQ'),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.stopNode().catch(() => undefined);
+    await this.nc.close();
+    await this.server.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The traffic through one node that nothing disturbs: what every disturbed run must equal. */
+export async function undisturbedRun(
+  traffic: readonly TrafficMessage[],
+  sites: (string | (Partial<SiteConfig> & { id: string }))[],
+): Promise<RunOutput> {
+  const run = await NodeRun.open();
+  try {
+    await run.startNode({ config: run.config(sites) });
+    await run.publish(traffic);
+    await run.caughtUp();
+    await run.node!.checkpoint();
+    return await run.read();
+  } finally {
+    await run.close();
+  }
+}
