@@ -3,6 +3,7 @@
  * environment and CLI overrides, validation, redaction for display, and the site list.
  */
 export { defaultConfig, defaultSiteConfig } from './defaultConfig.ts';
+export { ensureStreamsOptions } from './ensureStreamsOptions.ts';
 export { listSites, type SiteRef } from './listSites.ts';
 export { CONFIG_ENV_VARS, type LoadConfigOptions, loadConfig } from './loadConfig.ts';
 export { natsConnectOptions } from './natsConnectOptions.ts';

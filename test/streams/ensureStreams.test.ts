@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureStreamsOptions, loadConfig } from '../../src/config/index.ts';
 import { NatsError, StreamMismatchError } from '../../src/errors.ts';
 import {
   defaultEnsureStreamsOptions,
@@ -169,6 +170,23 @@ describe('ensureStreams', () => {
       'cannot create stream WFM_IN: replicas > 1 not supported in non-clustered mode (JetStream API error 10074, status 500)',
     );
     expect(await streamNames()).toEqual([]);
+  });
+
+  it('takes replicas from the configuration key streams.replicas', async () => {
+    const config = (replicas: number) =>
+      loadConfig({
+        env: {},
+        overrides: {
+          tenant: { id: 'T1' },
+          streams: { replicas },
+          businessUnits: [{ id: 'b', name: 'B', sites: [{ id: 's' } as never] }],
+        },
+      });
+    expect(ensureStreamsOptions(config(3))).toEqual({ replicas: 3 });
+    const e = (await failure(ensureStreamsOptions(config(3)))) as NatsError;
+    expect([e.kind, e.errCode]).toEqual(['api', 10074]);
+    await ensureStreams(nats.jsm, ensureStreamsOptions(config(1)));
+    expect((await nats.jsm.streams.info('WFM_OUT')).config.num_replicas).toBe(1);
   });
 
   it('keeps the JetStream API error when another stream already captures the subjects', async () => {
