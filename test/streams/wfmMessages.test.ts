@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../../src/domain/index.ts';
+import {
+  type DeadLetter,
+  deadLetterBody,
+  deadLetterMessage,
+  deadLetterMsgId,
+  outputMessage,
+  outputMsgId,
+} from '../../src/streams/index.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const gc: Output = {
+  kind: 'gc',
+  tenant: 'T1',
+  site: 'S1',
+  agentId: 'a1',
+  ordinal: 2,
+  payload: {
+    agentId: 'a1',
+    presence: 'ON_QUEUE',
+    routingStatus: 'IDLE',
+    ts: 1_700_000_000_007,
+    sourceSeq: 7,
+  },
+};
+
+const adherence: Output = {
+  kind: 'adherence',
+  tenant: 'T1',
+  site: 'S1',
+  agentId: 'a2',
+  ordinal: 1,
+  payload: {
+    agentId: 'a2',
+    adherenceState: 'OutOfAdherence',
+    scheduledCategory: 'OnQueueWork',
+    actualCategory: 'Meal',
+    impact: 'Negative',
+    since: 1_700_000_000_000,
+    ts: 1_700_000_090_000,
+    sourceSeq: 42,
+  },
+};
+
+const interval: Output = {
+  kind: 'interval',
+  tenant: 'T1',
+  site: 'S1',
+  agentId: 'a3',
+  ordinal: 0,
+  payload: {
+    agentId: 'a3',
+    site: 'S1',
+    intervalStart: 1_700_000_100_000,
+    intervalMinutes: 15,
+    secondsByPresence: { ON_QUEUE: 830, BUSY: 40, MEAL: 30 },
+    adherenceScheduleSecs: 900,
+    exceptionDurationSecs: 30,
+    adherencePercentage: 96.67,
+    conformanceScheduleSecs: 900,
+    conformanceActualSecs: 830,
+    conformancePercentage: 92.22,
+    sourceSeq: 77,
+  },
+};
+
+const letter: DeadLetter = {
+  tenant: 'T1',
+  site: 'S1',
+  reason: 'invalid_json',
+  subject: 'wfm.stat.T1.S1.a1',
+  seq: 17,
+  ordinal: 0,
+  data: encoder.encode('{"statistic":"CurrentState",'),
+  detail: 'Unexpected end of JSON input',
+};
+
+describe('outputMsgId', () => {
+  it('names gc and adherence outputs by kind, tenant.site.agent, source seq and ordinal', () => {
+    expect(outputMsgId(gc)).toBe('gc:T1.S1.a1:7:2');
+    expect(outputMsgId(adherence)).toBe('adherence:T1.S1.a2:42:1');
+  });
+
+  it('tells apart two outputs of one input by their ordinal, and the same position in two sites', () => {
+    expect(outputMsgId({ ...gc, ordinal: 3 })).toBe('gc:T1.S1.a1:7:3');
+    expect(outputMsgId({ ...gc, site: 'S2' })).toBe('gc:T1.S2.a1:7:2');
+    expect(outputMsgId({ ...gc, tenant: 'T2' })).toBe('gc:T2.S1.a1:7:2');
+  });
+
+  it('names an interval record by its interval start alone: re-closed from another input, it is the same record', () => {
+    expect(outputMsgId(interval)).toBe('interval:T1.S1.a3:1700000100000');
+    const reclosed: Output = { ...interval, ordinal: 5, payload: { ...interval.payload, sourceSeq: 78 } };
+    expect(outputMsgId(reclosed)).toBe('interval:T1.S1.a3:1700000100000');
+    const next: Output = {
+      ...interval,
+      payload: { ...interval.payload, intervalStart: interval.payload.intervalStart + 900_000 },
+    };
+    expect(outputMsgId(next)).toBe('interval:T1.S1.a3:1700001000000');
+  });
+});
+
+describe('deadLetterMsgId', () => {
+  it('is dlq:T:seq:ordinal, so two dead letters of one input are told apart', () => {
+    expect(deadLetterMsgId(letter)).toBe('dlq:T1:17:0');
+    expect(deadLetterMsgId({ ...letter, ordinal: 1 })).toBe('dlq:T1:17:1');
+    expect(deadLetterMsgId({ tenant: 'T2', seq: 18, ordinal: 0 })).toBe('dlq:T2:18:0');
+  });
+
+  it('does not depend on the site, reason or detail (a replay that words it differently is the same letter)', () => {
+    const reworded: DeadLetter = { ...letter, site: 'S9', reason: 'late', detail: 'other' };
+    expect(deadLetterMsgId(reworded)).toBe('dlq:T1:17:0');
+  });
+});
+
+describe('deadLetterBody', () => {
+  it('has the contract keys in order: reason, subject, seq, payload, detail', () => {
+    const body = deadLetterBody(letter);
+    expect(Object.keys(body)).toEqual(['reason', 'subject', 'seq', 'payload', 'detail']);
+    expect(body).toEqual({
+      reason: 'invalid_json',
+      subject: 'wfm.stat.T1.S1.a1',
+      seq: 17,
+      payload: '{"statistic":"CurrentState",',
+      detail: 'Unexpected end of JSON input',
+    });
+  });
+
+  it('turns bytes that are not UTF-8 into U+FFFD and keeps valid multi-byte text', () => {
+    expect(deadLetterBody({ ...letter, data: new Uint8Array([0x61, 0xff, 0x62]) }).payload).toBe('a\uFFFDb');
+    // A lone continuation byte and a truncated three-byte sequence at the end.
+    expect(deadLetterBody({ ...letter, data: new Uint8Array([0x80, 0x41, 0xe2, 0x82]) }).payload).toBe(
+      '\uFFFDA\uFFFD',
+    );
+    expect(deadLetterBody({ ...letter, data: encoder.encode('caf\u00e9 \u20ac') }).payload).toBe(
+      'caf\u00e9 \u20ac',
+    );
+    expect(deadLetterBody({ ...letter, data: new Uint8Array() }).payload).toBe('');
+  });
+});
+
+describe('outputMessage', () => {
+  it.each([
+    ['gc', gc, 'wfm.gc.T1.S1.a1', 'gc:T1.S1.a1:7:2', '7'],
+    ['adherence', adherence, 'wfm.adherence.T1.S1.a2', 'adherence:T1.S1.a2:42:1', '42'],
+    ['interval', interval, 'wfm.interval.T1.S1.a3', 'interval:T1.S1.a3:1700000100000', '77'],
+  ] as const)(
+    '%s: subject, JSON payload, msgId and Wfm-Source-Seq',
+    (_kind, output, subject, msgId, sourceSeq) => {
+      const m = outputMessage(output);
+      expect(m.subject).toBe(subject);
+      expect(m.msgId).toBe(msgId);
+      expect(JSON.parse(decoder.decode(m.data))).toEqual(output.payload);
+      expect(decoder.decode(m.data)).toBe(JSON.stringify(output.payload));
+      expect(m.headers.get('Wfm-Source-Seq')).toBe(sourceSeq);
+    },
+  );
+
+  it('gives each message its own headers', () => {
+    const a = outputMessage(gc);
+    a.headers.set('X-Test', '1');
+    expect(outputMessage(gc).headers.has('X-Test')).toBe(false);
+  });
+});
+
+describe('deadLetterMessage', () => {
+  it('goes to wfm.dlq.T with the exact body, its msgId, Wfm-Source-Seq and Wfm-Site', () => {
+    const m = deadLetterMessage({ ...letter, site: 'S2', ordinal: 1 });
+    expect(m.subject).toBe('wfm.dlq.T1');
+    expect(m.msgId).toBe('dlq:T1:17:1');
+    expect(decoder.decode(m.data)).toBe(
+      '{"reason":"invalid_json","subject":"wfm.stat.T1.S1.a1","seq":17,' +
+        '"payload":"{\\"statistic\\":\\"CurrentState\\",","detail":"Unexpected end of JSON input"}',
+    );
+    expect(m.headers.get('Wfm-Source-Seq')).toBe('17');
+    expect(m.headers.get('Wfm-Site')).toBe('S2');
+  });
+
+  it('keeps the tenant subject when the input subject is unreadable', () => {
+    const m = deadLetterMessage({ ...letter, site: '_node', reason: 'bad_subject', subject: 'wfm.stat.x' });
+    expect(m.subject).toBe('wfm.dlq.T1');
+    expect(m.headers.get('Wfm-Site')).toBe('_node');
+  });
+});
