@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type TrafficMessage, wireText } from '../../src/simulator/index.ts';
 
 /** One stored message as a test compares it. */
@@ -20,6 +21,14 @@ export interface StreamRecord {
 }
 
 const decoder = new TextDecoder();
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { unparsable: text };
+  }
+}
 
 /**
  * Every message of `stream` from its first to its last sequence at the time of the call, in
@@ -46,13 +55,7 @@ export async function readStream(
       const batch = await consumer.fetch({ max_messages: Math.min(1000, lastSeq - seen), expires: 5000 });
       for await (const m of batch) {
         if (m.seq > lastSeq) break;
-        const text = decoder.decode(m.data);
-        let data: unknown;
-        try {
-          data = JSON.parse(text);
-        } catch {
-          data = { unparsable: text };
-        }
+        const data = parsed(decoder.decode(m.data));
         records.push({ seq: m.seq, subject: m.subject, data, msgId: m.headers?.get('Nats-Msg-Id') });
       }
       if (records.length === before) {
@@ -384,7 +387,44 @@ export function storedMoreThanOnce(records: readonly StreamRecord[]): {
   return {
     duplicates: [...byKey.values()].filter((e) => e.count > 1),
     sharedMsgIds: [...byId]
-      .filter(([msgId, count]) => count > 1 || msgId === undefined)
+      .filter(([msgId, count]) => count > 1 || !msgId)
       .map(([msgId, count]) => ({ msgId, count })),
+  };
+}
+
+/** What {@link watchSent} has seen. */
+export interface SentWatch {
+  /** Every message seen so far, in arrival order (`seq` is its position, from 1). */
+  readonly records: StreamRecord[];
+  /** Stops watching. */
+  stop(): void;
+}
+
+/**
+ * Watches `subjects` over core NATS: every message anyone publishes there, as sent, including a
+ * re-send the stream drops as a duplicate (nats-server's duplicate window is at least 100 ms, so
+ * a stream alone cannot show a message published twice in quick succession).
+ */
+export function watchSent(nc: NatsConnection, subjects: readonly string[]): SentWatch {
+  const records: StreamRecord[] = [];
+  const subscriptions: Subscription[] = subjects.map((subject) =>
+    nc.subscribe(subject, {
+      callback: (err, m) => {
+        if (err !== null) return;
+        const data = parsed(decoder.decode(m.data));
+        records.push({
+          seq: records.length + 1,
+          subject: m.subject,
+          data,
+          msgId: m.headers?.get('Nats-Msg-Id'),
+        });
+      },
+    }),
+  );
+  return {
+    records,
+    stop: () => {
+      for (const s of subscriptions) s.unsubscribe();
+    },
   };
 }

@@ -1,12 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
+import { ensureStreams } from '../../src/streams/index.ts';
 import { startHttpServer } from '../../src/web/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
+import {
+  compareRuns,
+  readStream,
+  type SentWatch,
+  storedMoreThanOnce,
+  watchSent,
+} from '../helpers/outputs.ts';
 import { WfmWire } from '../helpers/wfmWire.ts';
 
 const T = (h: number, m: number, s = 0) => Date.UTC(2026, 0, 5, h, m, s);
@@ -24,24 +33,36 @@ const reason = (agentId: string, value: string | null, ts: number) => ({
   ts,
 });
 
+/**
+ * `WFM_OUT`'s duplicate window: the least nats-server accepts, so an output published twice more
+ * than 100 ms apart is stored twice (closer re-sends show in what {@link watchSent} sees).
+ */
+const OUT_DUPLICATE_WINDOW_MS = 100;
+
 let server: NatsServer;
 let wire: WfmWire;
 let node: WfmNode;
 let dataDir: string;
+/** Every output the node sends, as sent (stored or not). */
+let sent: SentWatch;
 
 beforeAll(async () => {
   server = await NatsServer.start();
   wire = await WfmWire.connect(server.url);
+  // Made before the node starts, which uses streams as it finds them.
+  await ensureStreams(wire.jsm, { outDuplicateWindowMs: OUT_DUPLICATE_WINDOW_MS });
+  sent = watchSent(wire.nc, ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>']);
   dataDir = mkdtempSync(join(tmpdir(), 'wfm-node-'));
   const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: ['S1'] });
   node = await WfmNode.start({ config, nodeId: 'n1', logger: createLogger({ level: 'silent' }) });
 });
 
 afterAll(async () => {
+  sent?.stop();
   await node?.stop();
   await wire?.close();
   await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function lastGc(agentId: string) {
@@ -124,13 +145,6 @@ describe('WfmNode end to end through NATS', () => {
       const agentId = (inputs[0] as { agentId: string }).agentId;
       expect({ name, ...(await lastGc(agentId)) }).toMatchObject({ name, agentId, presence, routingStatus });
     }
-  });
-
-  it('publishes each output once with a deterministic Nats-Msg-Id', async () => {
-    const info = await wire.jsm.streams.info('WFM_OUT');
-    const first = await wire.jsm.streams.getMessage('WFM_OUT', { seq: info.state.first_seq });
-    const payload = first!.json<{ agentId: string; sourceSeq: number }>();
-    expect(first!.header?.get('Nats-Msg-Id')).toBe(`gc:T1.S1.${payload.agentId}:${payload.sourceSeq}:0`);
   });
 
   it('runs the worked adherence day: real-time adherence and interval records', async () => {
@@ -322,5 +336,26 @@ describe('WfmNode end to end through NATS', () => {
     } finally {
       await http.close();
     }
+  });
+
+  // Last, so it covers every output the tests above caused: all kinds, and a backup switch.
+  it('publishes each output once with a deterministic Nats-Msg-Id', async () => {
+    const { config, state: stream } = await wire.jsm.streams.info('WFM_OUT');
+    expect(config.duplicate_window).toBe(nanos(OUT_DUPLICATE_WINDOW_MS));
+    const stored = await readStream(wire.js, wire.jsm, 'WFM_OUT');
+    expect(stored.length).toBe(stream.messages);
+    expect(new Set(stored.map((r) => r.subject.split('.')[1]))).toEqual(
+      new Set(['gc', 'adherence', 'interval']),
+    );
+    // Each output (subject, Nats-Msg-Id, payload) is stored once, and no two share an id.
+    expect(storedMoreThanOnce(stored)).toEqual({ duplicates: [], sharedMsgIds: [] });
+    // And was sent once: a re-send within the server's dedupe would not show in the stream.
+    await wire.nc.flush();
+    const onTheWire = compareRuns(stored, sent.records, 'outputs sent, against those stored');
+    expect(onTheWire.same, onTheWire.summary).toBe(true);
+
+    const first = stored[0]!;
+    const payload = first.data as { agentId: string; sourceSeq: number };
+    expect(first.msgId).toBe(`gc:T1.S1.${payload.agentId}:${payload.sourceSeq}:0`);
   });
 });
