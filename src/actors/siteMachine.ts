@@ -62,7 +62,7 @@ export type SiteEvent =
   | { type: 'checkpoint' }
   /** Something under the site failed (a publish, the publishing connection): rebuild it. */
   | { type: 'fail'; error: unknown }
-  /** Rebuild from the checkpoint under the (re-read) settings: `wfm-agg restart`. */
+  /** Checkpoint, then rebuild from it under the (re-read) settings: `wfm-agg restart`. */
   | { type: 'restart' }
   /** Drain and stop. */
   | { type: 'stop' };
@@ -73,7 +73,9 @@ function describe(error: unknown): string {
 
 /**
  * A site's lifecycle: `restoring` → `running` (role `primary` | `backup`, in parallel with
- * checkpoints `idle` | `flushing`) → `rebuilding` → `restoring` again, or `stopping` → `stopped`.
+ * checkpoints `idle` | `flushing`) → `rebuilding` (after a failure, through `waiting`; after a
+ * restart, through `restarting`, which checkpoints first) → `restoring` again, or `stopping` →
+ * `stopped`.
  * Input flows only in `running`, flushing included: a checkpoint serializes what it writes at
  * capture. A failed publish or connection rebuilds this site alone from its checkpoint; a failed
  * commit keeps running (the agents it carried stay dirty) and counts towards the retry delay.
@@ -133,7 +135,10 @@ export function createSiteMachine() {
           src: 'restore',
           input: ({ context }) => context.services,
           onDone: 'running',
-          onError: { target: 'waiting', actions: [{ type: 'report', params: { stage: 'restore' } }, 'countFailure'] },
+          onError: {
+            target: 'waiting',
+            actions: [{ type: 'report', params: { stage: 'restore' } }, 'countFailure'],
+          },
         },
       },
       waiting: {
@@ -144,8 +149,11 @@ export function createSiteMachine() {
         entry: 'accept',
         exit: 'refuse',
         on: {
-          fail: { target: 'rebuilding', actions: [{ type: 'report', params: { stage: 'run' } }, 'countFailure'] },
-          restart: 'rebuilding',
+          fail: {
+            target: 'rebuilding',
+            actions: [{ type: 'report', params: { stage: 'run' } }, 'countFailure'],
+          },
+          restart: 'restarting',
         },
         states: {
           role: {
@@ -184,12 +192,25 @@ export function createSiteMachine() {
                       target: '#site.rebuilding',
                       actions: [{ type: 'report', params: { stage: 'checkpoint' } }, 'countFailure'],
                     },
-                    { target: 'idle', actions: [{ type: 'report', params: { stage: 'checkpoint' } }, 'countFailure'] },
+                    {
+                      target: 'idle',
+                      actions: [{ type: 'report', params: { stage: 'checkpoint' } }, 'countFailure'],
+                    },
                   ],
                 },
               },
             },
           },
+        },
+      },
+      restarting: {
+        // A checkpoint first, so the site restarts from where it stands: a changed time profile
+        // then starts after every interval already written under the old one.
+        invoke: {
+          src: 'checkpoint',
+          input: ({ context }) => context.services,
+          onDone: 'rebuilding',
+          onError: { target: 'rebuilding', actions: { type: 'report', params: { stage: 'checkpoint' } } },
         },
       },
       rebuilding: {

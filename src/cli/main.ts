@@ -78,7 +78,7 @@ program
   .option('--nats <urls>', 'NATS server URL(s)')
   .option('--site <id>', 'the site to restart')
   .option('--business-unit <id>', 'restart every site of this business unit')
-  .option('--wait-ms <ms>', 'how long to collect the nodes\' replies', '1000')
+  .option('--wait-ms <ms>', "how long to collect the nodes' replies", '1000')
   .action(restartCommand);
 
 try {

@@ -64,8 +64,7 @@ export function renderMetrics(
     );
   }
   help('wfm_agent_steps_total', 'counter', 'Inputs and deadlines applied to agents, by site.');
-  for (const s of siteList)
-    out.push(line('wfm_agent_steps_total', { ...node, site: s.site }, s.steps.steps));
+  for (const s of siteList) out.push(line('wfm_agent_steps_total', { ...node, site: s.site }, s.steps.steps));
   help(
     'wfm_agent_transitions_total',
     'counter',
@@ -80,14 +79,11 @@ export function renderMetrics(
     for (const [reason, n] of Object.entries(s.counters.dlqByReason))
       out.push(line('wfm_dlq_total', { ...node, site: s.site, reason }, n));
   help('wfm_processed_seq', 'gauge', 'Last WFM_IN sequence applied, by site.');
-  for (const s of siteList)
-    out.push(line('wfm_processed_seq', { ...node, site: s.site }, s.processedSeq));
+  for (const s of siteList) out.push(line('wfm_processed_seq', { ...node, site: s.site }, s.processedSeq));
   help('wfm_checkpoint_seq', 'gauge', 'Last WFM_IN sequence durable in the checkpoint, by site.');
-  for (const s of siteList)
-    out.push(line('wfm_checkpoint_seq', { ...node, site: s.site }, s.checkpointSeq));
+  for (const s of siteList) out.push(line('wfm_checkpoint_seq', { ...node, site: s.site }, s.checkpointSeq));
   help('wfm_agents', 'gauge', 'Agent actors, by site.');
-  for (const s of siteList)
-    out.push(line('wfm_agents', { ...node, site: s.site }, s.agents));
+  for (const s of siteList) out.push(line('wfm_agents', { ...node, site: s.site }, s.agents));
   help('wfm_lag_messages', 'gauge', 'WFM_IN messages stored but not yet applied by this node.');
   if (streamLastSeq !== null)
     out.push(line('wfm_lag_messages', node, Math.max(0, streamLastSeq - processedSeq)));

@@ -69,6 +69,12 @@ export class SiteCheckpointMeta {
 
   /** The site record to store, wrapping the processor's own state. */
   toJSON(processor: unknown): SiteMetaRecord {
-    return { v: SITE_META_VERSION, startedAt: this.startedAt, outSeq: this.outSeq, dlqSeq: this.dlqSeq, processor };
+    return {
+      v: SITE_META_VERSION,
+      startedAt: this.startedAt,
+      outSeq: this.outSeq,
+      dlqSeq: this.dlqSeq,
+      processor,
+    };
   }
 }

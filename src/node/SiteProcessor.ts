@@ -1,7 +1,6 @@
-import type { Decoded } from '../domain/index.ts';
+import type { Decoded, Output } from '../domain/index.ts';
 import type { SiteCheckpoint } from '../persistence/index.ts';
 import type { DeadLetter } from '../streams/index.ts';
-import type { Output } from '../domain/index.ts';
 
 /** A refused input as a processor reports it; the site adds its id and the input's bytes. */
 export type ProcessorDeadLetter = Omit<DeadLetter, 'site' | 'data'>;

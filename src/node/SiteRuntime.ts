@@ -1,6 +1,12 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { type Actor, createActor, type SimulatedClock } from 'xstate';
-import { SiteSupervisor, createSiteMachine, type SiteLifecycleServices, type SiteMachine, type SiteRole } from '../actors/index.ts';
+import {
+  createSiteMachine,
+  type SiteLifecycleServices,
+  type SiteMachine,
+  type SiteRole,
+  SiteSupervisor,
+} from '../actors/index.ts';
 import type { Decoded, Output, RejectionReason } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
@@ -205,7 +211,8 @@ export class SiteRuntime implements SiteLifecycleServices {
       if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), seq)) continue;
       this.#publisher!.publishDeadLetter(this.site, letter);
     }
-    if (++this.#sinceCheckpoint === this.#options.checkpointEveryMessages) this.actor.send({ type: 'checkpoint' });
+    if (++this.#sinceCheckpoint === this.#options.checkpointEveryMessages)
+      this.actor.send({ type: 'checkpoint' });
   }
 
   #alreadyStored(id: string, seq: number): boolean {
@@ -226,7 +233,9 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.#publisher = this.#host.publisher();
     if (checkpoint !== null) this.#meta = SiteCheckpointMeta.read(this.site, checkpoint.site);
     const processor = this.#create(
-      checkpoint === null ? null : { ...checkpoint, site: SiteCheckpointMeta.processorState(checkpoint.site) },
+      checkpoint === null
+        ? null
+        : { ...checkpoint, site: SiteCheckpointMeta.processorState(checkpoint.site) },
     );
     const seq = checkpoint?.seq ?? this.#meta.startedAt;
     if (checkpoint === null) {
@@ -270,7 +279,9 @@ export class SiteRuntime implements SiteLifecycleServices {
 
   checkpoint(): Promise<void> {
     // One checkpoint at a time: a commit must never overtake an earlier capture's.
-    const run = (this.#checkpointing ?? Promise.resolve()).catch(() => undefined).then(() => this.#checkpoint());
+    const run = (this.#checkpointing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#checkpoint());
     const tracked = run.finally(() => {
       if (this.#checkpointing === tracked) this.#checkpointing = null;
     });
@@ -286,7 +297,8 @@ export class SiteRuntime implements SiteLifecycleServices {
     // Captured synchronously between two inputs: the state, the seq and the stream positions
     // agree. Everything published after this is stored after the positions taken here.
     const capture = processor.capture();
-    const seq = (this.#position = this.position);
+    const seq = this.position;
+    this.#position = seq;
     const meta = this.#writing
       ? this.#meta.at(publisher.ackedSeq('WFM_OUT'), publisher.ackedSeq('WFM_DLQ'))
       : this.#meta; // a backup stored nothing: where to look stays where it was
@@ -327,7 +339,10 @@ export class SiteRuntime implements SiteLifecycleServices {
       try {
         await this.checkpoint();
       } catch (error) {
-        this.#host.logger.error({ site: this.site, err: error }, 'final checkpoint failed; the next start resumes from the previous one');
+        this.#host.logger.error(
+          { site: this.site, err: error },
+          'final checkpoint failed; the next start resumes from the previous one',
+        );
       }
     }
     this.#dropState();

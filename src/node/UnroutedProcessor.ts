@@ -1,3 +1,4 @@
+import { UNROUTED_SITE_ID } from '../config/index.ts';
 import type { Decoded, Rejection } from '../domain/index.ts';
 import type { ProcessorCapture, ProcessorResult, SiteProcessor } from './SiteProcessor.ts';
 
@@ -6,7 +7,7 @@ import type { ProcessorCapture, ProcessorResult, SiteProcessor } from './SitePro
  * site not configured, or a site's input from before it was added). Configuration refuses it as
  * a site id, so it never collides with one.
  */
-export const UNROUTED_LANE = '__unrouted';
+export const UNROUTED_LANE = UNROUTED_SITE_ID;
 
 /**
  * The processor of the unrouted lane: every input it is given goes to the DLQ with the reason it

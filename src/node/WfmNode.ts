@@ -22,8 +22,8 @@ import { InputBatcher } from './InputBatcher.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics, type SiteMetrics } from './NodeMetrics.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
-import { siteProcessorFactory } from './siteProcessorFactory.ts';
 import { type SiteHost, SiteRuntime, type SiteRuntimeOptions } from './SiteRuntime.ts';
+import { siteProcessorFactory } from './siteProcessorFactory.ts';
 import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
 
 /** How a node runs. */
@@ -224,8 +224,12 @@ export class WfmNode {
     this.#batcher.drainNow();
     const lanes = [...this.#sites.values(), ...(this.#unrouted !== undefined ? [this.#unrouted] : [])];
     for (const lane of lanes) lane.actor.send({ type: 'stop' });
-    await Promise.all(lanes.map((lane) => waitFor(lane.actor, (s) => s.status === 'done').catch(() => undefined)));
-    await this.#store?.close().catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
+    await Promise.all(
+      lanes.map((lane) => waitFor(lane.actor, (s) => s.status === 'done').catch(() => undefined)),
+    );
+    await this.#store
+      ?.close()
+      .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
     const pub = this.#publisher;
     this.#publisher = null;
     await pub?.connection.drain().catch(() => undefined);
@@ -245,7 +249,8 @@ export class WfmNode {
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
     await this.#openPublisher();
-    this.#store = this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
+    this.#store =
+      this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
     await this.#store.open();
     this.#host = {
       tenant: this.#tenant,
@@ -331,7 +336,8 @@ export class WfmNode {
     }
     const resolved = resolveRestart(config, request);
     if (!resolved.ok) return { nodeId, ok: false, error: resolved.error };
-    if (config.tenant.id !== this.#tenant) return { nodeId, ok: false, error: 'the configuration names another tenant' };
+    if (config.tenant.id !== this.#tenant)
+      return { nodeId, ok: false, error: 'the configuration names another tenant' };
     this.#config = config;
     const restarted: string[] = [];
     const added: string[] = [];
@@ -355,7 +361,10 @@ export class WfmNode {
     const { config, nodeId } = this.options;
     // Outputs go out on their own connection, which never reconnects: a drop fails what was in
     // flight at once, and each site rebuilds from its checkpoint and re-sends what is missing.
-    const pubNc = await connectNats({ ...natsConnectOptions(config, `wfm-agg ${nodeId} out`), reconnect: false });
+    const pubNc = await connectNats({
+      ...natsConnectOptions(config, `wfm-agg ${nodeId} out`),
+      reconnect: false,
+    });
     const publisher = new Publisher(pubNc, this.options.publisher);
     this.#publisher = publisher;
     void pubNc.closed().then((err) => this.#publisherClosed(publisher, err));
@@ -368,7 +377,8 @@ export class WfmNode {
     publisher.abort(error);
     this.counters.publishFailures++;
     this.#log.warn({ err: error }, 'publishing connection lost; every site rebuilds from its checkpoint');
-    for (const lane of [...this.#sites.values(), this.#unrouted]) lane.actor.send({ type: 'fail', error } as const);
+    for (const lane of [...this.#sites.values(), this.#unrouted])
+      lane.actor.send({ type: 'fail', error } as const);
     const reopen = async (): Promise<void> => {
       for (let delay = 250; !this.#stopped; delay = Math.min(delay * 2, 5000)) {
         try {
@@ -430,7 +440,11 @@ export class WfmNode {
     if (first === undefined) return undefined;
     return (async () => {
       // Each gate may have closed again while we waited: wait until all are open at once.
-      for (let g: Promise<void> | undefined = first; g !== undefined; g = this.#batcher.whenRoom() ?? this.#publisher?.whenReady())
+      for (
+        let g: Promise<void> | undefined = first;
+        g !== undefined;
+        g = this.#batcher.whenRoom() ?? this.#publisher?.whenReady()
+      )
         await g.catch(() => undefined);
     })();
   }
@@ -440,7 +454,8 @@ export class WfmNode {
     this.#readNext = raw.seq + 1;
     const decoded = decodeInput(raw.subject, raw.data, this.#decode);
     const address = decoded.address;
-    const site = address !== null && address.tenant === this.#tenant ? this.#sites.get(address.site) : undefined;
+    const site =
+      address !== null && address.tenant === this.#tenant ? this.#sites.get(address.site) : undefined;
     const lane = site !== undefined && raw.seq > site.startedAt ? site : this.#unrouted;
     lane.apply(raw.seq, raw.subject, raw.data, decoded);
   }

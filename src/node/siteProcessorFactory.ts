@@ -1,4 +1,4 @@
-import { SiteSupervisor, type SiteState } from '../actors/index.ts';
+import { type SiteState, SiteSupervisor } from '../actors/index.ts';
 import type { SiteRef, WfmConfig } from '../config/index.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
 

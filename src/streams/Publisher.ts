@@ -171,13 +171,18 @@ export class Publisher {
       this.#settle(id, null, this.#aborted);
       return;
     }
-    this.#subscription ??= this.#nc.subscribe(`${this.#inbox}.*`, { callback: (_e, msg) => this.#onAck(msg) });
+    this.#subscription ??= this.#nc.subscribe(`${this.#inbox}.*`, {
+      callback: (_e, msg) => this.#onAck(msg),
+    });
     this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
     // No Nats-Expected-Stream header: every header costs encoding time per message, and the
     // subjects published here belong to one stream each by construction (ensureStreams).
     message.headers.set('Nats-Msg-Id', message.msgId);
     try {
-      this.#nc.publish(message.subject, message.data, { headers: message.headers, reply: `${this.#inbox}.${id}` });
+      this.#nc.publish(message.subject, message.data, {
+        headers: message.headers,
+        reply: `${this.#inbox}.${id}`,
+      });
     } catch (error) {
       this.#settle(id, null, error);
     }
@@ -188,7 +193,8 @@ export class Publisher {
     if (msg.data.length === 0) {
       // A status-only reply: 503 means no stream captures the subject (nothing was stored).
       const status = msg.headers?.code ?? 0;
-      const text = status === 503 ? 'no stream captures this subject (503 no responders)' : `status ${status}`;
+      const text =
+        status === 503 ? 'no stream captures this subject (503 no responders)' : `status ${status}`;
       this.#settle(id, null, Object.assign(new Error(text), { code: String(status) }));
       return;
     }
@@ -201,7 +207,12 @@ export class Publisher {
       this.#settle(id, DUPLICATE.test(text), undefined);
       return;
     }
-    let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { description?: string; code?: number; err_code?: number } };
+    let ack: {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      error?: { description?: string; code?: number; err_code?: number };
+    };
     try {
       ack = JSON.parse(text);
     } catch (error) {

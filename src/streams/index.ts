@@ -30,9 +30,9 @@ export { defaultNatsErrorFromOptions, type NatsErrorFromOptions, natsErrorFrom }
 export {
   defaultPublisherOptions,
   type FlushPoint,
-  type PublishStats,
   Publisher,
   type PublisherOptions,
+  type PublishStats,
 } from './Publisher.ts';
 export { type ReadStoredIdsOptions, readStoredIds, type StoredIds } from './readStoredIds.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';

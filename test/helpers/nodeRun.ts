@@ -13,10 +13,10 @@ import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode, type WfmNodeOptions } from '../../src/node/index.ts';
 import type { TrafficMessage } from '../../src/simulator/index.ts';
-import { connectNats, ensureStreams, type EnsureStreamsOptions } from '../../src/streams/index.ts';
+import { connectNats, type EnsureStreamsOptions, ensureStreams } from '../../src/streams/index.ts';
 import { NatsServer } from './NatsServer.ts';
-import { publishMessages, readStream, type StreamRecord } from './outputs.ts';
 import { waitFor } from './NodeProcess.ts';
+import { publishMessages, readStream, type StreamRecord } from './outputs.ts';
 
 /** What a run wrote. */
 export interface RunOutput {

@@ -1,0 +1,154 @@
+/**
+ * `wfm-agg restart --site S` (DESIGN.md "Running it"; issue #4 item 3) against a live node: the
+ * operator changes S1's time profile from 15- to 30-minute intervals in the node's configuration
+ * file and restarts S1 while traffic flows. S2 must keep producing outputs with no pause over a
+ * second; S1 loses and doubles nothing; its interval records are 15-minute ones up to a boundary
+ * and 30-minute ones from there on, each equal to what an undisturbed node under that profile
+ * writes; the dead letters equal the undisturbed run's. An unknown site is refused with a
+ * non-zero exit and changes nothing.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type WfmConfig } from '../../src/config/index.ts';
+import { TrafficGenerator, type TrafficMessage } from '../../src/simulator/index.ts';
+import { NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
+import { compareDeadLetters, compareRuns, type StreamRecord } from '../helpers/outputs.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
+const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
+const SLICE = 40;
+
+function traffic(): TrafficMessage[] {
+  const generator = new TrafficGenerator({
+    tenant: 'T1',
+    sites: ['S1', 'S2'],
+    agentsPerSite: 15,
+    seed: 99,
+    startTs: START_TS,
+    tickMs: 2000,
+    invalidEvery: 50,
+  });
+  return [...generator.messages(START_TS + 3 * 3_600_000)];
+}
+
+const ofSite = (site: string) => (r: StreamRecord) => r.subject.split('.')[3] === site;
+const isInterval = (r: StreamRecord) => r.subject.startsWith('wfm.interval.');
+const minutesOf = (r: StreamRecord) => (r.data as { intervalMinutes: number }).intervalMinutes;
+const startOf = (r: StreamRecord) => (r.data as { intervalStart: number }).intervalStart;
+
+async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, CI: 'true' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('wfm-agg restart --site under live traffic', () => {
+  const messages = traffic();
+  let at15: RunOutput;
+  let at30: RunOutput;
+  let live: NodeRun;
+  let configFile: string;
+
+  beforeAll(async () => {
+    at15 = await undisturbedRun(messages, ['S1', 'S2']);
+    at30 = await undisturbedRun(messages, [{ id: 'S1', intervalMinutes: 30 }, 'S2']);
+    live = await NodeRun.open();
+    configFile = join(live.dataDir, 'wfm.json');
+  }, 180_000);
+
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  const writeConfig = (config: WfmConfig) => writeFileSync(configFile, JSON.stringify(config));
+
+  it('restarts S1 under its new profile; S2 never pauses; nothing lost or doubled', async () => {
+    writeConfig(live.config(['S1', 'S2']));
+    const reload = () => loadConfig({ file: configFile, env: {} });
+    await live.startNode({ config: reload(), reloadConfig: reload });
+
+    // When S2's outputs arrive, as its subscribers see them.
+    const arrivals: number[] = [];
+    const sub = live.nc.subscribe('wfm.*.T1.S2.>', { callback: () => void arrivals.push(performance.now()) });
+
+    let halfway = () => {};
+    const reachedHalf = new Promise<void>((resolve) => {
+      halfway = resolve;
+    });
+    const half = Math.floor(messages.length / 2);
+    const publishing = (async () => {
+      for (let i = 0; i < messages.length; i += SLICE) {
+        await live.publish(messages.slice(i, i + SLICE));
+        await new Promise((r) => setTimeout(r, 25));
+        if (i < half && i + SLICE >= half) halfway();
+      }
+    })();
+    await reachedHalf;
+
+    writeConfig(live.config([{ id: 'S1', intervalMinutes: 30 }, 'S2']));
+    const from = performance.now();
+    const restart = await wfmAgg(['restart', '--config', configFile, '--site', 'S1']);
+    expect(restart, JSON.stringify(restart)).toMatchObject({ code: 0 });
+    expect(restart.stdout).toContain('n1: restarted S1');
+    const to = performance.now() + 1500;
+
+    await publishing;
+    await live.caughtUp();
+    await live.node!.checkpoint();
+    sub.unsubscribe();
+
+    const during = arrivals.filter((t) => t >= from && t <= to);
+    const gaps = during.slice(1).map((t, i) => t - during[i]!);
+    expect(during.length).toBeGreaterThan(10);
+    expect(Math.max(...gaps)).toBeLessThan(1000);
+
+    const actual = await live.read();
+    // S2 and S1's GC and adherence outputs: as if nothing happened.
+    const notS1Intervals = (r: StreamRecord) => !(ofSite('S1')(r) && isInterval(r));
+    const same = compareRuns(at15.out.filter(notS1Intervals), actual.out.filter(notS1Intervals));
+    expect(same.same, same.summary).toBe(true);
+    // S1's interval records: 15 minutes up to a boundary, 30 from it, each as its own profile says.
+    const s1 = actual.out.filter((r) => ofSite('S1')(r) && isInterval(r));
+    const switchAt = Math.min(...s1.filter((r) => minutesOf(r) === 30).map(startOf));
+    expect(Number.isFinite(switchAt)).toBe(true);
+    expect(s1.filter((r) => minutesOf(r) === 15).every((r) => startOf(r) < switchAt)).toBe(true);
+    const before = at15.out.filter((r) => ofSite('S1')(r) && isInterval(r) && startOf(r) < switchAt);
+    const after = at30.out.filter((r) => ofSite('S1')(r) && isInterval(r) && startOf(r) >= switchAt);
+    const intervals = compareRuns([...before, ...after], s1);
+    expect(intervals.same, intervals.summary).toBe(true);
+    const letters = compareDeadLetters(at15.dlq, actual.dlq);
+    expect(letters.same, letters.summary).toBe(true);
+  }, 180_000);
+
+  it('refuses an unknown site or business unit with a non-zero exit, changing nothing', async () => {
+    const before = live.node!.status();
+    const site = await wfmAgg(['restart', '--config', configFile, '--site', 'NOPE']);
+    expect(site.code).not.toBe(0);
+    expect(site.stderr).toContain('unknown site NOPE');
+    const unit = await wfmAgg(['restart', '--config', configFile, '--business-unit', 'NOPE']);
+    expect(unit.code).not.toBe(0);
+    expect(unit.stderr).toContain('unknown business unit NOPE');
+    // And a node asked directly refuses too.
+    expect(live.node!.restart({ site: 'NOPE' })).toEqual({
+      nodeId: 'n1',
+      ok: false,
+      error: 'unknown site NOPE: not in the configuration',
+    });
+    const after = live.node!.status();
+    expect(after.sites.map((s) => [s.site, s.checkpointSeq])).toEqual(
+      before.sites.map((s) => [s.site, s.checkpointSeq]),
+    );
+    expect(JSON.stringify(after.sites.map((s) => s.state))).not.toContain('restor');
+  }, 60_000);
+});
