@@ -5,6 +5,7 @@
  */
 
 import { CheckpointError } from '../errors.ts';
+import { JsonText } from './JsonText.ts';
 
 /** Identifies one site's checkpoint. Both ids match {@link ID_PATTERN}. */
 export interface SiteKey {
@@ -26,9 +27,15 @@ export interface SiteCheckpoint {
 export interface CheckpointCommit {
   /** Last applied `WFM_IN` sequence; never lower than the stored one (equal is allowed). */
   seq: number;
-  /** The complete site-level state; replaces the stored one. */
+  /**
+   * The complete site-level state, a JSON-safe value; replaces the stored one. (A {@link JsonText}
+   * here is parsed and serialized again, not written verbatim: the site state is small.)
+   */
   site: unknown;
-  /** Only the agents changed since the last commit; agents not listed keep their stored value. */
+  /**
+   * Only the agents changed since the last commit; agents not listed keep their stored value.
+   * Each value is a JSON-safe value or a {@link JsonText} (pre-serialized, written verbatim).
+   */
   agents: Iterable<[string, unknown]>;
   /** Agents whose snapshot is deleted; an agent may not be both written and removed in one commit. */
   removedAgents?: Iterable<string>;
@@ -37,14 +44,21 @@ export interface CheckpointCommit {
 /**
  * Durable store of one checkpoint per site. Values are stored as JSON (`JSON.stringify`
  * semantics), so `load()` returns fresh copies and never the objects given to `commit()`.
- * Every failure, including misuse such as a call before `open()`, is a `CheckpointError`.
+ * `commit()` captures its values when it is called, before it returns its promise: changing them
+ * afterwards changes nothing stored. An agent value given as {@link JsonText} is stored as its
+ * text, unparsed; `load()` returns the parsed value either way. Every failure, including misuse such as a call
+ * before `open()`, is a `CheckpointError`; a library's error is kept as its `cause`.
  */
 export interface CheckpointStore {
   open(): Promise<void>;
   close(): Promise<void>;
   /** The site's checkpoint, or `null` when it has none. */
   load(key: SiteKey): Promise<SiteCheckpoint | null>;
-  /** One atomic batch: after a crash, load() returns either all of this commit or none of it. */
+  /**
+   * One atomic batch: after a crash, load() returns either all of this commit or none of it.
+   * A commit rejected by an I/O error (disk full, read-only, failing disk) may or may not be in
+   * the store after a restart, but is never half in it: treat its agents as not stored.
+   */
   commit(key: SiteKey, commit: CheckpointCommit): Promise<void>;
   /** Removes a site's checkpoint entirely (used by site reset / transfer later). */
   clear(key: SiteKey): Promise<void>;
@@ -55,12 +69,13 @@ export interface CheckpointStore {
 /** Tenant, site and agent ids of the wire contract (DESIGN.md "Subjects and streams"). */
 export const ID_PATTERN: RegExp = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** A commit after validation, with its iterables read exactly once. */
+/** A commit after validation, its iterables read exactly once and its values serialized. */
 export interface PreparedCommit {
   seq: number;
-  site: unknown;
-  /** Written agents; a repeated id keeps its last value. */
-  agents: Map<string, unknown>;
+  /** JSON text of the site state; `undefined` when it has none (an `undefined` site state). */
+  site: string | undefined;
+  /** Written agents as JSON text; a repeated id keeps its last value. */
+  agents: Map<string, string>;
   removedAgents: Set<string>;
 }
 
@@ -92,8 +107,9 @@ export function compareIds(a: string, b: string): number {
 }
 
 /**
- * Validates a commit for `key` and reads its iterables once, so both stores enforce the same
- * rules before touching storage. Throws `CheckpointError`.
+ * Validates a commit for `key`, reads its iterables once and serializes its values (an agent's
+ * {@link JsonText} as its text, unparsed), so both stores enforce the same rules and capture the
+ * values synchronously, when `commit()` is called, before touching storage. Throws `CheckpointError`.
  */
 export function prepareCommit(key: SiteKey, commit: CheckpointCommit): PreparedCommit {
   assertSiteKey(key);
@@ -105,17 +121,20 @@ export function prepareCommit(key: SiteKey, commit: CheckpointCommit): PreparedC
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw new CheckpointError(`commit for ${where}: seq must be a non-negative safe integer, got ${seq}`);
   }
-  const agents = new Map<string, unknown>();
+  const agents = new Map<string, string>();
   for (const entry of commit.agents) {
     const [agentId, value] = entry;
     assertId('agent', agentId);
-    // JSON.stringify yields no text for these, so the stored snapshot would silently vanish.
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    const text =
+      value instanceof JsonText ? value.text : toJsonText(`commit for ${where}: agent ${agentId}`, value);
+    // JSON.stringify yields no text for undefined, a function or a symbol (or a toJSON() giving
+    // one of them), so the stored snapshot would silently vanish.
+    if (text === undefined) {
       throw new CheckpointError(
         `commit for ${where}: agent ${agentId} has no JSON value (${typeof value}); use removedAgents to delete it`,
       );
     }
-    agents.set(agentId, value);
+    agents.set(agentId, text);
   }
   const removedAgents = new Set<string>();
   for (const agentId of commit.removedAgents ?? []) {
@@ -125,16 +144,32 @@ export function prepareCommit(key: SiteKey, commit: CheckpointCommit): PreparedC
     }
     removedAgents.add(agentId);
   }
-  return { seq, site: commit.site, agents, removedAgents };
+  // The site state is small: a JsonText there is read through its toJSON(), so a broken text fails
+  // here and the meta record (which holds the seq every commit checks) is always valid JSON.
+  const site = toJsonText(`commit for ${where}: site state`, commit.site);
+  return { seq, site, agents, removedAgents };
 }
 
-/** `JSON.stringify(value)`, or a `CheckpointError` naming `what` when the value cannot be serialized. */
-export function toJsonText(what: string, value: unknown): string {
+/**
+ * `JSON.stringify(value)`, or a `CheckpointError` naming `what` when the value cannot be
+ * serialized. `undefined` for a value with no JSON text (`undefined`, a function, a symbol).
+ */
+export function toJsonText(what: string, value: unknown): string | undefined {
   try {
-    // Top-level undefined/function/symbol values were rejected by prepareCommit; nested ones are dropped.
-    return JSON.stringify(value) as string;
+    return JSON.stringify(value);
   } catch (error) {
     throw new CheckpointError(`${what}: value is not JSON-serializable`, { cause: error });
+  }
+}
+
+/** `JSON.parse(text)`, or a `CheckpointError` saying which stored value of which site is corrupt. */
+export function parseStoredJson(key: SiteKey, what: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`corrupt checkpoint for ${formatSiteKey(key)}: ${what} is not valid JSON`, {
+      cause: error,
+    });
   }
 }
 

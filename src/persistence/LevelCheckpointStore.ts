@@ -6,10 +6,10 @@ import {
   type CheckpointCommit,
   type CheckpointStore,
   formatSiteKey,
+  parseStoredJson,
   prepareCommit,
   type SiteCheckpoint,
   type SiteKey,
-  toJsonText,
 } from './CheckpointStore.ts';
 
 /** Options of {@link LevelCheckpointStore}. */
@@ -36,9 +36,12 @@ export const defaultLevelCheckpointStoreOptions: Required<Omit<LevelCheckpointSt
   createIfMissing: true,
 };
 
-/** Stored under the meta key; `v` leaves room for a later format change. */
+/** The meta record format this code writes and reads. */
+const META_VERSION = 1;
+
+/** Stored under the meta key: `{"v":1,"seq":n,"site":…}` (`site` absent when it is `undefined`). */
 interface MetaRecord {
-  v: 1;
+  v: typeof META_VERSION;
   seq: number;
   site?: unknown;
 }
@@ -63,10 +66,26 @@ function describe(error: unknown): string {
   return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
-function isMetaRecord(value: unknown): value is MetaRecord {
-  if (value === null || typeof value !== 'object') return false;
-  const { v, seq } = value as Partial<MetaRecord>;
-  return v === 1 && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
+/** Parses a stored meta record; throws `CheckpointError` unless it is a valid one. */
+function readMeta(key: SiteKey, text: string): MetaRecord {
+  const where = formatSiteKey(key);
+  const value = parseStoredJson(key, 'meta record', text);
+  if (value === null || typeof value !== 'object' || (value as { v?: unknown }).v !== META_VERSION) {
+    throw new CheckpointError(`corrupt checkpoint for ${where}: unreadable meta record`);
+  }
+  const { seq } = value as { seq?: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+    throw new CheckpointError(
+      `corrupt checkpoint for ${where}: unreadable meta record (seq ${JSON.stringify(seq)})`,
+    );
+  }
+  return value as MetaRecord;
+}
+
+/** The meta record's JSON text, with the site state's text spliced in as it is. */
+function metaText(seq: number, siteText: string | undefined): string {
+  const head = `{"v":${META_VERSION},"seq":${seq}`;
+  return siteText === undefined ? `${head}}` : `${head},"site":${siteText}}`;
 }
 
 function mergeOptions(options: LevelCheckpointStoreOptions): Required<LevelCheckpointStoreOptions> {
@@ -95,11 +114,13 @@ function mergeOptions(options: LevelCheckpointStoreOptions): Required<LevelCheck
  * {@link CheckpointStore} on LevelDB (`level`, i.e. classic-level) with JSON values. Each commit
  * is one LevelDB write batch holding the site's meta record (seq and site state) and every
  * changed agent, so a crash at any moment leaves the previous or the new checkpoint, never a mix.
+ * A `JsonText` value is written as its exact UTF-8 bytes; every value is parsed on `load()`.
  */
 export class LevelCheckpointStore implements CheckpointStore {
   /** The validated options, defaults applied. */
   readonly options: Readonly<Required<LevelCheckpointStoreOptions>>;
-  #db: Level<string, unknown> | undefined;
+  // Values are JSON text, read and written as UTF-8: written verbatim, parsed here on load.
+  #db: Level<string, string> | undefined;
   // Per-site tail of queued commit/clear calls: the seq check and the batch must not interleave.
   readonly #tails = new Map<string, Promise<void>>();
 
@@ -110,8 +131,8 @@ export class LevelCheckpointStore implements CheckpointStore {
 
   /** Opens (or reopens after {@link close}) the database; resolves when it is usable. */
   async open(): Promise<void> {
-    this.#db ??= new Level<string, unknown>(this.options.location, {
-      valueEncoding: 'json',
+    this.#db ??= new Level<string, string>(this.options.location, {
+      valueEncoding: 'utf8',
       createIfMissing: this.options.createIfMissing,
     });
     const db = this.#db;
@@ -139,107 +160,113 @@ export class LevelCheckpointStore implements CheckpointStore {
 
   async load(key: SiteKey): Promise<SiteCheckpoint | null> {
     assertSiteKey(key);
-    const db = this.#requireOpen();
+    const where = formatSiteKey(key);
     const prefix = sitePrefix(key);
     // One iterator reads from one implicit snapshot: meta and agents come from the same commit.
-    const entries = await this.#io(`load ${formatSiteKey(key)}`, () =>
-      db.iterator({ gte: prefix, lt: prefix + END }).all(),
+    const entries = await this.#use('read', (db) =>
+      this.#io(`load ${where}`, () => db.iterator({ gte: prefix, lt: prefix + END }).all()),
     );
     if (entries.length === 0) return null;
     let meta: MetaRecord | undefined;
     const agents = new Map<string, unknown>();
-    for (const [storedKey, value] of entries) {
+    for (const [storedKey, text] of entries) {
       const local = storedKey.slice(prefix.length);
       if (local === META) {
-        if (!isMetaRecord(value)) {
-          throw new CheckpointError(`corrupt checkpoint for ${formatSiteKey(key)}: unreadable meta record`);
-        }
-        meta = value;
+        meta = readMeta(key, text);
       } else if (local.startsWith(AGENT)) {
-        agents.set(local.slice(AGENT.length), value);
+        const agentId = local.slice(AGENT.length);
+        agents.set(agentId, parseStoredJson(key, `agent ${agentId}`, text));
       } else {
-        throw new CheckpointError(
-          `corrupt checkpoint for ${formatSiteKey(key)}: unexpected entry ${storedKey}`,
-        );
+        throw new CheckpointError(`corrupt checkpoint for ${where}: unexpected entry ${storedKey}`);
       }
     }
     if (meta === undefined) {
-      throw new CheckpointError(`corrupt checkpoint for ${formatSiteKey(key)}: agent entries without meta`);
+      throw new CheckpointError(`corrupt checkpoint for ${where}: agent entries without meta`);
     }
     return { seq: meta.seq, site: meta.site, agents };
   }
 
   async commit(key: SiteKey, commit: CheckpointCommit): Promise<void> {
+    // Validates and serializes now, synchronously: later changes to the values are not written.
     const prepared = prepareCommit(key, commit);
-    const db = this.#requireOpen();
+    this.#requireOpen();
     const where = formatSiteKey(key);
     const prefix = sitePrefix(key);
-    await this.#exclusive(where, async () => {
-      const stored = await this.#io(`read checkpoint of ${where}`, () => db.get(prefix + META));
-      if (stored !== undefined && !isMetaRecord(stored)) {
-        throw new CheckpointError(`corrupt checkpoint for ${where}: unreadable meta record`);
-      }
-      assertSeqNotBehind(key, stored?.seq, prepared.seq);
-      const meta: MetaRecord = { v: 1, seq: prepared.seq, site: prepared.site };
-      const ops: BatchOp[] = [
-        { type: 'put', key: prefix + META, value: toJsonText(`commit for ${where}: site state`, meta) },
-      ];
-      for (const [agentId, value] of prepared.agents) {
-        const text = toJsonText(`commit for ${where}: agent ${agentId}`, value);
-        ops.push({ type: 'put', key: prefix + AGENT + agentId, value: text });
-      }
-      for (const agentId of prepared.removedAgents) {
-        ops.push({ type: 'del', key: prefix + AGENT + agentId });
-      }
-      // Values are JSON text already (the same bytes the 'json' encoding writes, which reads
-      // decode): abstract-level refuses a null value before encoding, but null is valid JSON.
-      await this.#io(`commit ${where} seq ${prepared.seq}`, () =>
-        db.batch(ops, { sync: this.options.sync, valueEncoding: 'utf8' }),
-      );
-    });
+    await this.#exclusive(where, () =>
+      this.#use('write', async (db) => {
+        const stored = await this.#io(`read checkpoint of ${where}`, () => db.get(prefix + META));
+        const storedSeq = stored === undefined ? undefined : readMeta(key, stored).seq;
+        assertSeqNotBehind(key, storedSeq, prepared.seq);
+        const ops: BatchOp[] = [
+          { type: 'put', key: prefix + META, value: metaText(prepared.seq, prepared.site) },
+        ];
+        for (const [agentId, text] of prepared.agents) {
+          ops.push({ type: 'put', key: prefix + AGENT + agentId, value: text });
+        }
+        for (const agentId of prepared.removedAgents) {
+          ops.push({ type: 'del', key: prefix + AGENT + agentId });
+        }
+        await this.#write(`commit ${where} seq ${prepared.seq}`, db, ops);
+      }),
+    );
   }
 
   async clear(key: SiteKey): Promise<void> {
     assertSiteKey(key);
-    const db = this.#requireOpen();
+    this.#requireOpen();
     const where = formatSiteKey(key);
     const prefix = sitePrefix(key);
-    await this.#exclusive(where, async () => {
-      // db.clear() deletes in several steps; one batch keeps "all or nothing" across a crash.
-      const keys = await this.#io(`read checkpoint of ${where}`, () =>
-        db.keys({ gte: prefix, lt: prefix + END }).all(),
-      );
-      if (keys.length === 0) return;
-      const ops: BatchOp[] = keys.map((storedKey) => ({ type: 'del', key: storedKey }));
-      await this.#io(`clear ${where}`, () => db.batch(ops, { sync: this.options.sync }));
-    });
+    await this.#exclusive(where, () =>
+      this.#use('write', async (db) => {
+        // db.clear() deletes in several steps; one batch keeps "all or nothing" across a crash.
+        const keys = await this.#io(`read checkpoint of ${where}`, () =>
+          db.keys({ gte: prefix, lt: prefix + END }).all(),
+        );
+        if (keys.length === 0) return;
+        const ops: BatchOp[] = keys.map((storedKey) => ({ type: 'del', key: storedKey }));
+        await this.#write(`clear ${where}`, db, ops);
+      }),
+    );
   }
 
   async sites(): Promise<SiteKey[]> {
-    const db = this.#requireOpen();
-    return this.#io('list checkpointed sites', async () => {
-      const found: SiteKey[] = [];
-      const keys = db.keys({ gt: ROOT, lt: ROOT + END });
-      try {
-        // Visit one key per site, then skip the rest of that site's range.
-        for (let storedKey = await keys.next(); storedKey !== undefined; storedKey = await keys.next()) {
-          const [tenant = '', site = ''] = storedKey.slice(ROOT.length).split('!');
-          found.push({ tenant, site });
-          keys.seek(sitePrefix({ tenant, site }) + END);
+    return this.#use('read', (db) =>
+      this.#io('list checkpointed sites', async () => {
+        const found: SiteKey[] = [];
+        const keys = db.keys({ gt: ROOT, lt: ROOT + END });
+        try {
+          // Visit one key per site, then skip the rest of that site's range.
+          for (let storedKey = await keys.next(); storedKey !== undefined; storedKey = await keys.next()) {
+            const [tenant = '', site = ''] = storedKey.slice(ROOT.length).split('!');
+            found.push({ tenant, site });
+            keys.seek(sitePrefix({ tenant, site }) + END);
+          }
+        } finally {
+          await keys.close();
         }
-      } finally {
-        await keys.close();
-      }
-      return found;
-    });
+        return found;
+      }),
+    );
   }
 
-  #requireOpen(): Level<string, unknown> {
+  #requireOpen(): Level<string, string> {
     const db = this.#db;
     if (db === undefined || db.status !== 'open') {
       throw new CheckpointError(`checkpoint store at ${this.options.location} is not open`);
     }
     return db;
+  }
+
+  async #use<T>(_kind: 'read' | 'write', body: (db: Level<string, string>) => Promise<T>): Promise<T> {
+    return body(this.#requireOpen());
+  }
+
+  async #write(what: string, db: Level<string, string>, ops: BatchOp[]): Promise<void> {
+    try {
+      await db.batch(ops, { sync: this.options.sync });
+    } catch (error) {
+      throw new CheckpointError(`${what} failed: ${describe(error)}`, { cause: error });
+    }
   }
 
   async #io<T>(what: string, run: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@
  */
 
 export type { CheckpointCommit, CheckpointStore, SiteCheckpoint, SiteKey } from './CheckpointStore.ts';
+export { JsonText } from './JsonText.ts';
 export {
   defaultLevelCheckpointStoreOptions,
   LevelCheckpointStore,

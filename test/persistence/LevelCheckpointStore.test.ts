@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CheckpointError } from '../../src/errors.ts';
 import {
   defaultLevelCheckpointStoreOptions,
+  JsonText,
   LevelCheckpointStore,
   type LevelCheckpointStoreOptions,
 } from '../../src/persistence/index.ts';
@@ -36,8 +37,20 @@ async function rawEntries(location: string): Promise<Array<[string, unknown]>> {
   }
 }
 
+async function rawBytes(location: string): Promise<Array<[string, Buffer]>> {
+  const db = new Level<string, Buffer>(location, { valueEncoding: 'buffer' });
+  try {
+    return await db.iterator().all();
+  } finally {
+    await db.close();
+  }
+}
+
+/** Writes `value` as JSON, or a string as the very text given. */
 async function rawPut(location: string, key: string, value: unknown): Promise<void> {
-  const db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  const db = new Level<string, unknown>(location, {
+    valueEncoding: typeof value === 'string' ? 'utf8' : 'json',
+  });
   try {
     await db.put(key, value);
   } finally {
@@ -195,12 +208,32 @@ describe('LevelCheckpointStore on disk', () => {
     ]);
   });
 
+  it('writes a JsonText agent value as its exact UTF-8 bytes', async () => {
+    const text = '{ "name" : "Zoë 😀", "n": 1.50, "raw": "\\u00e9" }';
+    await store.commit(
+      { tenant: 'T1', site: 'S1' },
+      { seq: 7, site: { t: 'é' }, agents: [['a', new JsonText(text)]] },
+    );
+    expect(await store.load({ tenant: 'T1', site: 'S1' })).toStrictEqual({
+      seq: 7,
+      site: { t: 'é' },
+      agents: new Map([['a', { name: 'Zoë 😀', n: 1.5, raw: 'é' }]]),
+    });
+    await store.close();
+    expect(await rawBytes(location)).toStrictEqual([
+      ['cp!T1!S1!a!a', Buffer.from(text, 'utf8')],
+      ['cp!T1!S1!meta', Buffer.from('{"v":1,"seq":7,"site":{"t":"é"}}', 'utf8')],
+    ]);
+  });
+
   it('reports corrupt checkpoints as CheckpointError instead of loading a partial state', async () => {
     await store.close();
     await rawPut(location, 'cp!T1!S1!a!a', 1);
     await rawPut(location, 'cp!T1!S2!meta', { v: 1, seq: 1 });
     await rawPut(location, 'cp!T1!S2!junk', 1);
     await rawPut(location, 'cp!T1!S3!meta', { seq: 'x' });
+    await rawPut(location, 'cp!T1!S4!meta', { v: 1, seq: 'x' });
+    await rawPut(location, 'cp!T1!S5!meta', '{"v":1,');
     await store.open();
     await expect(store.load({ tenant: 'T1', site: 'S1' })).rejects.toThrow(/agent entries without meta/);
     await expect(store.load({ tenant: 'T1', site: 'S2' })).rejects.toThrow(/unexpected entry cp!T1!S2!junk/);
@@ -208,6 +241,12 @@ describe('LevelCheckpointStore on disk', () => {
     await expect(
       store.commit({ tenant: 'T1', site: 'S3' }, { seq: 1, site: null, agents: [] }),
     ).rejects.toThrow(/unreadable meta record/);
+    await expect(store.load({ tenant: 'T1', site: 'S4' })).rejects.toThrow(
+      /^corrupt checkpoint for T1\/S4: unreadable meta record \(seq "x"\)$/,
+    );
+    await expect(store.load({ tenant: 'T1', site: 'S5' })).rejects.toThrow(
+      /^corrupt checkpoint for T1\/S5: meta record is not valid JSON$/,
+    );
   });
 
   it('wraps a failed open in CheckpointError with the LevelDB error as cause', async () => {

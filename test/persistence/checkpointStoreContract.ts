@@ -1,7 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointError } from '../../src/errors.ts';
-import type { CheckpointStore, SiteCheckpoint, SiteKey } from '../../src/persistence/index.ts';
+import {
+  type CheckpointStore,
+  JsonText,
+  type SiteCheckpoint,
+  type SiteKey,
+} from '../../src/persistence/index.ts';
 
 /** How the shared suite runs against one implementation. */
 export interface CheckpointStoreContractOptions {
@@ -286,6 +291,124 @@ export function checkpointStoreContract(
       );
     });
 
+    it('captures values when commit() is called: later changes are not written', async () => {
+      const site = { clock: { ts: 1 } };
+      const agent = { state: 'Ready', list: [1] };
+      const written = store.commit(T1S1, { seq: 1, site, agents: [['a', agent]] });
+      // The live actor moves on while the commit is still being written.
+      site.clock.ts = 2;
+      agent.state = 'NotReady';
+      agent.list.push(2);
+      await written;
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(1, { clock: { ts: 1 } }, { a: { state: 'Ready', list: [1] } }),
+      );
+    });
+
+    it('writes JsonText values as given and loads them parsed, mixed freely with plain values', async () => {
+      await store.commit(T1S1, {
+        seq: 1,
+        site: new JsonText('{"eventTime":1700000000000,"fingerprint":"abc"}'),
+        agents: [
+          ['a', new JsonText('{ "state" : "Ready", "since": 17, "list": [1, "two", null] }')],
+          ['b', { state: 'plain' }],
+          ['c', new JsonText('null')],
+          ['d', new JsonText('"Zo\u00eb \ud83d\ude00"')],
+          ['e', new JsonText('-1.5e3')],
+        ],
+      });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(
+          1,
+          { eventTime: 1_700_000_000_000, fingerprint: 'abc' },
+          {
+            a: { state: 'Ready', since: 17, list: [1, 'two', null] },
+            b: { state: 'plain' },
+            c: null,
+            d: 'Zoë 😀',
+            e: -1500,
+          },
+        ),
+      );
+      // Either kind replaces the other.
+      await store.commit(T1S1, {
+        seq: 2,
+        site: { eventTime: 2 },
+        agents: [
+          ['a', 'now plain'],
+          ['b', JsonText.stringify({ state: 'text' })],
+        ],
+        removedAgents: ['c', 'd', 'e'],
+      });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(2, { eventTime: 2 }, { a: 'now plain', b: { state: 'text' } }),
+      );
+    });
+
+    it('neither parses nor serializes a JsonText agent value on commit', async () => {
+      const site = { t: 1 };
+      const parse = vi.spyOn(JSON, 'parse');
+      const stringify = vi.spyOn(JSON, 'stringify');
+      try {
+        await store.commit(T1S1, {
+          seq: 1,
+          site,
+          agents: [
+            ['a', new JsonText('{"x":1}')],
+            ['b', new JsonText('[2]')],
+          ],
+        });
+        // Serializing a JsonText would go through its toJSON(), i.e. JSON.parse.
+        expect(parse).not.toHaveBeenCalled();
+        expect(stringify.mock.calls).toEqual([[site]]);
+      } finally {
+        parse.mockRestore();
+        stringify.mockRestore();
+      }
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, { t: 1 }, { a: { x: 1 }, b: [2] }));
+    });
+
+    it('stores a JsonText nested in a plain value as the value it holds', async () => {
+      await store.commit(T1S1, {
+        seq: 1,
+        site: { inner: new JsonText('{"t":1}') },
+        agents: [['a', [new JsonText('{"x":1}'), 2]]],
+      });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, { inner: { t: 1 } }, { a: [{ x: 1 }, 2] }));
+    });
+
+    it('refuses on load, never misreads, a JsonText whose text is not JSON (commit does not parse it)', async () => {
+      await store.commit(T1S1, { seq: 1, site: null, agents: [['a', 1]] });
+      await store.commit(T1S1, { seq: 2, site: null, agents: [['b', new JsonText('{"broken":')]] });
+      const error = await store.load(T1S1).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect((error as CheckpointError).message).toBe(
+        'corrupt checkpoint for T1/S1: agent b is not valid JSON',
+      );
+      expect((error as CheckpointError).cause).toBeInstanceOf(SyntaxError);
+      // Writing a good value over it repairs the site.
+      await store.commit(T1S1, { seq: 3, site: 'ok', agents: [['b', 2]] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(3, 'ok', { a: 1, b: 2 }));
+    });
+
+    it('parses a JsonText given as site state, so a broken one is refused by commit', async () => {
+      await store.commit(T1S1, { seq: 1, site: new JsonText(' {"t" : 1} '), agents: [] });
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, { t: 1 }, {}));
+      const error = await store.commit(T1S1, { seq: 2, site: new JsonText('}'), agents: [['a', 2]] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect((error as CheckpointError).message).toBe(
+        'commit for T1/S1: site state: value is not JSON-serializable',
+      );
+      expect((error as CheckpointError).cause).toBeInstanceOf(SyntaxError);
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, { t: 1 }, {}));
+    });
+
     it('rejects invalid input with CheckpointError and stores nothing of it', async () => {
       await store.commit(T1S1, { seq: 1, site: 'ok', agents: [['a', 1]] });
       const bad: Array<[Promise<unknown>, RegExp]> = [
@@ -357,7 +480,12 @@ export function checkpointStoreContract(
       const agentIds = ['a', 'b', 'c', 'd', 'meta'];
       const siteIndex = fc.integer({ min: 0, max: siteKeys.length - 1 });
       const agentId = fc.constantFrom(...agentIds);
-      const value = fc.jsonValue({ maxDepth: 2 });
+      const plain = fc.jsonValue({ maxDepth: 2 });
+      // Plain values and pre-serialized ones (json() below reads a JsonText through its toJSON).
+      const value = fc.oneof(
+        plain,
+        plain.map((v) => JsonText.stringify(v)),
+      );
       const operation = fc.oneof(
         {
           weight: 8,
