@@ -66,14 +66,23 @@ function describe(error: unknown): string {
   return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
-/** Parses a stored meta record; throws `CheckpointError` unless it is a valid one. */
+/**
+ * Parses a stored meta record. A record of another format version is refused with its own error:
+ * a newer wfm-aggregator may lay agents out differently, so nothing of it may be read, nor
+ * overwritten with this version's format.
+ */
 function readMeta(key: SiteKey, text: string): MetaRecord {
   const where = formatSiteKey(key);
   const value = parseStoredJson(key, 'meta record', text);
-  if (value === null || typeof value !== 'object' || (value as { v?: unknown }).v !== META_VERSION) {
-    throw new CheckpointError(`corrupt checkpoint for ${where}: unreadable meta record`);
+  if (value === null || typeof value !== 'object' || !('v' in value)) {
+    throw new CheckpointError(`corrupt checkpoint for ${where}: unreadable meta record (no format version)`);
   }
-  const { seq } = value as { seq?: unknown };
+  const { v, seq } = value as { v: unknown; seq?: unknown };
+  if (v !== META_VERSION) {
+    throw new CheckpointError(
+      `checkpoint for ${where} has format version ${JSON.stringify(v)}, but this version of wfm-aggregator reads only version ${META_VERSION}; refusing to read or overwrite it (run the version that wrote it, or clear this site's checkpoint)`,
+    );
+  }
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw new CheckpointError(
       `corrupt checkpoint for ${where}: unreadable meta record (seq ${JSON.stringify(seq)})`,

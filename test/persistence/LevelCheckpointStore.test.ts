@@ -226,6 +226,35 @@ describe('LevelCheckpointStore on disk', () => {
     ]);
   });
 
+  it('refuses a meta record of another format version, on load and on commit, and changes nothing', async () => {
+    await store.close();
+    await rawPut(location, 'cp!T1!S1!a!a', { future: true });
+    await rawPut(location, 'cp!T1!S1!meta', { v: 2, seq: 5, site: { t: 5 } });
+    await rawPut(location, 'cp!T1!S2!meta', { v: '1', seq: 5 });
+    await rawPut(location, 'cp!T1!S3!meta', { seq: 5 });
+    const before = await rawEntries(location);
+    await store.open();
+    const refused =
+      /^checkpoint for T1\/S1 has format version 2, but this version of wfm-aggregator reads only version 1; refusing to read or overwrite it/;
+    const load = await store.load({ tenant: 'T1', site: 'S1' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(load).toBeInstanceOf(CheckpointError);
+    expect((load as CheckpointError).message).toMatch(refused);
+    await expect(
+      store.commit({ tenant: 'T1', site: 'S1' }, { seq: 6, site: null, agents: [['a', 1]] }),
+    ).rejects.toThrow(refused);
+    await expect(store.load({ tenant: 'T1', site: 'S2' })).rejects.toThrow(
+      /^checkpoint for T1\/S2 has format version "1", but this version of wfm-aggregator reads only version 1/,
+    );
+    await expect(store.load({ tenant: 'T1', site: 'S3' })).rejects.toThrow(
+      /^corrupt checkpoint for T1\/S3: unreadable meta record \(no format version\)$/,
+    );
+    await store.close();
+    expect(await rawEntries(location)).toStrictEqual(before);
+  });
+
   it('reports corrupt checkpoints as CheckpointError instead of loading a partial state', async () => {
     await store.close();
     await rawPut(location, 'cp!T1!S1!a!a', 1);
