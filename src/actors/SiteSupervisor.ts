@@ -70,11 +70,25 @@ export interface SiteSupervisorOptions {
    * @defaultValue false
    */
   feedEveryStep?: boolean;
+  /**
+   * Test seam: the function that computes one agent step. Tests pass a wrapper that throws for a
+   * chosen agent and input to exercise the supervisor's failure handling; production code never
+   * sets it.
+   * @defaultValue `applyAgentInput`
+   */
+  applyStep?: (
+    context: AgentContext,
+    input: AgentInput,
+    seq: number,
+    options: ResolvedAgentOptions,
+  ) => AgentStep;
 }
 
 /** Site-level state persisted beside the agents' snapshots. */
 export interface SiteState {
   siteTime: number;
+  /** Agents quarantined after a deadline step threw: no deadline until their next own input. */
+  quarantined: string[];
 }
 
 /** A site's state as persisted: last applied seq, site state, and agent snapshots. */
@@ -94,11 +108,13 @@ export class SiteSupervisor {
   readonly options: ResolvedAgentOptions;
   readonly #machine: AgentMachine = createAgentMachine();
   readonly #feedEveryStep: boolean;
+  readonly #applyStep: NonNullable<SiteSupervisorOptions['applyStep']>;
   // Agents are children of one root actor so they share one actor system (less heap per agent).
   readonly #root = createActor(siteRootMachine);
   readonly #agents = new Map<string, Actor<AgentMachine>>();
   readonly #deadlines = new DeadlineQueue();
   readonly #dirty = new Set<string>();
+  readonly #quarantined = new Set<string>();
   #seq = 0;
   #siteTime = -1;
   #steps = 0;
@@ -111,10 +127,11 @@ export class SiteSupervisor {
   constructor(
     options: Partial<AgentOptions> & Pick<AgentOptions, 'tenant' | 'site'>,
     snapshot?: SiteSnapshot,
-    { feedEveryStep = false }: SiteSupervisorOptions = {},
+    { feedEveryStep = false, applyStep = applyAgentInput }: SiteSupervisorOptions = {},
   ) {
     this.options = resolveAgentOptions(options);
     this.#feedEveryStep = feedEveryStep;
+    this.#applyStep = applyStep;
     this.#root.start();
     if (snapshot !== undefined) this.#restore(snapshot);
   }
@@ -135,6 +152,11 @@ export class SiteSupervisor {
    */
   get stepCounts(): { steps: number; transitions: number } {
     return { steps: this.#steps, transitions: this.#transitions };
+  }
+
+  /** Agents quarantined after a deadline step threw, sorted; each leaves it with its next own input. */
+  get quarantined(): string[] {
+    return [...this.#quarantined].sort();
   }
 
   /** Number of agents seen. */
@@ -184,7 +206,7 @@ export class SiteSupervisor {
     for (const agentId of this.#dirty)
       agents.push([agentId, this.#agents.get(agentId)!.getPersistedSnapshot()]);
     this.#dirty.clear();
-    return { seq: this.#seq, site: { siteTime: this.#siteTime }, agents };
+    return { seq: this.#seq, site: this.#siteState(), agents };
   }
 
   /** Every agent's current context and statechart value (for status pages and the visualizer). */
@@ -203,6 +225,10 @@ export class SiteSupervisor {
     // child cannot be stopped directly: the root stops them.
     this.#root.send({ type: 'site.stopAgents', agents: [...this.#agents.values()] });
     this.#root.stop();
+  }
+
+  #siteState(): SiteState {
+    return { siteTime: this.#siteTime, quarantined: this.quarantined };
   }
 
   #advanceSiteTime(ts: number): void {
@@ -236,15 +262,18 @@ export class SiteSupervisor {
     }
     const snapshot = actor.getSnapshot();
     const before = snapshot.context;
-    let step: AgentStep;
-    try {
-      step = applyAgentInput(before, input, seq, this.options);
-    } catch (err) {
-      // A bug must not stop the site: keep the state from before the input, DLQ the input.
-      const detail = err instanceof Error ? err.message : String(err);
-      step = { context: before, outputs: [], rejection: { reason: 'internal_error', detail } };
-    }
     this.#steps++;
+    this.#dirty.add(agentId);
+    let step: AgentStep;
+    let deadline: number | null;
+    try {
+      step = this.#applyStep(before, input, seq, this.options);
+      deadline = nextDeadline(step.context, this.options);
+    } catch (err) {
+      // A bug must not stop the site: the agent keeps the state from before the step.
+      this.#stepFailed(agentId, input, err);
+      return;
+    }
     if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, step.context)) {
       this.#transitions++;
       actor.send({ type: 'agent.step', context: step.context });
@@ -253,8 +282,30 @@ export class SiteSupervisor {
     }
     if (step.outputs.length > 0) this.#collect(agentId, step.outputs);
     if (step.rejection !== null) this.#reject(step.rejection);
-    this.#dirty.add(agentId);
-    this.#deadlines.set(agentId, nextDeadline(step.context, this.options));
+    // A step that went through ends a quarantine: the agent has deadlines again.
+    if (this.#quarantined.size > 0) this.#quarantined.delete(agentId);
+    this.#deadlines.set(agentId, deadline);
+  }
+
+  /**
+   * The core threw on a step of `agentId`. On its own input, the input goes to the DLQ as
+   * `internal_error` and its deadline stays as it was (still queued: if it is due, the deadline
+   * step that follows is handled like any other). On a deadline, the agent is quarantined: its
+   * deadline was just popped, and setting it again from the unchanged context would pop the same
+   * deadline forever; so it gets none until its next own input, and one DLQ entry says so.
+   */
+  #stepFailed(agentId: string, input: AgentInput, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (input.type !== 'tick') {
+      this.#reject({ reason: 'internal_error', detail: message });
+      return;
+    }
+    this.#deadlines.set(agentId, null);
+    this.#quarantined.add(agentId);
+    this.#reject({
+      reason: 'agent_quarantined',
+      detail: `agent ${agentId} quarantined: advancing it to its deadline ${input.at} threw: ${message}; it gets no deadline until its next input`,
+    });
   }
 
   #collect(agentId: string, outputs: AgentOutput[]): void {
@@ -286,6 +337,7 @@ export class SiteSupervisor {
   #restore(snapshot: SiteSnapshot): void {
     this.#seq = snapshot.seq;
     this.#siteTime = snapshot.site.siteTime;
+    for (const agentId of snapshot.site.quarantined ?? []) this.#quarantined.add(agentId);
     for (const [agentId, persisted] of snapshot.agents) {
       const actor = createActor(this.#machine, {
         input: { agentId },
@@ -295,7 +347,8 @@ export class SiteSupervisor {
       });
       actor.start();
       this.#agents.set(agentId, actor);
-      this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
+      if (!this.#quarantined.has(agentId))
+        this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
     }
   }
 }

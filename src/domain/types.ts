@@ -180,6 +180,9 @@ export const REJECTION_REASONS = [
   'bad_payload',
   'late',
   'internal_error',
+  // The core threw while advancing an agent to a site deadline: the agent is left without a
+  // deadline until its next own input (see SiteSupervisor).
+  'agent_quarantined',
 ] as const;
 /** Stable DLQ reason codes. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

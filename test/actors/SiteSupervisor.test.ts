@@ -692,11 +692,19 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     s.state('B1', 'Ready', utc(10, 0));
     const first = s.sup.takeDirty();
     expect(first.seq).toBe(2);
-    expect(first.site).toEqual({ siteTime: utc(10, 0) });
+    expect(first.site).toEqual({ siteTime: utc(10, 0), quarantined: [] });
     expect(first.agents.map(([id]) => id)).toEqual(['A1', 'B1']);
-    expect(s.sup.takeDirty()).toEqual({ seq: 2, site: { siteTime: utc(10, 0) }, agents: [] });
+    expect(s.sup.takeDirty()).toEqual({
+      seq: 2,
+      site: { siteTime: utc(10, 0), quarantined: [] },
+      agents: [],
+    });
     s.clock(utc(10, 5));
-    expect(s.sup.takeDirty()).toEqual({ seq: 3, site: { siteTime: utc(10, 5) }, agents: [] });
+    expect(s.sup.takeDirty()).toEqual({
+      seq: 3,
+      site: { siteTime: utc(10, 5), quarantined: [] },
+      agents: [],
+    });
     s.state('B1', 'NotReady', utc(10, 6));
     expect(s.sup.takeDirty().agents.map(([id]) => id)).toEqual(['B1']);
     // A deadline tick changes both agents.
