@@ -171,14 +171,16 @@ export class Publisher {
       this.#settle(id, null, this.#aborted);
       return;
     }
-    this.#subscription ??= this.#nc.subscribe(`${this.#inbox}.*`, {
-      callback: (_e, msg) => this.#onAck(msg),
-    });
     this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
     // No Nats-Expected-Stream header: every header costs encoding time per message, and the
     // subjects published here belong to one stream each by construction (ensureStreams).
     message.headers.set('Nats-Msg-Id', message.msgId);
     try {
+      // Inside the try: on a closed connection subscribing throws as well, and that publish must
+      // fail its lane like any other, not throw out of publish*() and stay pending for ever.
+      this.#subscription ??= this.#nc.subscribe(`${this.#inbox}.*`, {
+        callback: (_e, msg) => this.#onAck(msg),
+      });
       this.#nc.publish(message.subject, message.data, {
         headers: message.headers,
         reply: `${this.#inbox}.${id}`,
