@@ -50,6 +50,11 @@ export interface SiteContext extends SiteMachineInput {
   /** Failures in a row (reset by a successful checkpoint); sets the retry delay. */
   failures: number;
   lastError: string | null;
+  /**
+   * A `restart` or `fail` came while restoring: what the restore under way made (settings read,
+   * publisher taken) is not current, so the site rebuilds once it ends instead of running on it.
+   */
+  stale: boolean;
 }
 
 /** Events a site actor takes. */
@@ -103,6 +108,7 @@ export function createSiteMachine() {
     guards: {
       isPrimary: ({ context }) => context.role === 'primary',
       hasFailed: ({ context }) => context.failures > 0,
+      isStale: ({ context }) => context.stale,
       publishFailed: ({ event }) => (event as { error?: unknown }).error instanceof PublishError,
     },
     actions: {
@@ -112,6 +118,8 @@ export function createSiteMachine() {
       backup: assign({ role: 'backup' as SiteRole }),
       applyRole: ({ context }) => context.services.setRole(context.role),
       healthy: assign({ failures: 0, lastError: null }),
+      fresh: assign({ stale: false }),
+      stale: assign({ stale: true }),
       report: ({ context, event }, params: { stage: 'restore' | 'checkpoint' | 'run' }) =>
         context.services.failed(params.stage, (event as { error?: unknown }).error),
       countFailure: assign(({ context, event }) => ({
@@ -122,7 +130,7 @@ export function createSiteMachine() {
   }).createMachine({
     id: 'site',
     initial: 'restoring',
-    context: ({ input }) => ({ ...input, failures: 0, lastError: null }),
+    context: ({ input }) => ({ ...input, failures: 0, lastError: null, stale: false }),
     // The role is remembered in any state; `running` applies it.
     on: {
       promote: { actions: 'primary' },
@@ -131,10 +139,16 @@ export function createSiteMachine() {
     },
     states: {
       restoring: {
+        entry: 'fresh',
+        // A restore cannot be stopped halfway (its promise runs on): let it end, then rebuild.
+        on: {
+          restart: { actions: 'stale' },
+          fail: { actions: [{ type: 'report', params: { stage: 'run' } }, 'stale'] },
+        },
         invoke: {
           src: 'restore',
           input: ({ context }) => context.services,
-          onDone: 'running',
+          onDone: [{ guard: 'isStale', target: 'rebuilding' }, { target: 'running' }],
           onError: {
             target: 'waiting',
             actions: [{ type: 'report', params: { stage: 'restore' } }, 'countFailure'],

@@ -142,6 +142,10 @@ describe('site machine: shape (what the visualizer draws)', () => {
       '(site) --promote--> (stays)',
       '(site) --demote--> (stays)',
       '(site) --stop--> stopping',
+      // Remembered while a restore runs, which then ends in a rebuild.
+      'restoring --restart--> (stays)',
+      'restoring --fail--> (stays)',
+      'restoring --done [isStale]--> rebuilding',
       'restoring --done--> running',
       'restoring --error--> waiting',
       'waiting --after retryDelay--> restoring',
@@ -413,6 +417,38 @@ describe('site machine: fail and restart', () => {
     expect(site.context().failures).toBe(0);
     await resolve(site, 'teardown');
     expect(site.services.takeCalls()).toEqual(['restore']);
+  });
+
+  it("'restart' while restoring: the restore under way ends, then the site rebuilds under the new settings", async () => {
+    // The restore may already have made the site's processor from the old settings: it cannot be
+    // stopped halfway, so the site lets it end, tears it down and restores again, never running
+    // on what it restored first.
+    const site = startSite();
+    site.actor.send({ type: 'restart' });
+    expect(site.value()).toBe('restoring');
+    await resolve(site, 'restore');
+    expect(site.services.takeCalls()).toEqual(['restore', 'teardown']);
+    expect(site.value()).toBe('rebuilding');
+    await resolve(site, 'teardown');
+    expect(site.services.takeCalls()).toEqual(['restore']);
+    await resolve(site, 'restore');
+    expect(site.services.takeCalls()).toEqual(['accept(true)', 'setRole(primary)']);
+    expect(site.value()).toEqual(PRIMARY_IDLE);
+    expect(site.services.errors).toEqual([]);
+  });
+
+  it("'fail' while restoring (e.g. the publishing connection): reported, then the site rebuilds once the restore ends", async () => {
+    const site = startSite();
+    const error = new PublishError('publishing connection closed');
+    site.actor.send({ type: 'fail', error });
+    expect(site.services.takeCalls()).toEqual(['restore', 'failed(run)']);
+    expect(site.services.errors).toEqual([{ stage: 'run', error }]);
+    await resolve(site, 'restore');
+    expect(site.services.takeCalls()).toEqual(['teardown']);
+    await resolve(site, 'teardown');
+    expect(site.services.takeCalls()).toEqual(['restore']);
+    await resolve(site, 'restore');
+    expect(site.services.takeCalls()).toEqual(['accept(true)', 'setRole(primary)']);
   });
 
   it("a 'restart' while restoring is forgotten when that restore fails (the next one reads the new settings)", async () => {
