@@ -281,11 +281,24 @@ export function compareRuns(
   subjectsOutOfOrder.sort();
   const firstOutOfOrder = subjectsOutOfOrder[0];
   if (firstOutOfOrder !== undefined) {
-    const ids = (records: StreamRecord[] | undefined) =>
-      (records ?? []).map((r) => `${r.msgId ?? '-'}@${r.seq}`).join(' ');
+    // From just before the first position where they part, not the whole (maybe long) list.
+    const a = want.get(firstOutOfOrder) ?? [];
+    const b = got.get(firstOutOfOrder) ?? [];
+    let at = 0;
+    while (
+      at < a.length &&
+      at < b.length &&
+      isDeepStrictEqual([a[at]!.msgId, a[at]!.data], [b[at]!.msgId, b[at]!.data])
+    )
+      at++;
+    const from = Math.max(0, at - 2);
+    const ids = (records: StreamRecord[]) => {
+      const shown = records.slice(from, at + 6).map((r) => `${r.msgId ?? '-'}@${r.seq}`);
+      return `${from > 0 ? '… ' : ''}${shown.join(' ')}${records.length > at + 6 ? ' …' : ''} (${records.length} in all)`;
+    };
     examples.push(
-      `${firstOutOfOrder} expected (msgId@seq): ${ids(want.get(firstOutOfOrder))}`,
-      `${firstOutOfOrder} actual   (msgId@seq): ${ids(got.get(firstOutOfOrder))}`,
+      `${firstOutOfOrder} parts at position ${at + 1}; expected (msgId@seq): ${ids(a)}`,
+      `${firstOutOfOrder} parts at position ${at + 1}; actual   (msgId@seq): ${ids(b)}`,
     );
   }
   const same =
