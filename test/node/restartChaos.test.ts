@@ -5,10 +5,15 @@
  * `WFM_IN` is purged up to the lowest `checkpointSeq` the node last reported (DESIGN.md "Running
  * it": a node never needs those messages again). In the end `WFM_OUT` and `WFM_DLQ` must hold
  * exactly what an undisturbed node wrote over the same traffic: nothing lost, nothing doubled,
- * nothing different, the same order per subject.
+ * nothing different, the same order per subject (per site for dead letters).
  *
- * The chaos run's `WFM_OUT` is created with a 100 ms duplicate window, so the server's
- * `Nats-Msg-Id` dedupe cannot hide a re-sent output: only the node's own published mark can.
+ * The traffic carries dead letters (one message in {@link INVALID_EVERY} is invalid input of the
+ * kinds README "DLQ reasons" lists), so `WFM_DLQ` is never empty and its comparison means
+ * something; the baseline's dead letters are checked against the traffic itself.
+ *
+ * The chaos run's `WFM_OUT` and `WFM_DLQ` are created with a 100 ms duplicate window, so the
+ * server's `Nats-Msg-Id` dedupe cannot hide a re-sent output or dead letter: only the node's own
+ * marks can.
  *
  * The node checkpoints on a wall-clock timer (every few seconds), so most lives are short (the
  * node restarts from the same checkpoint, re-processing and skipping what it already wrote) and
@@ -17,13 +22,26 @@
  * The seed is in every failure message; `CHAOS_SEED=n` replays a schedule (timing aside).
  */
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SeededRandom, type SimulatedMessage, TrafficGenerator } from '../../src/simulator/index.ts';
+import {
+  INVALID_INPUT_REASONS,
+  SeededRandom,
+  TrafficGenerator,
+  type TrafficMessage,
+} from '../../src/simulator/index.ts';
 import { ensureStreams } from '../../src/streams/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { NodeHome, NodeProcess, type NodeStatusJson, waitFor } from '../helpers/NodeProcess.ts';
-import { compareRuns, publishMessages, readStream, type StreamRecord } from '../helpers/outputs.ts';
+import {
+  compareDeadLetters,
+  compareRuns,
+  deadLetterFacts,
+  expectedDeadLetters,
+  publishMessages,
+  readStream,
+  type StreamRecord,
+} from '../helpers/outputs.ts';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20260105);
 const SITES = ['S1', 'S2'];
@@ -31,6 +49,10 @@ const AGENTS_PER_SITE = 30;
 const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
 const EVENT_HOURS = 2;
 const TICK_MS = 2000;
+/** One message in this many is invalid input the node must send to the DLQ (~200 of ~10k). */
+const INVALID_EVERY = 50;
+/** The chaos run's duplicate window for `WFM_OUT` and `WFM_DLQ`. */
+const CHAOS_DUPLICATE_WINDOW_MS = 100;
 /** Kills in four blocks of five rounds; each block has one long life. */
 const BLOCKS = 4;
 /** Per block: what is going on when the SIGKILL lands (the first `publishing` or `idle` one lives long). */
@@ -56,7 +78,7 @@ interface Round {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function generateTraffic(): SimulatedMessage[] {
+function generateTraffic(): TrafficMessage[] {
   const generator = new TrafficGenerator({
     tenant: 'T1',
     sites: SITES,
@@ -64,6 +86,7 @@ function generateTraffic(): SimulatedMessage[] {
     seed: SEED,
     startTs: START_TS,
     tickMs: TICK_MS,
+    invalidEvery: INVALID_EVERY,
   });
   return [...generator.messages(START_TS + EVENT_HOURS * 3_600_000)];
 }
@@ -184,18 +207,31 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
     const out = await readStream(js, jsm, 'WFM_OUT');
     const dlq = await readStream(js, jsm, 'WFM_DLQ');
     baseline = { out, dlq };
-    // The traffic exercises every kind of output; the simulator sends no invalid input.
+    // The traffic exercises every kind of output, and every kind of dead letter it carries.
     const kinds = new Set(out.map((r) => r.subject.split('.')[1]));
     expect([...kinds].sort()).toEqual(['adherence', 'gc', 'interval']);
     expect(out.length).toBeGreaterThan(2000);
-    expect(dlq).toEqual([]);
+    const expectedDlq = expectedDeadLetters(traffic);
+    expect(expectedDlq.length).toBeGreaterThan(100);
+    expect(new Set(expectedDlq.map((d) => d.reason))).toEqual(new Set(INVALID_INPUT_REASONS));
+    // Each invalid message is dead-lettered once, with its reason, sequence and text.
+    expect(dlq.length).toBeGreaterThan(0);
+    expect(dlq.every((r) => r.subject === 'wfm.dlq.T1' && r.msgId !== undefined)).toBe(true);
+    expect(deadLetterFacts(dlq)).toEqual(expectedDlq);
   });
 
   it(`survives ${KILLS} SIGKILLs and WFM_IN purges with exactly the baseline's outputs`, async () => {
     if (baseline === undefined) throw new Error('the baseline test did not run');
     const { server, js, jsm } = await freshServer();
-    // Outputs re-sent more than 100 ms apart are not deduped by the server here.
-    await ensureStreams(jsm, { outDuplicateWindowMs: 100 });
+    // Outputs and dead letters re-sent more than 100 ms apart are not deduped by the server here.
+    await ensureStreams(jsm, {
+      outDuplicateWindowMs: CHAOS_DUPLICATE_WINDOW_MS,
+      dlqDuplicateWindowMs: CHAOS_DUPLICATE_WINDOW_MS,
+    });
+    for (const stream of ['WFM_OUT', 'WFM_DLQ']) {
+      const { duplicate_window } = (await jsm.streams.info(stream)).config;
+      expect(duplicate_window, stream).toBe(nanos(CHAOS_DUPLICATE_WINDOW_MS));
+    }
     const home = await NodeHome.create({ natsUrl: server.url, sites: SITES });
     homes.push(home);
     const rng = new SeededRandom(SEED);
@@ -314,14 +350,17 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
     const out = await readStream(js, jsm, 'WFM_OUT');
     const dlq = await readStream(js, jsm, 'WFM_DLQ');
     const outs = compareRuns(baseline.out, out, 'WFM_OUT');
-    const dlqs = compareRuns(baseline.dlq, dlq, 'WFM_DLQ');
-    expect(outs.same, `${outs.summary}\n${context()}`).toBe(true);
-    expect(dlqs.same, `${dlqs.summary}\n${context()}`).toBe(true);
-    expect({ lost: outs.lost, doubled: outs.doubled, different: outs.different }).toEqual({
-      lost: 0,
-      doubled: 0,
-      different: 0,
-    });
+    const dlqs = compareDeadLetters(baseline.dlq, dlq);
+    // Both streams at once, so a failure reports both.
+    expect(
+      [outs, dlqs].filter((c) => !c.same).map((c) => c.summary),
+      context(),
+    ).toEqual([]);
+    const counts = (c: typeof outs) => ({ lost: c.lost, doubled: c.doubled, different: c.different });
+    expect(counts(outs)).toEqual({ lost: 0, doubled: 0, different: 0 });
+    expect(counts(dlqs)).toEqual({ lost: 0, doubled: 0, different: 0 });
     expect(out.length).toBe(baseline.out.length);
+    expect(dlq.length).toBeGreaterThan(0);
+    expect(dlq.length).toBe(baseline.dlq.length);
   }, 150_000);
 });
