@@ -1,4 +1,5 @@
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { NatsError } from '../errors.ts';
 import { MSG_ID_HEADER, SOURCE_SEQ_HEADER } from './wfmMessages.ts';
 
@@ -75,13 +76,8 @@ async function readSubject(
       for await (const m of batch) {
         seen = m.seq;
         if (m.seq > last.seq) break;
-        const h = m.headers;
-        if (header !== undefined && h?.get(header.name) !== header.value) continue;
-        const id = h?.get(MSG_ID_HEADER);
-        if (id === undefined || id === '') continue;
-        found.ids.add(id);
-        const source = Number(h?.get(SOURCE_SEQ_HEADER));
-        if (Number.isSafeInteger(source) && source > found.maxSourceSeq) found.maxSourceSeq = source;
+        collect(m.headers, header, found);
+        // After every message, kept or not: a fetch that cannot be filled waits for its expiry.
         if (seen >= last.seq) break;
       }
       if (seen === before) throw new NatsError(`reading ${subject} from ${stream} stalled after seq ${seen}`);
@@ -89,4 +85,14 @@ async function readSubject(
   } finally {
     await consumer.delete().catch(() => undefined);
   }
+}
+
+/** Adds a message's id and source seq when it passes the header filter and has an id. */
+function collect(h: MsgHdrs | undefined, header: ReadStoredIdsOptions['header'], found: StoredIds): void {
+  if (header !== undefined && h?.get(header.name) !== header.value) return;
+  const id = h?.get(MSG_ID_HEADER);
+  if (id === undefined || id === '') return;
+  found.ids.add(id);
+  const source = Number(h?.get(SOURCE_SEQ_HEADER));
+  if (Number.isSafeInteger(source) && source > found.maxSourceSeq) found.maxSourceSeq = source;
 }
