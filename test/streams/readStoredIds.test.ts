@@ -1,0 +1,356 @@
+import type { Subscription } from '@nats-io/transport-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Output } from '../../src/domain/index.ts';
+import { NatsError } from '../../src/errors.ts';
+import {
+  type DeadLetter,
+  deadLetterMessage,
+  ensureStreams,
+  outputMessage,
+  Publisher,
+  readStoredIds,
+  type WfmMessage,
+} from '../../src/streams/index.ts';
+import { useNats } from '../helpers/natsFixture.ts';
+
+const encoder = new TextEncoder();
+
+function gc(site: string, agentId: string, sourceSeq: number, ordinal = 0, tenant = 'T1'): Output {
+  return {
+    kind: 'gc',
+    tenant,
+    site,
+    agentId,
+    ordinal,
+    payload: { agentId, presence: 'BUSY', routingStatus: 'OFF_QUEUE', ts: sourceSeq * 1000, sourceSeq },
+  };
+}
+
+function adherence(site: string, agentId: string, sourceSeq: number, ordinal = 0): Output {
+  return {
+    kind: 'adherence',
+    tenant: 'T1',
+    site,
+    agentId,
+    ordinal,
+    payload: {
+      agentId,
+      adherenceState: 'InAdherence',
+      scheduledCategory: 'Break',
+      actualCategory: 'Break',
+      impact: 'Neutral',
+      since: 0,
+      ts: sourceSeq * 1000,
+      sourceSeq,
+    },
+  };
+}
+
+function interval(site: string, agentId: string, sourceSeq: number, intervalStart: number): Output {
+  return {
+    kind: 'interval',
+    tenant: 'T1',
+    site,
+    agentId,
+    ordinal: 0,
+    payload: {
+      agentId,
+      site,
+      intervalStart,
+      intervalMinutes: 15,
+      secondsByPresence: { ON_QUEUE: 900 },
+      adherenceScheduleSecs: 900,
+      exceptionDurationSecs: 0,
+      adherencePercentage: 100,
+      conformanceScheduleSecs: 900,
+      conformanceActualSecs: 900,
+      conformancePercentage: 100,
+      sourceSeq,
+    },
+  };
+}
+
+function letter(site: string, seq: number, ordinal = 0): DeadLetter {
+  return {
+    tenant: 'T1',
+    site,
+    reason: 'invalid_json',
+    subject: `wfm.stat.T1.${site}.a1`,
+    seq,
+    ordinal,
+    data: encoder.encode('{'),
+    detail: 'Unexpected end of JSON input',
+  };
+}
+
+/** The `WFM_OUT` subjects of one site, one per output kind (what a site reads back). */
+function siteSubjects(site: string, tenant = 'T1'): string[] {
+  return ['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${site}.>`);
+}
+
+/** One consumer-create request as the server received it. */
+interface ConsumerCreate {
+  subject: string;
+  config: {
+    filter_subject?: string;
+    filter_subjects?: string[];
+    headers_only?: boolean;
+    opt_start_seq?: number;
+  };
+}
+
+describe('readStoredIds', () => {
+  const nats = useNats();
+  let watcher: Subscription | undefined;
+
+  beforeEach(async () => {
+    await nats.jsm.streams.delete('WFM_OUT').catch(() => false);
+    await nats.jsm.streams.delete('WFM_DLQ').catch(() => false);
+    await ensureStreams(nats.jsm);
+  });
+
+  afterEach(async () => {
+    watcher?.unsubscribe();
+    watcher = undefined;
+    // Nothing a read made is left on the server.
+    for (const stream of ['WFM_OUT', 'WFM_DLQ']) {
+      const info = await nats.jsm.streams.info(stream).catch(() => null);
+      if (info !== null) expect(info.state.consumer_count, stream).toBe(0);
+    }
+  });
+
+  /** Stores one message as a Publisher would and returns its stream sequence. */
+  async function put(m: WfmMessage): Promise<number> {
+    return (await nats.js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId })).seq;
+  }
+
+  /** Records the consumer-create requests made from now on (the API subjects are plain subjects). */
+  async function watchConsumerCreates(stream: string): Promise<ConsumerCreate[]> {
+    const seen: ConsumerCreate[] = [];
+    watcher = nats.nc.subscribe(`$JS.API.CONSUMER.CREATE.${stream}.>`, {
+      callback: (_e, m) => {
+        seen.push({ subject: m.subject, config: m.json<{ config: ConsumerCreate['config'] }>().config });
+      },
+    });
+    await nats.nc.flush();
+    return seen;
+  }
+
+  /**
+   * WFM_OUT as two sites, another tenant and a site whose id extends S1 wrote it:
+   * seq 1 gc S1, 2 gc S2, 3 adherence S1, 4 gc S10, 5 interval S1 (source 50), 6 gc T2.S1,
+   * 7 gc S1 (ordinal 1), 8 adherence S2.
+   */
+  async function twoSites(): Promise<void> {
+    const seqs = [
+      await put(outputMessage(gc('S1', 'a1', 1))),
+      await put(outputMessage(gc('S2', 'a1', 2))),
+      await put(outputMessage(adherence('S1', 'a1', 3))),
+      await put(outputMessage(gc('S10', 'a1', 4))),
+      await put(outputMessage(interval('S1', 'a2', 50, 1_700_000_100_000))),
+      await put(outputMessage(gc('S1', 'a1', 6, 0, 'T2'))),
+      await put(outputMessage(gc('S1', 'a1', 7, 1))),
+      await put(outputMessage(adherence('S2', 'a1', 8))),
+    ];
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  }
+
+  it('returns exactly the ids stored after afterSeq on the given subjects, and the greatest source seq', async () => {
+    await twoSites();
+    const read = (site: string, afterSeq: number) =>
+      readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects(site), afterSeq });
+    expect(await read('S1', 2)).toEqual({
+      ids: new Set(['adherence:T1.S1.a1:3:0', 'interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']),
+      maxSourceSeq: 50,
+    });
+    expect(await read('S1', 0)).toEqual({
+      ids: new Set([
+        'gc:T1.S1.a1:1:0',
+        'adherence:T1.S1.a1:3:0',
+        'interval:T1.S1.a2:1700000100000',
+        'gc:T1.S1.a1:7:1',
+      ]),
+      maxSourceSeq: 50,
+    });
+    expect(await read('S1', 5)).toEqual({ ids: new Set(['gc:T1.S1.a1:7:1']), maxSourceSeq: 7 });
+    expect(await read('S2', 0)).toEqual({
+      ids: new Set(['gc:T1.S2.a1:2:0', 'adherence:T1.S2.a1:8:0']),
+      maxSourceSeq: 8,
+    });
+    expect(await read('S10', 0)).toEqual({ ids: new Set(['gc:T1.S10.a1:4:0']), maxSourceSeq: 4 });
+    expect(
+      await readStoredIds(nats.js, nats.jsm, {
+        stream: 'WFM_OUT',
+        subjects: siteSubjects('S1', 'T2'),
+        afterSeq: 0,
+      }),
+    ).toEqual({ ids: new Set(['gc:T2.S1.a1:6:0']), maxSourceSeq: 6 });
+  });
+
+  it('is empty, without making a consumer, when nothing is stored after afterSeq', async () => {
+    await twoSites();
+    const creates = await watchConsumerCreates('WFM_OUT');
+    const empty = { ids: new Set(), maxSourceSeq: 0 };
+    const read = (subjects: string[], afterSeq: number) =>
+      readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects, afterSeq });
+    // S1's last message is seq 7.
+    expect(await read(siteSubjects('S1'), 7)).toEqual(empty);
+    expect(await read(siteSubjects('S1'), 8)).toEqual(empty);
+    expect(await read(siteSubjects('S1'), 1000)).toEqual(empty);
+    // A site that never wrote anything, and no subjects at all.
+    expect(await read(siteSubjects('S9'), 0)).toEqual(empty);
+    expect(await read([], 0)).toEqual(empty);
+    await nats.nc.flush();
+    expect(creates).toEqual([]);
+  });
+
+  it('reads each subject with its own consumer and that one filter (nats-server 2.9 takes one per consumer)', async () => {
+    await twoSites();
+    const creates = await watchConsumerCreates('WFM_OUT');
+    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
+    await nats.nc.flush();
+    expect(creates.map((c) => c.config.filter_subject)).toEqual(siteSubjects('S1'));
+    for (const c of creates) {
+      expect(c.config.filter_subjects).toBeUndefined();
+      expect(c.config.headers_only).toBe(true);
+      expect(c.config.opt_start_seq).toBe(1);
+    }
+  });
+
+  it('skips a subject whose last message is before afterSeq and reads the others from afterSeq', async () => {
+    await twoSites();
+    const creates = await watchConsumerCreates('WFM_OUT');
+    // S1's adherence ends at seq 3; its gc and interval have messages after 4.
+    expect(
+      await readStoredIds(nats.js, nats.jsm, {
+        stream: 'WFM_OUT',
+        subjects: siteSubjects('S1'),
+        afterSeq: 4,
+      }),
+    ).toEqual({ ids: new Set(['interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']), maxSourceSeq: 50 });
+    await nats.nc.flush();
+    expect(creates.map((c) => [c.config.filter_subject, c.config.opt_start_seq])).toEqual([
+      ['wfm.gc.T1.S1.>', 5],
+      ['wfm.interval.T1.S1.>', 5],
+    ]);
+  });
+
+  describe('with a header filter (WFM_DLQ: one subject per tenant, the site in Wfm-Site)', () => {
+    /** seq 1 S1 17, 2 S2 18, 3 S1 19:0, 4 S1 19:1, 5 _node 20, 6 S2 21. */
+    async function letters(): Promise<void> {
+      const seqs = [
+        await put(deadLetterMessage(letter('S1', 17))),
+        await put(deadLetterMessage(letter('S2', 18))),
+        await put(deadLetterMessage(letter('S1', 19, 0))),
+        await put(deadLetterMessage(letter('S1', 19, 1))),
+        await put(deadLetterMessage(letter('_node', 20))),
+        await put(deadLetterMessage(letter('S2', 21))),
+      ];
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+
+    const read = (site: string, afterSeq: number) =>
+      readStoredIds(nats.js, nats.jsm, {
+        stream: 'WFM_DLQ',
+        subjects: ['wfm.dlq.T1'],
+        afterSeq,
+        header: { name: 'Wfm-Site', value: site },
+      });
+
+    it('keeps only the messages whose header has the value', async () => {
+      await letters();
+      expect(await read('S1', 0)).toEqual({
+        ids: new Set(['dlq:T1:17:0', 'dlq:T1:19:0', 'dlq:T1:19:1']),
+        maxSourceSeq: 19,
+      });
+      expect(await read('S1', 1)).toEqual({ ids: new Set(['dlq:T1:19:0', 'dlq:T1:19:1']), maxSourceSeq: 19 });
+      expect(await read('S2', 0)).toEqual({ ids: new Set(['dlq:T1:18:0', 'dlq:T1:21:0']), maxSourceSeq: 21 });
+      expect(await read('_node', 0)).toEqual({ ids: new Set(['dlq:T1:20:0']), maxSourceSeq: 20 });
+      expect(await read('S9', 0)).toEqual({ ids: new Set(), maxSourceSeq: 0 });
+      // Without the filter: every site's.
+      const all = await readStoredIds(nats.js, nats.jsm, {
+        stream: 'WFM_DLQ',
+        subjects: ['wfm.dlq.T1'],
+        afterSeq: 4,
+      });
+      expect(all).toEqual({ ids: new Set(['dlq:T1:20:0', 'dlq:T1:21:0']), maxSourceSeq: 21 });
+    });
+
+    it('ends at the last message even when that one is filtered out (no wait for the fetch to expire)', async () => {
+      await letters();
+      // The subject's last message (seq 6) is S2's: S1's read must not wait for more.
+      const started = performance.now();
+      expect(await read('S1', 0)).toEqual({
+        ids: new Set(['dlq:T1:17:0', 'dlq:T1:19:0', 'dlq:T1:19:1']),
+        maxSourceSeq: 19,
+      });
+      expect(await read('_node', 4)).toEqual({ ids: new Set(['dlq:T1:20:0']), maxSourceSeq: 20 });
+      expect(performance.now() - started).toBeLessThan(2000);
+    });
+  });
+
+  it('ignores messages without a Nats-Msg-Id, also as the last one on the subject', async () => {
+    await put(outputMessage(gc('S1', 'a1', 1)));
+    await nats.js.publish('wfm.gc.T1.S1.a9', '{}');
+    const started = performance.now();
+    expect(
+      await readStoredIds(nats.js, nats.jsm, {
+        stream: 'WFM_OUT',
+        subjects: ['wfm.gc.T1.S1.>'],
+        afterSeq: 0,
+      }),
+    ).toEqual({ ids: new Set(['gc:T1.S1.a1:1:0']), maxSourceSeq: 1 });
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('reads past one fetch batch (1000), among another site’s messages', async () => {
+    const p = new Publisher(nats.nc);
+    const expected = new Set<string>();
+    for (let i = 1; i <= 5000; i++) {
+      await p.whenReady();
+      const site = i % 2 === 0 ? 'S1' : 'S2';
+      p.publishOutput(site, gc(site, `a${i % 13}`, i));
+      if (site === 'S1' && i > 1000) expected.add(`gc:T1.S1.a${i % 13}:${i}:0`);
+    }
+    await p.flush('S1');
+    await p.flush('S2');
+    expect(p.ackedSeq('WFM_OUT')).toBe(5000);
+    const found = await readStoredIds(nats.js, nats.jsm, {
+      stream: 'WFM_OUT',
+      subjects: siteSubjects('S1'),
+      afterSeq: 1000,
+    });
+    expect(found.ids.size).toBe(2000);
+    expect(found.ids).toEqual(expected);
+    expect(found.maxSourceSeq).toBe(5000);
+  });
+
+  it('leaves no consumer behind', async () => {
+    await twoSites();
+    await put(deadLetterMessage(letter('S1', 17)));
+    await put(deadLetterMessage(letter('S2', 18)));
+    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
+    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S2'), afterSeq: 3 });
+    await readStoredIds(nats.js, nats.jsm, {
+      stream: 'WFM_DLQ',
+      subjects: ['wfm.dlq.T1'],
+      afterSeq: 0,
+      header: { name: 'Wfm-Site', value: 'S1' },
+    });
+    for (const stream of ['WFM_OUT', 'WFM_DLQ']) {
+      expect((await nats.jsm.streams.info(stream)).state.consumer_count).toBe(0);
+      expect(await nats.jsm.consumers.list(stream).next()).toEqual([]);
+    }
+  });
+
+  it('throws NatsError naming subject and stream when the stream cannot be read', async () => {
+    await nats.jsm.streams.delete('WFM_OUT');
+    const err = await readStoredIds(nats.js, nats.jsm, {
+      stream: 'WFM_OUT',
+      subjects: ['wfm.gc.T1.S1.>'],
+      afterSeq: 0,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NatsError);
+    expect((err as NatsError).message).toMatch(/^cannot read wfm\.gc\.T1\.S1\.> from WFM_OUT: /);
+  });
+});
