@@ -124,6 +124,14 @@ function mergeOptions(options: LevelCheckpointStoreOptions): Required<LevelCheck
  * is one LevelDB write batch holding the site's meta record (seq and site state) and every
  * changed agent, so a crash at any moment leaves the previous or the new checkpoint, never a mix.
  * A `JsonText` value is written as its exact UTF-8 bytes; every value is parsed on `load()`.
+ *
+ * After a failed write (disk full, data directory made read-only, failing disk) LevelDB keeps the
+ * database open and even accepts later writes, but its write-ahead log is left misaligned: writes
+ * it acknowledges after the failure can be dropped as corrupt when the database is next opened
+ * (and after a failed fsync it refuses every write). So after a failed write this store reopens
+ * the database before its next write: the log is replayed up to the last good record and a new
+ * log is started. Reads keep using the open database until then. While the disk stays
+ * unwritable the reopen fails, and so does every call (with that reason) until one succeeds.
  */
 export class LevelCheckpointStore implements CheckpointStore {
   /** The validated options, defaults applied. */
@@ -132,19 +140,30 @@ export class LevelCheckpointStore implements CheckpointStore {
   #db: Level<string, string> | undefined;
   // Per-site tail of queued commit/clear calls: the seq check and the batch must not interleave.
   readonly #tails = new Map<string, Promise<void>>();
+  // Calls using the database right now; a reopen waits for them to settle.
+  readonly #inFlight = new Set<Promise<unknown>>();
+  // The error of a failed write since the database was last opened; cleared by a reopen.
+  #writeFailure: { error: unknown } | undefined;
+  // The reopen in progress after a failed write; new calls wait for it.
+  #reopening: Promise<void> | undefined;
 
   /** Validates `options` (throws `CheckpointError`); does no I/O until {@link open}. */
   constructor(options: LevelCheckpointStoreOptions) {
     this.options = Object.freeze(mergeOptions(options));
   }
 
-  /** Opens (or reopens after {@link close}) the database; resolves when it is usable. */
+  /**
+   * Opens (or reopens after {@link close}) the database; resolves when it is usable. On an open
+   * store this does nothing.
+   */
   async open(): Promise<void> {
+    await this.#reopening?.catch(() => undefined);
     this.#db ??= new Level<string, string>(this.options.location, {
       valueEncoding: 'utf8',
       createIfMissing: this.options.createIfMissing,
     });
     const db = this.#db;
+    const wasOpen = db.status === 'open';
     try {
       await db.open({ createIfMissing: this.options.createIfMissing });
     } catch (error) {
@@ -153,18 +172,23 @@ export class LevelCheckpointStore implements CheckpointStore {
         { cause: error },
       );
     }
+    // Opening a closed database starts a new log: an earlier failed write no longer matters.
+    if (!wasOpen) this.#writeFailure = undefined;
   }
 
-  /** Waits for queued commits, then closes the database. Idempotent. */
+  /** Waits for queued commits and running calls, then closes the database. Idempotent. */
   async close(): Promise<void> {
     const db = this.#db;
     if (db === undefined) return;
     await Promise.all(this.#tails.values());
+    await this.#reopening?.catch(() => undefined);
+    await Promise.allSettled(this.#inFlight);
     try {
       await db.close();
     } catch (error) {
       throw new CheckpointError(`cannot close checkpoint store: ${describe(error)}`, { cause: error });
     }
+    this.#writeFailure = undefined;
   }
 
   async load(key: SiteKey): Promise<SiteCheckpoint | null> {
@@ -260,20 +284,63 @@ export class LevelCheckpointStore implements CheckpointStore {
 
   #requireOpen(): Level<string, string> {
     const db = this.#db;
-    if (db === undefined || db.status !== 'open') {
+    // A database closed by a failed reopen is reopened by the next call (see #use).
+    if (db === undefined || (db.status !== 'open' && this.#writeFailure === undefined)) {
       throw new CheckpointError(`checkpoint store at ${this.options.location} is not open`);
     }
     return db;
   }
 
-  async #use<T>(_kind: 'read' | 'write', body: (db: Level<string, string>) => Promise<T>): Promise<T> {
-    return body(this.#requireOpen());
+  /**
+   * Runs `body` on the open database, first reopening it when a write failed since it was opened
+   * and `body` writes (or the database is closed by a failed reopen). Calls wait for a reopen in
+   * progress, and a reopen waits for the calls already running.
+   */
+  async #use<T>(kind: 'read' | 'write', body: (db: Level<string, string>) => Promise<T>): Promise<T> {
+    for (;;) {
+      if (this.#reopening !== undefined) {
+        await this.#reopening;
+        continue;
+      }
+      const db = this.#requireOpen();
+      if (this.#writeFailure !== undefined && (kind === 'write' || db.status !== 'open')) {
+        this.#reopening = this.#reopen(db).finally(() => {
+          this.#reopening = undefined;
+        });
+        continue;
+      }
+      // Registered synchronously after the checks above, so a reopen never misses it.
+      const running = body(db);
+      this.#inFlight.add(running);
+      try {
+        return await running;
+      } finally {
+        this.#inFlight.delete(running);
+      }
+    }
   }
 
+  async #reopen(db: Level<string, string>): Promise<void> {
+    const failed = describe(this.#writeFailure?.error);
+    await Promise.allSettled(this.#inFlight);
+    try {
+      await db.close();
+      await db.open({ createIfMissing: this.options.createIfMissing });
+    } catch (error) {
+      throw new CheckpointError(
+        `cannot reopen checkpoint store at ${this.options.location} after a failed write (${failed}): ${describe(error)}`,
+        { cause: error },
+      );
+    }
+    this.#writeFailure = undefined;
+  }
+
+  /** Writes one batch; a failure makes the next write reopen the database first. */
   async #write(what: string, db: Level<string, string>, ops: BatchOp[]): Promise<void> {
     try {
       await db.batch(ops, { sync: this.options.sync });
     } catch (error) {
+      this.#writeFailure = { error };
       throw new CheckpointError(`${what} failed: ${describe(error)}`, { cause: error });
     }
   }
