@@ -79,12 +79,29 @@ export function initialAgentContext(agentId: string): AgentContext {
 /** Schedules of agents never seen logged in are capped so they cannot grow without bound. */
 const MAX_UNKNOWN_ACTIVITIES = 1000;
 
-// The step functions take ownership of the context they are given: the returned context is a
-// new object but may share (updated) accumulators with it. Copying every accumulator on every
-// event doubled garbage-collection time with 100k agents; persisted snapshots are serialized
-// before the next event, so nothing observes the reuse.
+// A step never changes the context it is given (nor anything it shares with it): when a step
+// throws half-way, the agent keeps that context, and a snapshot being written keeps its values.
+// So steps work copy-on-write. The working context is a shallow copy; its other fields are
+// replaced, never changed in place, except the interval accumulators, which `ownAcc` and
+// `ownIntervals` copy the first time a step changes them (usually one: the open interval).
+// Copying every accumulator on every event doubled garbage-collection time with 100k agents.
 function working(ctx: AgentContext): AgentContext {
-  return { ...ctx, intervals: ctx.intervals.slice() };
+  return { ...ctx };
+}
+
+/** `c.intervals` as an array of the step's own (a copy of `shared` until the step changes it). */
+function ownIntervals(c: AgentContext, shared: readonly IntervalAcc[]): IntervalAcc[] {
+  if (c.intervals === shared) c.intervals = shared.slice();
+  return c.intervals;
+}
+
+/** The accumulator at `i` of `c.intervals`, copied first when it is still the pre-step one. */
+function ownAcc(c: AgentContext, shared: readonly IntervalAcc[], i: number): IntervalAcc {
+  const acc = c.intervals[i]!;
+  if (!shared.includes(acc)) return acc;
+  const copy: IntervalAcc = { ...acc, presenceMs: { ...acc.presenceMs } };
+  ownIntervals(c, shared)[i] = copy;
+  return copy;
 }
 
 function late(ctx: AgentContext, ts: number): AgentStep {
@@ -107,9 +124,10 @@ export function applyStateUpdate(
 ): AgentStep {
   if (update.ts < ctx.lastTs) return late(ctx, update.ts);
   const c = working(ctx);
+  const shared = ctx.intervals;
   const outputs: AgentOutput[] = [];
   const t = Math.max(update.ts, c.acctTs);
-  if (c.gc !== null) advance(c, t, seq, options, outputs);
+  if (c.gc !== null) advance(c, shared, t, seq, options, outputs);
   // A reason belongs to one Not Ready episode: becoming Ready or logging off ends it (a repeated
   // Ready, e.g. a call ending, does not: the reason may have come ahead of the next Not Ready).
   if ((update.status === 'Ready' || update.status === 'LoggedOff') && update.status !== c.status)
@@ -123,7 +141,7 @@ export function applyStateUpdate(
     c.schedule = trimSchedule(c.schedule, t);
     c.intervals = [emptyInterval(options.profile.intervalStart(t))];
   }
-  updateAdherence(c, t, seq, options, outputs);
+  updateAdherence(c, shared, t, seq, options, outputs);
   c.lastTs = update.ts;
   return { context: c, outputs, rejection: null };
 }
@@ -137,14 +155,15 @@ export function applyReasonUpdate(
 ): AgentStep {
   if (update.ts < ctx.lastTs) return late(ctx, update.ts);
   const c = working(ctx);
+  const shared = ctx.intervals;
   const outputs: AgentOutput[] = [];
   c.reason = update.reason;
   c.lastTs = update.ts;
   if (c.gc !== null) {
     const t = Math.max(update.ts, c.acctTs);
-    advance(c, t, seq, options, outputs);
+    advance(c, shared, t, seq, options, outputs);
     setGc(c, update.ts, seq, options, outputs);
-    updateAdherence(c, t, seq, options, outputs);
+    updateAdherence(c, shared, t, seq, options, outputs);
   }
   return { context: c, outputs, rejection: null };
 }
@@ -161,7 +180,7 @@ export function applyScheduleUpdate(
   c.schedule = replaceSchedule(c.schedule, update.from, update.to, update.activities);
   if (c.gc !== null) {
     c.schedule = trimSchedule(c.schedule, c.acctTs);
-    updateAdherence(c, c.acctTs, seq, options, outputs);
+    updateAdherence(c, ctx.intervals, c.acctTs, seq, options, outputs);
   } else if (c.schedule.length > MAX_UNKNOWN_ACTIVITIES) {
     c.schedule = c.schedule.slice(c.schedule.length - MAX_UNKNOWN_ACTIVITIES);
   }
@@ -178,8 +197,8 @@ export function advanceAgent(
   if (ctx.gc === null || at <= ctx.acctTs) return { context: ctx, outputs: [], rejection: null };
   const c = working(ctx);
   const outputs: AgentOutput[] = [];
-  advance(c, at, seq, options, outputs);
-  updateAdherence(c, at, seq, options, outputs);
+  advance(c, ctx.intervals, at, seq, options, outputs);
+  updateAdherence(c, ctx.intervals, at, seq, options, outputs);
   return { context: c, outputs, rejection: null };
 }
 
@@ -213,6 +232,7 @@ function setGc(
 /** Re-evaluates real-time adherence at `t`, publishing it and opening/closing stretches on change. */
 function updateAdherence(
   c: AgentContext,
+  shared: readonly IntervalAcc[],
   t: number,
   seq: number,
   options: ResolvedAgentOptions,
@@ -234,24 +254,31 @@ function updateAdherence(
     c.stretch = { start: t, qualified: options.thresholdMs === 0 };
   } else if (!out_ && c.stretch !== null) {
     // A stretch that ends short of the threshold was never an exception: forget its time.
-    if (!c.stretch.qualified) for (const acc of c.intervals) acc.pendingMs = 0;
+    if (!c.stretch.qualified) {
+      for (let i = 0; i < c.intervals.length; i++)
+        if (c.intervals[i]!.pendingMs !== 0) ownAcc(c, shared, i).pendingMs = 0;
+    }
     c.stretch = null;
   }
 }
 
-function qualifyStretch(c: AgentContext): void {
+function qualifyStretch(c: AgentContext, shared: readonly IntervalAcc[]): void {
   c.stretch = { start: c.stretch!.start, qualified: true };
-  for (const acc of c.intervals) {
-    acc.excMs += acc.pendingMs;
+  for (let i = 0; i < c.intervals.length; i++) {
+    const pendingMs = c.intervals[i]!.pendingMs;
+    if (pendingMs === 0) continue;
+    const acc = ownAcc(c, shared, i);
+    acc.excMs += pendingMs;
     acc.pendingMs = 0;
   }
 }
 
-function accFor(c: AgentContext, start: number): IntervalAcc {
-  const last = c.intervals[c.intervals.length - 1];
-  if (last !== undefined && last.start === start) return last;
+/** The step's own accumulator of the interval starting at `start` (the last one, or a new one). */
+function accFor(c: AgentContext, shared: readonly IntervalAcc[], start: number): IntervalAcc {
+  const n = c.intervals.length;
+  if (n > 0 && c.intervals[n - 1]!.start === start) return ownAcc(c, shared, n - 1);
   const acc = emptyInterval(start);
-  c.intervals.push(acc);
+  ownIntervals(c, shared).push(acc);
   return acc;
 }
 
@@ -262,6 +289,7 @@ function accFor(c: AgentContext, start: number): IntervalAcc {
  */
 function advance(
   c: AgentContext,
+  shared: readonly IntervalAcc[],
   to: number,
   seq: number,
   options: ResolvedAgentOptions,
@@ -296,7 +324,7 @@ function advance(
     }
     const len = end - t;
     const scheduled = categoryAt(c.schedule, t);
-    const acc = accFor(c, ivStart);
+    const acc = accFor(c, shared, ivStart);
     acc.presenceMs[presence] = (acc.presenceMs[presence] ?? 0) + len;
     if (scheduled !== null) {
       acc.schedMs += len;
@@ -307,9 +335,10 @@ function advance(
       else acc.pendingMs += len;
     }
     t = end;
-    if (c.stretch !== null && !c.stretch.qualified && t - c.stretch.start >= thresholdMs) qualifyStretch(c);
+    if (c.stretch !== null && !c.stretch.qualified && t - c.stretch.start >= thresholdMs)
+      qualifyStretch(c, shared);
     // Interior schedule boundaries change adherence; the caller evaluates the final moment.
-    if (t < to && boundary === t) updateAdherence(c, t, seq, options, out);
+    if (t < to && boundary === t) updateAdherence(c, shared, t, seq, options, out);
   }
   c.acctTs = to;
   c.schedule = trimSchedule(c.schedule, to);
@@ -331,6 +360,7 @@ function closeIntervals(
     if (isReportable(acc))
       out.push({ kind: 'interval', payload: toIntervalRecord(c.agentId, acc, seq, options) });
   }
+  // New arrays: the pre-step context's array stays as it was.
   if (closed > 0) c.intervals = c.intervals.slice(closed);
-  if (c.intervals.length === 0) c.intervals.push(emptyInterval(options.profile.intervalStart(now)));
+  if (c.intervals.length === 0) c.intervals = [emptyInterval(options.profile.intervalStart(now))];
 }

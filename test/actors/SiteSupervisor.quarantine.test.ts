@@ -194,3 +194,40 @@ describe('SiteSupervisor: a quarantine across a restart', () => {
     restored.stop();
   });
 });
+
+describe('SiteSupervisor: a step that throws after the core changed things', () => {
+  it('leaves the agent exactly as before the input (the core never changed what the agent holds)', () => {
+    const faulty = site({
+      applyStep: (context, input, seq, options) => {
+        const step = applyAgentInput(context, input, seq, options);
+        if (input.type === 'state' && input.status === 'LoggedOff') throw new Error('after the work');
+        return step;
+      },
+    });
+    const start = [stateMsg('A1', 'Ready', null, utc(10, 0)), stateMsg('A1', 'NotReady', null, utc(10, 5))];
+    feed(faulty, start);
+    // The failed step accounted 10:05-10:20 into the open interval and closed it; then the
+    // agent's deadline (10:16), due in the same message, advances it from 10:05 all over again.
+    const [r] = feed(faulty, [stateMsg('A1', 'LoggedOff', null, utc(10, 20))], 3);
+    expect(r!.dlq.map((d) => [d.reason, d.detail])).toEqual([['internal_error', 'after the work']]);
+    expect(r!.outputs).toEqual([
+      intervalOut('A1', {
+        intervalStart: utc(10, 0),
+        secondsByPresence: { ON_QUEUE: 300, BUSY: 600 },
+        adherenceScheduleSecs: 0,
+        exceptionDurationSecs: 0,
+        adherencePercentage: null,
+        conformanceScheduleSecs: 0,
+        conformanceActualSecs: 300,
+        conformancePercentage: null,
+        sourceSeq: 3,
+      }),
+    ]);
+    // Exactly where a site that never saw the failed input is after the same time passed.
+    const clean = site();
+    feed(clean, [...start, clockMsg(utc(10, 20))]);
+    expect([...faulty.agents()]).toEqual([...clean.agents()]);
+    faulty.stop();
+    clean.stop();
+  });
+});
