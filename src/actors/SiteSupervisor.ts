@@ -119,6 +119,7 @@ export class SiteSupervisor {
   #siteTime = -1;
   #steps = 0;
   #transitions = 0;
+  #emptyActivitiesDropped = 0;
   // Per-message collection; reset at the start of every process() call.
   #outputs: Output[] = [];
   #dlq: DlqEntry[] = [];
@@ -152,6 +153,14 @@ export class SiteSupervisor {
    */
   get stepCounts(): { steps: number; transitions: number } {
     return { steps: this.#steps, transitions: this.#transitions };
+  }
+
+  /**
+   * Scheduled activities with start = end dropped from the schedules this supervisor applied
+   * (they cover no time), since it was made.
+   */
+  get emptyActivitiesDropped(): number {
+    return this.#emptyActivitiesDropped;
   }
 
   /** Agents quarantined after a deadline step threw, sorted; each leaves it with its next own input. */
@@ -193,6 +202,7 @@ export class SiteSupervisor {
         this.#advanceSiteTime(event.ts);
       } else {
         if (event.type !== 'schedule') this.#advanceSiteTime(event.ts);
+        else if (event.emptyActivitiesDropped) this.#emptyActivitiesDropped += event.emptyActivitiesDropped;
         this.#apply(event.agentId, event, seq);
       }
       this.#fireDeadlines(seq);

@@ -146,17 +146,33 @@ function decodeSchedule(address: SubjectAddress, record: Record<string, unknown>
   if (!scheduleSchema.Check(record)) return schemaRejection(address, scheduleSchema.Errors(record));
   const { from, to } = record;
   if (from >= to) return reject(address, 'bad_schedule', `from ${from} is not before to ${to}`);
-  const activities: Activity[] = record.activities
+  const sorted = record.activities
     .map((a) => (a.code === undefined ? { start: a.start, end: a.end, category: a.category } : { ...a }))
     .sort((a, b) => a.start - b.start);
+  // An activity with start = end covers no time (DESIGN.md): it is dropped and counted, wherever
+  // it lies, and never refuses the schedule. Indexes in details are of the sorted list.
+  const activities: Activity[] = [];
   let previousEnd = from;
-  for (const [i, a] of activities.entries()) {
-    if (a.start >= a.end) return reject(address, 'bad_schedule', `activity ${i} starts at or after its end`);
+  for (const [i, a] of sorted.entries()) {
+    if (a.start === a.end) continue;
+    if (a.start > a.end) return reject(address, 'bad_schedule', `activity ${i} ends before it starts`);
     if (a.start < from || a.end > to)
       return reject(address, 'bad_schedule', `activity ${i} lies outside [from, to)`);
     if (a.start < previousEnd)
       return reject(address, 'bad_schedule', `activity ${i} overlaps the one before it`);
     previousEnd = a.end;
+    activities.push(a);
   }
-  return { ok: true, address, event: { type: 'schedule', agentId: address.agentId!, from, to, activities } };
+  return {
+    ok: true,
+    address,
+    event: {
+      type: 'schedule',
+      agentId: address.agentId!,
+      from,
+      to,
+      activities,
+      emptyActivitiesDropped: sorted.length - activities.length,
+    },
+  };
 }

@@ -79,13 +79,21 @@ export interface ReasonUpdate {
   ts: number;
 }
 
-/** A decoded schedule: replaces whatever was scheduled in `[from, to)`. Activities sorted, disjoint. */
+/**
+ * A decoded schedule: replaces whatever was scheduled in `[from, to)`. Activities sorted, disjoint,
+ * each covering some time.
+ */
 export interface ScheduleUpdate {
   type: 'schedule';
   agentId: string;
   from: number;
   to: number;
   activities: Activity[];
+  /**
+   * Activities of the message with `start` = `end`, dropped: they cover no time (DESIGN.md).
+   * `decodeInput` always sets it; absent (an event built by hand) means none.
+   */
+  emptyActivitiesDropped?: number;
 }
 
 /** A decoded event-time tick for a site. */

@@ -9,6 +9,7 @@ import {
   intervalOut,
   reasonMsg,
   SiteScenario,
+  scheduleMsg,
   stateMsg,
   TENANT,
   utc,
@@ -753,5 +754,43 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     ).toEqual(none);
     a.sup.stop();
     b.sup.stop();
+  });
+});
+
+describe('SiteSupervisor: empty activities', () => {
+  it('a schedule with an activity of start = end is applied without it, and the activity is counted', () => {
+    const s = new SiteScenario();
+    expect(
+      s.schedule('A1', utc(10, 0), utc(11, 0), [
+        act(utc(10, 0), utc(11, 0), 'OnQueueWork'),
+        act(utc(10, 30), utc(10, 30), 'Break'),
+      ]),
+    ).toEqual(none);
+    expect(s.sup.emptyActivitiesDropped).toBe(1);
+    // Scheduled, not Unscheduled: the schedule was applied.
+    expect(s.state('A1', 'Ready', utc(10, 5)).outputs[1]).toEqual(
+      adherenceOut(
+        'A1',
+        {
+          state: 'InAdherence',
+          scheduled: 'OnQueueWork',
+          actual: 'OnQueueWork',
+          impact: 'Neutral',
+          since: utc(10, 5),
+          ts: utc(10, 5),
+          seq: 2,
+        },
+        1,
+      ),
+    );
+    s.schedule('B1', utc(10, 0), utc(11, 0), [
+      act(utc(10, 0), utc(10, 0), 'Break'),
+      act(utc(11, 0), utc(11, 0), 'Meal'),
+    ]);
+    expect(s.sup.emptyActivitiesDropped).toBe(3);
+    // A replayed message (seq already applied) is not counted again.
+    const m = scheduleMsg('B1', utc(10, 0), utc(11, 0), [act(utc(10, 0), utc(10, 0), 'Break')]);
+    s.sup.process(3, m.subject, decodeInput(m.subject, m.data, defaultDecodeOptions));
+    expect(s.sup.emptyActivitiesDropped).toBe(3);
   });
 });

@@ -190,6 +190,7 @@ describe('decodeInput: valid payloads', () => {
           { start: utc(10, 0), end: utc(10, 30), category: 'Break' },
           { start: utc(10, 30), end: utc(11, 0), category: 'Meal', code: 'LUNCH' },
         ],
+        emptyActivitiesDropped: 0,
       },
     });
   });
@@ -198,7 +199,14 @@ describe('decodeInput: valid payloads', () => {
     expect(decodeInput(SCHED, json(schedule({ activities: [] })), opts)).toEqual({
       ok: true,
       address: schedAddr,
-      event: { type: 'schedule', agentId: 'A1', from: utc(10, 0), to: utc(11, 0), activities: [] },
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities: [],
+        emptyActivitiesDropped: 0,
+      },
     });
   });
 
@@ -210,7 +218,72 @@ describe('decodeInput: valid payloads', () => {
     expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
       ok: true,
       address: schedAddr,
-      event: { type: 'schedule', agentId: 'A1', from: utc(10, 0), to: utc(11, 0), activities },
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities,
+        emptyActivitiesDropped: 0,
+      },
+    });
+  });
+
+  it('drops activities with start = end (they cover no time) and counts them', () => {
+    const activities = [
+      { start: utc(10, 30), end: utc(11, 0), category: 'Meal' },
+      { start: utc(10, 10), end: utc(10, 10), category: 'Break' },
+      { start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' },
+      { start: utc(11, 0), end: utc(11, 0), category: 'Meeting', code: 'X' },
+    ];
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
+      ok: true,
+      address: schedAddr,
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities: [
+          { start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' },
+          { start: utc(10, 30), end: utc(11, 0), category: 'Meal' },
+        ],
+        emptyActivitiesDropped: 2,
+      },
+    });
+  });
+
+  it('an empty activity is dropped wherever it lies: inside another, outside [from, to), alone', () => {
+    const activities = [
+      { start: utc(9, 0), end: utc(9, 0), category: 'Break' },
+      { start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' },
+      { start: utc(10, 15), end: utc(10, 15), category: 'Break' },
+      { start: utc(12, 0), end: utc(12, 0), category: 'Break' },
+    ];
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
+      ok: true,
+      address: schedAddr,
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities: [{ start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' }],
+        emptyActivitiesDropped: 3,
+      },
+    });
+    const alone = [{ start: utc(10, 10), end: utc(10, 10), category: 'Break' }];
+    expect(decodeInput(SCHED, json(schedule({ activities: alone })), opts)).toEqual({
+      ok: true,
+      address: schedAddr,
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities: [],
+        emptyActivitiesDropped: 1,
+      },
     });
   });
 
@@ -233,7 +306,14 @@ describe('decodeInput: valid payloads', () => {
     expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
       ok: true,
       address: schedAddr,
-      event: { type: 'schedule', agentId: 'A1', from: utc(10, 0), to: utc(11, 0), activities },
+      event: {
+        type: 'schedule',
+        agentId: 'A1',
+        from: utc(10, 0),
+        to: utc(11, 0),
+        activities,
+        emptyActivitiesDropped: 0,
+      },
     });
   });
 
@@ -544,16 +624,22 @@ describe('decodeInput: rejections', () => {
         rejected(schedAddr, 'bad_schedule', 'activity 1 lies outside [from, to)'),
       );
     });
-    it('an activity with start equal to end', () => {
-      const activities = [{ start: utc(10, 10), end: utc(10, 10), category: 'Break' }];
+    it('an activity with start after end (index after sorting)', () => {
+      const activities = [
+        { start: utc(10, 30), end: utc(10, 40), category: 'Meal' },
+        { start: utc(10, 20), end: utc(10, 10), category: 'Break' },
+      ];
       expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(
-        rejected(schedAddr, 'bad_schedule', 'activity 0 starts at or after its end'),
+        rejected(schedAddr, 'bad_schedule', 'activity 0 ends before it starts'),
       );
     });
-    it('an activity with start after end', () => {
-      const activities = [{ start: utc(10, 20), end: utc(10, 10), category: 'Break' }];
+    it('an activity with start after end, beside an empty one', () => {
+      const activities = [
+        { start: utc(10, 5), end: utc(10, 5), category: 'Meal' },
+        { start: utc(10, 20), end: utc(10, 10), category: 'Break' },
+      ];
       expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(
-        rejected(schedAddr, 'bad_schedule', 'activity 0 starts at or after its end'),
+        rejected(schedAddr, 'bad_schedule', 'activity 1 ends before it starts'),
       );
     });
     it('overlapping activities (index after sorting)', () => {
