@@ -5,7 +5,7 @@ import type { Subscription } from 'rxjs';
 import { type SimulatedClock, waitFor } from 'xstate';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions, tenantInputFilter } from '../domain/index.ts';
-import { NatsError, WfmError } from '../errors.ts';
+import { NatsError, WfmError, SiteStartError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
 import {
@@ -66,6 +66,9 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   publisher: {},
   startTimeoutMs: 60_000,
 };
+
+/** Restores of one site that may fail in a row before the node's start fails. */
+const START_ATTEMPTS = 3;
 
 /** One site as `GET /api/status` shows it. */
 export interface SiteStatus {
@@ -311,11 +314,17 @@ export class WfmNode {
     const timeout = this.options.startTimeoutMs;
     await Promise.all(
       lanes.map(async (lane) => {
-        try {
-          await waitFor(lane.actor, (s) => s.matches('running'), { timeout });
-        } catch (err) {
-          const why = lane.actor.getSnapshot().context.lastError ?? (err as Error).message;
-          throw new NatsError(`site ${lane.site} did not start within ${timeout} ms: ${why}`, { cause: err });
+        // Running, or failing to restore three times in a row: a start that cannot succeed
+        // (an unreadable checkpoint, a stream it cannot read) fails now rather than at the timeout.
+        const settled = await waitFor(
+          lane.actor,
+          (s) => s.matches('running') || s.context.failures >= START_ATTEMPTS,
+          { timeout },
+        ).catch((err: unknown) => {
+          throw new NatsError(`site ${lane.site} did not start within ${timeout} ms`, { cause: err });
+        });
+        if (!settled.matches('running')) {
+          throw new SiteStartError(`site ${lane.site} could not be restored: ${settled.context.lastError}`);
         }
       }),
     );
