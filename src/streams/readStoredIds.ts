@@ -1,7 +1,17 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  type Consumer,
+  DeliverPolicy,
+  type JetStreamClient,
+  JetStreamApiError,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { NatsError } from '../errors.ts';
+import { subjectMatcher } from './subjectCovers.ts';
 import { MSG_ID_HEADER, SOURCE_SEQ_HEADER } from './wfmMessages.ts';
+
+// JSConsumerFilterNotMatchingErr: "consumer filter subject is not a valid subset of the interest subjects".
+const FILTER_NOT_SUBSET = 10093;
 
 /** Where to look for what a site already wrote. */
 export interface ReadStoredIdsOptions {
@@ -61,13 +71,23 @@ async function readSubject(
   // The last message on the subject bounds the read, so it ends without waiting for a timeout.
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject });
   if (last === null || last.seq <= afterSeq) return;
-  const consumer = await js.consumers.get(stream, {
-    filter_subjects: subject,
+  const options = {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: afterSeq + 1,
     // Only the headers are read: an interval record's payload is the bulk of the bytes.
     headers_only: true,
-  });
+  };
+  let consumer: Consumer;
+  let match: ((subject: string) => boolean) | undefined;
+  try {
+    consumer = await js.consumers.get(stream, { ...options, filter_subjects: subject });
+  } catch (err) {
+    // The stream holds messages on a subject it no longer captures (an operator edited it): the
+    // server refuses that filter, so read the range whole and filter here.
+    if (!(err instanceof JetStreamApiError) || err.code !== FILTER_NOT_SUBSET) throw err;
+    consumer = await js.consumers.get(stream, options);
+    match = subjectMatcher([subject]);
+  }
   let seen = afterSeq;
   try {
     while (seen < last.seq) {
@@ -76,7 +96,7 @@ async function readSubject(
       for await (const m of batch) {
         seen = m.seq;
         if (m.seq > last.seq) break;
-        collect(m.headers, header, found);
+        if (match === undefined || match(m.subject)) collect(m.headers, header, found);
         // After every message, kept or not: a fetch that cannot be filled waits for its expiry.
         if (seen >= last.seq) break;
       }

@@ -63,8 +63,7 @@ describe('a site whose publishes are refused mid-stream loses and doubles nothin
     const info = await run.jsm.streams.info('WFM_OUT');
     await run.jsm.streams.update('WFM_OUT', { ...info.config, max_msg_size: 330 });
     await run.publish(parts[1]!);
-    await run.caughtUp();
-    await sleep(600); // a few checkpoints fail and rebuild the sites
+    await sleep(1500); // checkpoints fail, the sites rebuild, fail again, back off
     await run.jsm.streams.update('WFM_OUT', { ...info.config, max_msg_size: -1 });
     await run.publish(parts[2]!);
     await run.caughtUp();
@@ -75,8 +74,7 @@ describe('a site whose publishes are refused mid-stream loses and doubles nothin
       subjects: info.config.subjects.filter((s) => s !== 'wfm.interval.>'),
     });
     await run.publish(parts[3]!);
-    await run.caughtUp();
-    await sleep(600);
+    await sleep(1500);
     await run.jsm.streams.update('WFM_OUT', info.config);
     await run.publish(parts[4]!);
     await run.caughtUp();
