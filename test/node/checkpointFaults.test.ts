@@ -83,7 +83,9 @@ describe('a checkpoint commit that fails loses no agent', () => {
     await run.publish(parts[2]!);
     await run.caughtUp();
     await sleep(500); // successful checkpoints after the failed ones
-    expect(store.committed.filter((c) => c.key.site === 'S1' && c.index > store.failed.at(-1)!.index).length).toBeGreaterThan(0);
+    expect(
+      store.committed.filter((c) => c.key.site === 'S1' && c.index > store.failed.at(-1)!.index).length,
+    ).toBeGreaterThan(0);
 
     // A crash: nothing after this is committed (the final checkpoint of stop() fails).
     store.failCommits(() => true);
@@ -95,6 +97,67 @@ describe('a checkpoint commit that fails loses no agent', () => {
     await run.node!.checkpoint();
     expectSame(expected, await run.read());
   }, 180_000);
+
+  it('an agent that changed only before a failed commit is not lost when a later commit succeeds', async () => {
+    // Handmade so that the agent in question changes only while commits fail: a1 goes Not Ready
+    // then, b1 alone changes afterwards (a successful commit), the node crashes, and a1's reason
+    // after the restart must give BREAK — only true if a1 was restored Not Ready.
+    const T = (s: number) => Date.UTC(2026, 0, 5, 9, 0, s);
+    const stat = (agentId: string, status: string, s: number): TrafficMessage => ({
+      kind: 'stat',
+      subject: `wfm.stat.T1.S1.${agentId}`,
+      ts: T(s),
+      payload: { statistic: 'CurrentState', agentId, status, callType: null, ts: T(s) } as never,
+    });
+    const phases: TrafficMessage[][] = [
+      [stat('a1', 'Ready', 0), stat('b1', 'Ready', 0)],
+      [stat('a1', 'NotReady', 10)],
+      [stat('b1', 'NotReady', 20)],
+      [
+        {
+          kind: 'stat',
+          subject: 'wfm.stat.T1.S1.a1',
+          ts: T(30),
+          payload: {
+            statistic: 'CurrentStateReason',
+            agentId: 'a1',
+            reasons: { ReasonCode: 'Break' },
+            ts: T(30),
+          },
+        },
+      ],
+    ];
+    const small = await undisturbedRun(phases.flat(), ['S1']);
+    expect(small.out.filter((r) => (r.data as { presence?: string }).presence === 'BREAK')).toHaveLength(1);
+
+    run = await NodeRun.open();
+    const store = new FailingCheckpointStore(
+      new LevelCheckpointStore({ location: join(run.dataDir, 'checkpoints') }),
+    );
+    await run.startNode({ config: run.config(['S1']), store });
+    await run.publish(phases[0]!);
+    await run.caughtUp();
+    await sleep(500);
+    store.failCommits((c) => c.key.site === 'S1');
+    await run.publish(phases[1]!);
+    await run.caughtUp();
+    await sleep(500);
+    expect(store.failed.some((f) => f.agents.has('a1'))).toBe(true);
+    store.heal();
+    await run.publish(phases[2]!);
+    await run.caughtUp();
+    await sleep(500);
+    const last = store.committed.filter((c) => c.key.site === 'S1').at(-1)!;
+    expect(last.seq).toBe(run.published);
+    store.failCommits(() => true); // the crash
+    await run.stopNode();
+
+    await run.startNode({ config: run.config(['S1']) });
+    await run.publish(phases[3]!);
+    await run.caughtUp();
+    await run.node!.checkpoint();
+    expectSame(small, await run.read());
+  }, 60_000);
 
   it('a real disk failure (LevelDB directory unwritable) mid-run, healed, then a restart', async (context) => {
     const unsupported = await unwritableDirSupport();
