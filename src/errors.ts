@@ -11,7 +11,8 @@ export type WfmErrorCode =
   | 'WFM_PUBLISH_FAILED'
   | 'WFM_DATABASE_UNAVAILABLE'
   | 'WFM_TRANSFER_FAILED'
-  | 'WFM_INTERNAL';
+  | 'WFM_INTERNAL'
+  | 'WFM_SNAPSHOT_VERSION';
 
 /** Base class: never thrown directly. */
 export class WfmError extends Error {
@@ -171,5 +172,32 @@ export class DatabaseError extends WfmError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('WFM_DATABASE_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * A persisted snapshot (an agent's, or a site's own state) carries a format version this build
+ * does not read, or none: it is refused rather than misread. Permanent for this build: restore
+ * with the version that wrote it, or drop the checkpoint and replay the input.
+ */
+export class SnapshotVersionError extends WfmError {
+  override name = 'SnapshotVersionError';
+  /** What the snapshot belongs to, e.g. `agent A1 of site T1/S1`. */
+  readonly owner: string;
+  /** The version found, as stored (`undefined`: none). */
+  readonly found: unknown;
+  /** The version this build reads. */
+  readonly supported: number;
+
+  constructor(owner: string, found: unknown, supported: number, options?: { cause?: unknown }) {
+    const shown = found === undefined ? 'none' : (JSON.stringify(found) ?? String(found)).slice(0, 64);
+    super(
+      'WFM_SNAPSHOT_VERSION',
+      `${owner}: snapshot version ${shown} is not supported; this build reads version ${supported}`,
+      options,
+    );
+    this.owner = owner;
+    this.found = found;
+    this.supported = supported;
   }
 }
