@@ -209,7 +209,7 @@ export function advanceAgent(
 export function nextDeadline(ctx: AgentContext, options: ResolvedAgentOptions): number | null {
   const oldest = ctx.intervals[0];
   if (ctx.gc === null || oldest === undefined) return null;
-  const close = oldest.start + options.profile.lengthMs + options.thresholdMs;
+  const close = options.profile.endOf(oldest.start) + options.thresholdMs;
   const boundary = nextScheduleBoundary(ctx.schedule, ctx.acctTs);
   return boundary !== null && boundary < close ? boundary : close;
 }
@@ -316,7 +316,7 @@ function advance(
         continue;
       }
     }
-    let end = Math.min(to, ivStart + profile.lengthMs);
+    let end = Math.min(to, profile.endOf(ivStart));
     if (boundary !== null && boundary < end) end = boundary;
     if (c.stretch !== null && !c.stretch.qualified) {
       const q = c.stretch.start + thresholdMs;
@@ -352,10 +352,10 @@ function closeIntervals(
   options: ResolvedAgentOptions,
   out: AgentOutput[],
 ): void {
-  const closeAfter = options.profile.lengthMs + options.thresholdMs;
+  const { profile, thresholdMs } = options;
   let closed = 0;
   for (const acc of c.intervals) {
-    if (acc.start + closeAfter > now) break;
+    if (profile.endOf(acc.start) + thresholdMs > now) break;
     closed++;
     if (isReportable(acc))
       out.push({ kind: 'interval', payload: toIntervalRecord(c.agentId, acc, seq, options) });

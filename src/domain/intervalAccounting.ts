@@ -52,7 +52,8 @@ export function toIntervalRecord(
     agentId,
     site: options.site,
     intervalStart: acc.start,
-    intervalMinutes: options.intervalMinutes,
+    // The grid the interval belongs to: after a time-profile switch, not necessarily today's.
+    intervalMinutes: options.profile.intervalMinutesAt(acc.start),
     secondsByPresence,
     adherenceScheduleSecs: acc.schedMs / 1000,
     exceptionDurationSecs: acc.excMs / 1000,

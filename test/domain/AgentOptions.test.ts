@@ -13,8 +13,7 @@ describe('resolveAgentOptions', () => {
     const r = resolveAgentOptions({ tenant: 'T1', site: 'S1' });
     expect(r.thresholdMs).toBe(60_000);
     expect([...r.mappedReasonSet]).toEqual(['Break', 'Meal', 'Meeting', 'Training']);
-    expect(r.profile.lengthMs).toBe(900_000);
-    expect(r.profile.offsetMs).toBe(0);
+    expect(r.profile.entries).toEqual([{ from: null, intervalMinutes: 15, offsetMinutes: 0 }]);
   });
 
   it('overrides', () => {
@@ -28,8 +27,7 @@ describe('resolveAgentOptions', () => {
     });
     expect(r.thresholdMs).toBe(0);
     expect([...r.mappedReasonSet]).toEqual(['Break']);
-    expect(r.profile.lengthMs).toBe(1_800_000);
-    expect(r.profile.offsetMs).toBe(300_000);
+    expect(r.profile.entries).toEqual([{ from: null, intervalMinutes: 30, offsetMinutes: 5 }]);
   });
 
   it('rejects a reason that has no presence of its own', () => {
