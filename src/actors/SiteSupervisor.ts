@@ -10,10 +10,14 @@ import {
   type Decoded,
   nextDeadline,
   type Output,
+  optionsFingerprint,
   type Rejection,
   type ResolvedAgentOptions,
   resolveAgentOptions,
+  TimeProfile,
+  type TimeProfileEntry,
 } from '../domain/index.ts';
+import { CheckpointError, SnapshotVersionError } from '../errors.ts';
 import {
   type AgentMachine,
   type AgentStateValue,
@@ -84,18 +88,54 @@ export interface SiteSupervisorOptions {
   ) => AgentStep;
 }
 
-/** Site-level state persisted beside the agents' snapshots. */
+/**
+ * Version of a persisted agent snapshot, `{"v":1,"snapshot":<the XState persisted snapshot>}`:
+ * a restore refuses any other (SnapshotVersionError) rather than misread it.
+ */
+export const AGENT_SNAPSHOT_VERSION = 1;
+
+/** Version of {@link SiteState}: a restore refuses any other (SnapshotVersionError). */
+export const SITE_STATE_VERSION = 1;
+
+/** Site-level state persisted beside the agents' snapshots. JSON-safe. */
 export interface SiteState {
+  /** {@link SITE_STATE_VERSION}. */
+  v: number;
+  /** The site's event time (-1: none yet). */
   siteTime: number;
   /** Agents quarantined after a deadline step threw: no deadline until their next own input. */
   quarantined: string[];
+  /** `optionsFingerprint` of the options the state was computed under. */
+  optionsFingerprint: string;
+  /**
+   * The site's time-profile history (TimeProfile entries), so a restart under the same
+   * configuration reproduces the same interval grids exactly.
+   */
+  profiles: TimeProfileEntry[];
 }
 
-/** A site's state as persisted: last applied seq, site state, and agent snapshots. */
-export interface SiteSnapshot {
+/**
+ * A site's state to persist, serialized at capture: the last applied seq, the site state, and
+ * the agents changed since the previous capture, each as the JSON text of its versioned
+ * snapshot (`{"v":AGENT_SNAPSHOT_VERSION,"snapshot":…}`).
+ */
+export interface SiteCapture {
   seq: number;
   site: SiteState;
-  agents: Map<string, unknown>;
+  agents: [agentId: string, json: string][];
+}
+
+/** A site's state as persisted, to restore from. */
+export interface SiteSnapshot {
+  /** Last applied `WFM_IN` sequence. */
+  seq: number;
+  /** The {@link SiteState} as captured (parsed JSON); validated on restore. */
+  site: unknown;
+  /**
+   * agentId → the agent's persisted snapshot as captured: its JSON text, or that text parsed
+   * (what a checkpoint store's `load()` returns). A `Map` is such an iterable.
+   */
+  agents: Iterable<readonly [string, unknown]>;
 }
 
 /**
@@ -105,7 +145,15 @@ export interface SiteSnapshot {
  * Processing is synchronous and uses event time only, so it is a pure function of the input.
  */
 export class SiteSupervisor {
+  /**
+   * The options in force: those given, with, after a restore, the time-profile history
+   * continued with the given grid (see `TimeProfile.switchTo`).
+   */
   readonly options: ResolvedAgentOptions;
+  /** `optionsFingerprint` of the options given. */
+  readonly optionsFingerprint: string;
+  /** The fingerprint found in the restored site state; null when not restored. */
+  readonly restoredOptionsFingerprint: string | null = null;
   readonly #machine: AgentMachine = createAgentMachine();
   readonly #feedEveryStep: boolean;
   readonly #applyStep: NonNullable<SiteSupervisorOptions['applyStep']>;
@@ -130,11 +178,38 @@ export class SiteSupervisor {
     snapshot?: SiteSnapshot,
     { feedEveryStep = false, applyStep = applyAgentInput }: SiteSupervisorOptions = {},
   ) {
-    this.options = resolveAgentOptions(options);
+    const resolved = resolveAgentOptions(options);
+    this.optionsFingerprint = optionsFingerprint(resolved);
     this.#feedEveryStep = feedEveryStep;
     this.#applyStep = applyStep;
+    if (snapshot === undefined) {
+      this.options = resolved;
+      this.#root.start();
+      return;
+    }
+    const site = this.#readSiteState(resolved, snapshot.site);
+    this.restoredOptionsFingerprint = site.optionsFingerprint;
+    // Time already accounted keeps the grid it was accounted on; a changed grid applies from the
+    // next boundary (DESIGN.md "Running it": restart).
+    const profile = new TimeProfile(site.profiles).switchTo(
+      resolved.intervalMinutes,
+      resolved.offsetMinutes,
+      site.siteTime,
+    );
+    this.options = { ...resolved, profile };
     this.#root.start();
-    if (snapshot !== undefined) this.#restore(snapshot);
+    this.#restore(snapshot.seq, site, snapshot.agents);
+  }
+
+  /**
+   * Whether the options given differ from those the restored state was computed under (false
+   * when not restored): the node logs it. A changed time profile applies from the next interval
+   * boundary; other options from the next input.
+   */
+  get restoredOptionsChanged(): boolean {
+    return (
+      this.restoredOptionsFingerprint !== null && this.restoredOptionsFingerprint !== this.optionsFingerprint
+    );
   }
 
   /** Last applied `WFM_IN` sequence. */
@@ -210,13 +285,30 @@ export class SiteSupervisor {
     return { outputs: this.#outputs, dlq: this.#dlq };
   }
 
-  /** The state to persist now: seq, site state, and every agent changed since the last call. */
-  takeDirty(): { seq: number; site: SiteState; agents: [string, unknown][] } {
-    const agents: [string, unknown][] = [];
-    for (const agentId of this.#dirty)
-      agents.push([agentId, this.#agents.get(agentId)!.getPersistedSnapshot()]);
+  /**
+   * The state to persist now, serialized at capture: seq, site state, and every agent changed
+   * since the last capture as JSON text — so input can go on changing the live actors while the
+   * checkpoint is written, and nothing in flight changes what is written. The dirty set is
+   * taken; when the commit of this capture fails, {@link markDirty} puts its agents back.
+   */
+  capture(): SiteCapture {
+    const agents: [string, string][] = [];
+    for (const agentId of this.#dirty) {
+      const snapshot = JSON.stringify(this.#agents.get(agentId)!.getPersistedSnapshot());
+      // The versioned envelope, written as text: one string, no wrapper object per agent.
+      agents.push([agentId, `{"v":${AGENT_SNAPSHOT_VERSION},"snapshot":${snapshot}}`]);
+    }
     this.#dirty.clear();
     return { seq: this.#seq, site: this.#siteState(), agents };
+  }
+
+  /**
+   * Puts agents back in the dirty set, so the next capture writes them again: a caller whose
+   * commit of a capture failed calls it with that capture's agents (B1). Ids of agents this
+   * supervisor does not hold are ignored.
+   */
+  markDirty(agentIds: Iterable<string>): void {
+    for (const agentId of agentIds) if (this.#agents.has(agentId)) this.#dirty.add(agentId);
   }
 
   /** Every agent's current context and statechart value (for status pages and the visualizer). */
@@ -238,7 +330,13 @@ export class SiteSupervisor {
   }
 
   #siteState(): SiteState {
-    return { siteTime: this.#siteTime, quarantined: this.quarantined };
+    return {
+      v: SITE_STATE_VERSION,
+      siteTime: this.#siteTime,
+      quarantined: this.quarantined,
+      optionsFingerprint: this.optionsFingerprint,
+      profiles: this.options.profile.entries.map((e) => ({ ...e })),
+    };
   }
 
   #advanceSiteTime(ts: number): void {
@@ -344,21 +442,62 @@ export class SiteSupervisor {
     });
   }
 
-  #restore(snapshot: SiteSnapshot): void {
-    this.#seq = snapshot.seq;
-    this.#siteTime = snapshot.site.siteTime;
-    for (const agentId of snapshot.site.quarantined ?? []) this.#quarantined.add(agentId);
-    for (const [agentId, persisted] of snapshot.agents) {
+  #restore(seq: number, site: SiteState, agents: SiteSnapshot['agents']): void {
+    this.#seq = seq;
+    this.#siteTime = site.siteTime;
+    for (const agentId of site.quarantined) this.#quarantined.add(agentId);
+    for (const [agentId, persisted] of agents) {
       const actor = createActor(this.#machine, {
         input: { agentId },
         id: agentId,
         parent: this.#root,
-        snapshot: persisted as Snapshot<unknown>,
+        snapshot: this.#readAgentSnapshot(agentId, persisted),
       });
       actor.start();
       this.#agents.set(agentId, actor);
       if (!this.#quarantined.has(agentId))
         this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.options));
     }
+  }
+
+  /** The persisted site state, checked: another version is refused, a malformed one too. */
+  #readSiteState(options: ResolvedAgentOptions, stored: unknown): SiteState {
+    const where = `site ${options.tenant}/${options.site}`;
+    const r = stored as Partial<SiteState> | null;
+    const v = typeof r === 'object' && r !== null ? r.v : undefined;
+    if (v !== SITE_STATE_VERSION) throw new SnapshotVersionError(`state of ${where}`, v, SITE_STATE_VERSION);
+    const bad = (what: string) => new CheckpointError(`state of ${where}: ${what}`);
+    if (typeof r!.siteTime !== 'number' || !Number.isFinite(r!.siteTime))
+      throw bad('siteTime is not a number');
+    if (!Array.isArray(r!.quarantined) || !r!.quarantined.every((id) => typeof id === 'string'))
+      throw bad('quarantined is not a list of agent ids');
+    if (typeof r!.optionsFingerprint !== 'string') throw bad('optionsFingerprint is not a string');
+    if (!Array.isArray(r!.profiles) || !r!.profiles.every((e) => typeof e === 'object' && e !== null))
+      throw bad('profiles is not a list of time profiles');
+    try {
+      new TimeProfile(r!.profiles);
+    } catch (err) {
+      throw new CheckpointError(`state of ${where}: profiles: ${(err as Error).message}`, { cause: err });
+    }
+    return r as SiteState;
+  }
+
+  /** The XState snapshot inside a persisted agent snapshot (JSON text or parsed), checked. */
+  #readAgentSnapshot(agentId: string, persisted: unknown): Snapshot<unknown> {
+    const owner = `agent ${agentId} of site ${this.options.tenant}/${this.options.site}`;
+    let value = persisted;
+    if (typeof persisted === 'string') {
+      try {
+        value = JSON.parse(persisted);
+      } catch (err) {
+        throw new CheckpointError(`${owner}: snapshot is not JSON`, { cause: err });
+      }
+    }
+    const r = value as { v?: unknown; snapshot?: { context?: { agentId?: unknown } } } | null;
+    const v = typeof r === 'object' && r !== null ? r.v : undefined;
+    if (v !== AGENT_SNAPSHOT_VERSION) throw new SnapshotVersionError(owner, v, AGENT_SNAPSHOT_VERSION);
+    if (r!.snapshot?.context?.agentId !== agentId)
+      throw new CheckpointError(`${owner}: snapshot is not this agent's`);
+    return r!.snapshot as Snapshot<unknown>;
   }
 }

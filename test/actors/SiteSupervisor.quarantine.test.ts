@@ -177,15 +177,11 @@ describe('SiteSupervisor: a quarantine across a restart', () => {
   it('is part of the site state: a restored supervisor gives the agent no deadline either', () => {
     const faulty = site(throwingFor('B1', (input) => input.type === 'tick' && input.at === utc(10, 16)));
     feed(faulty, traffic.slice(0, 4));
-    const captured = faulty.takeDirty();
+    const captured = faulty.capture();
     expect(captured.site.quarantined).toEqual(['B1']);
     const restored = new SiteSupervisor(
       { tenant: TENANT, site: SITE },
-      {
-        seq: captured.seq,
-        site: JSON.parse(JSON.stringify(captured.site)),
-        agents: new Map(JSON.parse(JSON.stringify(captured.agents))),
-      },
+      { seq: captured.seq, site: JSON.parse(JSON.stringify(captured.site)), agents: captured.agents },
     );
     expect(restored.quarantined).toEqual(['B1']);
     const rest = traffic.slice(4);

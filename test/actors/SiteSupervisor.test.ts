@@ -560,7 +560,7 @@ describe('SiteSupervisor: agent ids', () => {
       ['interval', 'toString', 3],
     ]);
     expect(s.sup.agentCount).toBe(4);
-    expect(s.sup.takeDirty().agents.map(([id]) => id)).toEqual(ids);
+    expect(s.sup.capture().agents.map(([id]) => id)).toEqual(ids);
   });
 });
 
@@ -687,30 +687,29 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     expect([...s.sup.agents()][0]!.context.status).toBe('NotReady');
   });
 
-  it('takeDirty returns only the agents changed since the previous call', () => {
+  it('capture returns the site state and only the agents changed since the previous capture', () => {
     const s = new SiteScenario();
     s.state('A1', 'Ready', utc(10, 0));
     s.state('B1', 'Ready', utc(10, 0));
-    const first = s.sup.takeDirty();
+    const site = (siteTime: number) => ({
+      v: 1,
+      siteTime,
+      quarantined: [],
+      optionsFingerprint: s.sup.optionsFingerprint,
+      profiles: [{ from: null, intervalMinutes: 15, offsetMinutes: 0 }],
+    });
+    const first = s.sup.capture();
     expect(first.seq).toBe(2);
-    expect(first.site).toEqual({ siteTime: utc(10, 0), quarantined: [] });
+    expect(first.site).toEqual(site(utc(10, 0)));
     expect(first.agents.map(([id]) => id)).toEqual(['A1', 'B1']);
-    expect(s.sup.takeDirty()).toEqual({
-      seq: 2,
-      site: { siteTime: utc(10, 0), quarantined: [] },
-      agents: [],
-    });
+    expect(s.sup.capture()).toEqual({ seq: 2, site: site(utc(10, 0)), agents: [] });
     s.clock(utc(10, 5));
-    expect(s.sup.takeDirty()).toEqual({
-      seq: 3,
-      site: { siteTime: utc(10, 5), quarantined: [] },
-      agents: [],
-    });
+    expect(s.sup.capture()).toEqual({ seq: 3, site: site(utc(10, 5)), agents: [] });
     s.state('B1', 'NotReady', utc(10, 6));
-    expect(s.sup.takeDirty().agents.map(([id]) => id)).toEqual(['B1']);
+    expect(s.sup.capture().agents.map(([id]) => id)).toEqual(['B1']);
     // A deadline tick changes both agents.
     s.clock(utc(10, 16));
-    expect(s.sup.takeDirty().agents.map(([id]) => id)).toEqual(['A1', 'B1']);
+    expect(s.sup.capture().agents.map(([id]) => id)).toEqual(['A1', 'B1']);
   });
 
   it('a supervisor restored from a snapshot continues exactly like the original', () => {
@@ -722,11 +721,13 @@ describe('SiteSupervisor: state, snapshots and restore', () => {
     a.state('A1', 'Ready', utc(10, 5, 40));
     a.reason('A1', 'Meal', utc(10, 14, 30));
     a.state('A1', 'NotReady', utc(10, 14, 30));
-    const dirty = a.sup.takeDirty();
-    const snapshot: SiteSnapshot = JSON.parse(
-      JSON.stringify({ seq: dirty.seq, site: dirty.site, agents: dirty.agents }),
-      (key, value) => (key === 'agents' ? new Map(value) : value),
-    );
+    // As a checkpoint store keeps it: JSON text, loaded back as parsed JSON.
+    const captured = a.sup.capture();
+    const snapshot: SiteSnapshot = {
+      seq: captured.seq,
+      site: JSON.parse(JSON.stringify(captured.site)),
+      agents: new Map(captured.agents.map(([id, json]) => [id, JSON.parse(json)])),
+    };
     const b = new SiteScenario({}, {}, snapshot);
     expect(b.sup.seq).toBe(7);
     expect(b.sup.siteTime).toBe(utc(10, 14, 30));

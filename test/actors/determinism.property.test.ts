@@ -236,7 +236,7 @@ describe('SiteSupervisor properties over generated input', () => {
           const part = sc.messages.slice(from, to);
           expect(feed(fast, part, from + 1)).toEqual(feed(every, part, from + 1));
           expect([...fast.agents()]).toEqual([...every.agents()]);
-          expect(clone(fast.takeDirty())).toEqual(clone(every.takeDirty()));
+          expect(fast.capture()).toEqual(every.capture());
           from = to;
         }
         fast.stop();
@@ -256,15 +256,15 @@ describe('SiteSupervisor properties over generated input', () => {
         (options, sc, kSeed, checkpointSeeds) => {
           const n = sc.messages.length;
           const k = kSeed % (n + 1);
-          // Earlier checkpoints (takeDirty calls) at arbitrary points before k.
+          // Earlier checkpoints (captures) at arbitrary points before k.
           const checkpoints = new Set(checkpointSeeds.map((c) => c % (k + 1)));
           const whole = supervisor(options);
           const results: SiteResult[] = [];
-          const persisted = new Map<string, unknown>();
+          const persisted = new Map<string, string>();
           let snapshot: SiteSnapshot | undefined;
           const takeInto = () => {
-            const dirty = whole.takeDirty();
-            for (const [agentId, s] of dirty.agents) persisted.set(agentId, clone(s));
+            const dirty = whole.capture();
+            for (const [agentId, json] of dirty.agents) persisted.set(agentId, json);
             return dirty;
           };
           if (checkpoints.has(0)) takeInto();

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AGENT_SNAPSHOT_VERSION,
+  SITE_STATE_VERSION,
+  type SiteCapture,
+  type SiteSnapshot,
+  SiteSupervisor,
+} from '../../src/actors/index.ts';
+import { CheckpointError, SnapshotVersionError } from '../../src/errors.ts';
+import { clockMsg, feed, SITE, stateMsg, TENANT, utc } from '../helpers/agentScenario.ts';
+
+function site(options: { adherenceExceptionThresholdSeconds?: number } = {}, snapshot?: SiteSnapshot) {
+  return new SiteSupervisor({ tenant: TENANT, site: SITE, ...options }, snapshot);
+}
+
+/** A capture as a checkpoint store gives it back: the site state and agent snapshots parsed. */
+function loaded(capture: SiteCapture): SiteSnapshot {
+  return {
+    seq: capture.seq,
+    site: JSON.parse(JSON.stringify(capture.site)),
+    agents: new Map(capture.agents.map(([id, json]) => [id, JSON.parse(json)])),
+  };
+}
+
+const start = [stateMsg('A1', 'Ready', null, utc(10, 0)), stateMsg('B1', 'NotReady', null, utc(10, 1))];
+
+describe('SiteSupervisor.capture: snapshots serialized at capture', () => {
+  it('writes each dirty agent as the JSON text of its versioned snapshot, as it was at capture', () => {
+    const sup = site();
+    feed(sup, start);
+    const capture = sup.capture();
+    const [a1] = [...sup.agents()];
+    expect(capture.agents.map(([id]) => id)).toEqual(['A1', 'B1']);
+    const parsed = JSON.parse(capture.agents[0]![1]);
+    expect(Object.keys(parsed)).toEqual(['v', 'snapshot']);
+    expect(parsed.v).toBe(AGENT_SNAPSHOT_VERSION);
+    expect(parsed.snapshot.value).toEqual({ presence: 'onQueue', adherence: 'unscheduled' });
+    expect(parsed.snapshot.context).toEqual(JSON.parse(JSON.stringify(a1!.context)));
+    // Input after the capture changes the live actors, never what was captured.
+    const text = capture.agents.map(([, json]) => json);
+    feed(sup, [stateMsg('A1', 'NotReady', null, utc(10, 5)), clockMsg(utc(10, 16))], 3);
+    expect(capture.agents.map(([, json]) => json)).toEqual(text);
+    expect(JSON.parse(capture.agents[0]![1]).snapshot.context.status).toBe('Ready');
+    sup.stop();
+  });
+
+  it('markDirty puts back the agents of a capture whose commit failed (B1); unknown ids are ignored', () => {
+    const sup = site();
+    feed(sup, start);
+    const failed = sup.capture();
+    // Without markDirty, a capture now would hold neither agent: they would never be written.
+    sup.markDirty(failed.agents.map(([id]) => id));
+    sup.markDirty(['nobody']);
+    feed(sup, [stateMsg('B1', 'Ready', null, utc(10, 2))], 3);
+    const next = sup.capture();
+    expect(next.seq).toBe(3);
+    expect(next.agents.map(([id]) => id)).toEqual(['A1', 'B1']);
+    // Their state now, not the state of the failed capture.
+    expect(JSON.parse(next.agents[1]![1]).snapshot.context.status).toBe('Ready');
+    expect(sup.capture().agents).toEqual([]);
+    sup.stop();
+  });
+});
+
+describe('SiteSupervisor restore', () => {
+  it('takes agent snapshots as parsed JSON or as the JSON text captured, alike', () => {
+    const a = site();
+    feed(a, start);
+    const capture = a.capture();
+    const fromParsed = site({}, loaded(capture));
+    const fromText = site({}, { seq: capture.seq, site: capture.site, agents: capture.agents });
+    expect([...fromParsed.agents()]).toEqual([...a.agents()]);
+    expect([...fromText.agents()]).toEqual([...a.agents()]);
+    const rest = [clockMsg(utc(10, 16)), stateMsg('B1', 'Ready', null, utc(10, 20)), clockMsg(utc(10, 31))];
+    const expected = feed(a, rest, 3);
+    expect(feed(fromParsed, rest, 3)).toEqual(expected);
+    expect(feed(fromText, rest, 3)).toEqual(expected);
+    for (const s of [a, fromParsed, fromText]) s.stop();
+  });
+
+  it('refuses an agent snapshot of another version, or of none, naming the agent and both versions', () => {
+    const a = site();
+    feed(a, start);
+    const capture = loaded(a.capture());
+    const agents = [...capture.agents] as [string, { v?: unknown; snapshot: unknown }][];
+    const restore = (a1: unknown) =>
+      site({}, { ...capture, agents: new Map<string, unknown>([['A1', a1], agents[1]!]) });
+    const future = { ...agents[0]![1], v: 2 };
+    expect(() => restore(future)).toThrow(
+      new SnapshotVersionError(`agent A1 of site ${TENANT}/${SITE}`, 2, AGENT_SNAPSHOT_VERSION),
+    );
+    try {
+      restore(future);
+    } catch (err) {
+      expect(err).toBeInstanceOf(SnapshotVersionError);
+      expect(err).toMatchObject({
+        code: 'WFM_SNAPSHOT_VERSION',
+        owner: `agent A1 of site ${TENANT}/${SITE}`,
+        found: 2,
+        supported: 1,
+        message: `agent A1 of site ${TENANT}/${SITE}: snapshot version 2 is not supported; this build reads version 1`,
+      });
+    }
+    // An unversioned snapshot (the bare XState snapshot written before versions) is refused too.
+    expect(() => restore(agents[0]![1].snapshot)).toThrow(
+      `agent A1 of site ${TENANT}/${SITE}: snapshot version none is not supported; this build reads version 1`,
+    );
+    expect(() => restore(JSON.stringify(future))).toThrow(SnapshotVersionError);
+    expect(() => restore('{"v":1,')).toThrow(
+      new CheckpointError(`agent A1 of site ${TENANT}/${SITE}: snapshot is not JSON`),
+    );
+    // B1's snapshot under A1's id: refused, not adopted.
+    expect(() => restore(agents[1]![1])).toThrow(
+      new CheckpointError(`agent A1 of site ${TENANT}/${SITE}: snapshot is not this agent's`),
+    );
+    a.stop();
+  });
+
+  it('refuses a site state of another version, or of none, and a malformed one', () => {
+    const a = site();
+    feed(a, start);
+    const capture = loaded(a.capture());
+    const state = capture.site as Record<string, unknown>;
+    const restore = (s: unknown) => site({}, { ...capture, site: s });
+    expect(() => restore({ ...state, v: 7 })).toThrow(
+      new SnapshotVersionError(`state of site ${TENANT}/${SITE}`, 7, SITE_STATE_VERSION),
+    );
+    expect(() => restore({ siteTime: utc(10, 1) })).toThrow(
+      `state of site ${TENANT}/${SITE}: snapshot version none is not supported; this build reads version 1`,
+    );
+    expect(() => restore(null)).toThrow(SnapshotVersionError);
+    expect(() => restore({ ...state, siteTime: 'x' })).toThrow(
+      new CheckpointError(`state of site ${TENANT}/${SITE}: siteTime is not a number`),
+    );
+    expect(() => restore({ ...state, profiles: [] })).toThrow(
+      new CheckpointError(
+        `state of site ${TENANT}/${SITE}: profiles: a time profile needs at least one grid`,
+      ),
+    );
+    expect(() => restore({ ...state, quarantined: [1] })).toThrow(
+      new CheckpointError(`state of site ${TENANT}/${SITE}: quarantined is not a list of agent ids`),
+    );
+    a.stop();
+  });
+});
+
+describe('SiteSupervisor options fingerprint', () => {
+  it('is kept in the site state; a restore tells whether the options changed since', () => {
+    const a = site();
+    expect(a.restoredOptionsFingerprint).toBeNull();
+    expect(a.restoredOptionsChanged).toBe(false);
+    feed(a, start);
+    const capture = a.capture();
+    expect(capture.site.optionsFingerprint).toBe(a.optionsFingerprint);
+    expect(a.optionsFingerprint).toBe(
+      '{"mappedReasons":["Break","Meal","Meeting","Training"],"adherenceExceptionThresholdSeconds":60,' +
+        '"nonOnQueueActivitiesEquivalent":false,"intervalMinutes":15,"offsetMinutes":0}',
+    );
+    const same = site({}, loaded(capture));
+    expect(same.restoredOptionsFingerprint).toBe(a.optionsFingerprint);
+    expect(same.restoredOptionsChanged).toBe(false);
+    const changed = site({ adherenceExceptionThresholdSeconds: 30 }, loaded(capture));
+    expect(changed.restoredOptionsFingerprint).toBe(a.optionsFingerprint);
+    expect(changed.restoredOptionsChanged).toBe(true);
+    expect(changed.capture().site.optionsFingerprint).toBe(changed.optionsFingerprint);
+    expect(changed.optionsFingerprint).not.toBe(a.optionsFingerprint);
+    for (const s of [a, same, changed]) s.stop();
+  });
+});
