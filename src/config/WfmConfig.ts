@@ -1,7 +1,8 @@
 import Type from 'typebox';
+import { ID_PATTERN } from '../domain/index.ts';
 
-/** Pattern every tenant, business unit, site and agent id must match (DESIGN.md "Subjects and streams"). */
-export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+/** Pattern every tenant, business unit, site and agent id must match, as TypeBox takes it. */
+export const ID_PATTERN_SOURCE = ID_PATTERN.source;
 
 /**
  * Site id the node keeps for itself: the lane of input no configured site owns. A configured
@@ -12,7 +13,7 @@ export const UNROUTED_SITE_ID = '__unrouted';
 /** Most replicas a JetStream stream can have. */
 export const MAX_STREAM_REPLICAS = 5;
 
-const Id = Type.String({ pattern: ID_PATTERN });
+const Id = Type.String({ pattern: ID_PATTERN_SOURCE });
 const NonEmpty = Type.String({ minLength: 1 });
 const NonNegativeInt = Type.Integer({ minimum: 0 });
 const closed = { additionalProperties: false } as const;

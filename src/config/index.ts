@@ -17,7 +17,7 @@ export {
   BusinessUnitConfigSchema,
   type ConfigOverrides,
   type DeepPartial,
-  ID_PATTERN,
+  ID_PATTERN_SOURCE,
   MAX_STREAM_REPLICAS,
   type SiteConfig,
   SiteConfigSchema,

@@ -1,6 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { ConfigError } from '../errors.ts';
-import { ID_PATTERN, UNROUTED_SITE_ID, type WfmConfig, WfmConfigSchema } from './WfmConfig.ts';
+import { ID_PATTERN_SOURCE, UNROUTED_SITE_ID, type WfmConfig, WfmConfigSchema } from './WfmConfig.ts';
 
 const checker = Compile(WfmConfigSchema);
 const MINUTES_PER_DAY = 1440;
@@ -51,7 +51,7 @@ function schemaFailure(value: unknown): ConfigError {
     case 'type':
       return new ConfigError(at, `must be ${article(String(p.type))} (got ${describe(actual)})`);
     case 'pattern':
-      return p.pattern === ID_PATTERN
+      return p.pattern === ID_PATTERN_SOURCE
         ? new ConfigError(
             at,
             `must be 1 to 64 characters A-Z, a-z, 0-9, "_" or "-" (got ${describe(actual)})`,

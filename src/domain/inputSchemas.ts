@@ -1,9 +1,10 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
+import { ID_PATTERN } from './subjects.ts';
 import { ACTIVITY_CATEGORIES, AGENT_STATUSES, CALL_TYPES } from './types.ts';
 
 // Compiled once: TypeBox's JIT validators measured fastest here (bench/decode.bench.ts).
-const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const Id = Type.String({ pattern: ID_PATTERN.source });
 // Epoch milliseconds from 2000-01-01 to 2100-01-01: seconds or microseconds by mistake fall
 // outside and are refused as bad_ts instead of making the site walk millions of intervals.
 export const MIN_TS = 946_684_800_000;

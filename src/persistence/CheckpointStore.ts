@@ -4,6 +4,7 @@
  * restarted node resumes from exactly that point.
  */
 
+import { ID_PATTERN } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
 import { JsonText } from './JsonText.ts';
 
@@ -67,7 +68,7 @@ export interface CheckpointStore {
 }
 
 /** Tenant, site and agent ids of the wire contract (DESIGN.md "Subjects and streams"). */
-export const ID_PATTERN: RegExp = /^[A-Za-z0-9_-]{1,64}$/;
+export { ID_PATTERN };
 
 /** A commit after validation, its iterables read exactly once and its values serialized. */
 export interface PreparedCommit {

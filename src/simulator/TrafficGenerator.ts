@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { type AgentSpec, agentMessages } from './agentMessages.ts';
 import { InvalidInputMixer } from './invalidInput.ts';
@@ -71,7 +72,7 @@ export interface SimulatedAgent {
   agentId: string;
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ID = ID_PATTERN;
 
 /**
  * Something that produces messages in order: its next message's `ts` and, among sources with
