@@ -5,6 +5,8 @@ import {
   ACTIVITY_CATEGORIES,
   type Activity,
   type ActivityCategory,
+  type ActualCategory,
+  type AdherenceOutput,
   AGENT_STATUSES,
   type AgentOptions,
   type AgentStatus,
@@ -12,6 +14,7 @@ import {
   type CallType,
   type IntervalRecord,
   type Output,
+  type Presence,
 } from '../../src/domain/index.ts';
 import {
   clockMsg,
@@ -201,6 +204,102 @@ function supervisor(options: Partial<AgentOptions>, snapshot?: SiteSnapshot): Si
 }
 
 // ---------------------------------------------------------------------------------------------
+// An interval model built from the adherence outputs
+// ---------------------------------------------------------------------------------------------
+
+const PRESENCE_OF: Record<ActualCategory, Presence> = {
+  OnQueueWork: 'ON_QUEUE',
+  OffQueueWork: 'BUSY',
+  Break: 'BREAK',
+  Meal: 'MEAL',
+  Meeting: 'MEETING',
+  Training: 'TRAINING',
+  Offline: 'OFFLINE',
+};
+
+/** The record fields the model predicts (all but `sourceSeq`). */
+type ModelRecord = Omit<IntervalRecord, 'sourceSeq'>;
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The interval records one agent must have, computed from its adherence outputs alone: they are
+ * published at every change of presence (actual category), scheduled category and adherence state,
+ * at the time the change takes effect, so they are a complete timeline of the agent from the
+ * moment it became known. Presence, schedule and conformance seconds integrate it; an
+ * out-of-adherence stretch is a run of OutOfAdherence, an exception when it lasts at least the
+ * threshold (DESIGN.md). Every interval of the grid from the agent's first moment whose close
+ * (end + threshold) the site time `final` reached, and that had scheduled or logged-in time, has
+ * one record. A stretch still open at `final` and shorter than the threshold began after every
+ * closed interval ended, so it does not matter how it ends.
+ */
+function modelRecords(
+  agentId: string,
+  timeline: readonly AdherenceOutput[],
+  options: { lengthMs: number; offsetMs: number; thresholdMs: number; intervalMinutes: number },
+  final: number,
+): ModelRecord[] {
+  const { lengthMs, offsetMs, thresholdMs, intervalMinutes } = options;
+  const segments = timeline.map((a, i) => ({
+    start: a.ts,
+    end: timeline[i + 1]?.ts ?? final,
+    presence: PRESENCE_OF[a.actualCategory],
+    scheduled: a.scheduledCategory,
+    out: a.adherenceState === 'OutOfAdherence',
+  }));
+  const exceptions: { start: number; end: number }[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    if (!segments[i]!.out || (i > 0 && segments[i - 1]!.out)) continue;
+    let j = i;
+    while (j + 1 < segments.length && segments[j + 1]!.out) j++;
+    const stretch = { start: segments[i]!.start, end: segments[j]!.end };
+    if (stretch.end - stretch.start >= thresholdMs) exceptions.push(stretch);
+  }
+  const overlap = (a0: number, a1: number, b0: number, b1: number) =>
+    Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+  const records: ModelRecord[] = [];
+  const first = timeline[0]!.ts;
+  for (
+    let start = Math.floor((first - offsetMs) / lengthMs) * lengthMs + offsetMs;
+    start + lengthMs + thresholdMs <= final;
+    start += lengthMs
+  ) {
+    const end = start + lengthMs;
+    const presenceMs: Partial<Record<Presence, number>> = {};
+    let schedMs = 0;
+    let confSchedMs = 0;
+    for (const seg of segments) {
+      const ms = overlap(start, end, seg.start, seg.end);
+      if (ms === 0) continue;
+      presenceMs[seg.presence] = (presenceMs[seg.presence] ?? 0) + ms;
+      if (seg.scheduled !== null) schedMs += ms;
+      if (seg.scheduled === 'OnQueueWork') confSchedMs += ms;
+    }
+    const excMs = exceptions.reduce((sum, x) => sum + overlap(start, end, x.start, x.end), 0);
+    const loggedIn = Object.entries(presenceMs).some(([p, ms]) => p !== 'OFFLINE' && ms > 0);
+    if (schedMs === 0 && !loggedIn) continue;
+    const secondsByPresence: Partial<Record<Presence, number>> = {};
+    for (const [p, ms] of Object.entries(presenceMs) as [Presence, number][])
+      secondsByPresence[p] = ms / 1000;
+    const onQueueMs = presenceMs.ON_QUEUE ?? 0;
+    records.push({
+      agentId,
+      site: SITE,
+      intervalStart: start,
+      intervalMinutes,
+      secondsByPresence,
+      adherenceScheduleSecs: schedMs / 1000,
+      exceptionDurationSecs: excMs / 1000,
+      adherencePercentage: schedMs === 0 ? null : round2(Math.max(0, (1 - excMs / schedMs) * 100)),
+      conformanceScheduleSecs: confSchedMs / 1000,
+      conformanceActualSecs: onQueueMs / 1000,
+      conformancePercentage: confSchedMs === 0 ? null : round2((onQueueMs / confSchedMs) * 100),
+    });
+  }
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------------------
 
@@ -384,6 +483,40 @@ describe('SiteSupervisor properties over generated input', () => {
           for (let i = 1; i < recs.length; i++) {
             expect(recs[i]!.intervalStart).toBeGreaterThan(recs[i - 1]!.intervalStart);
           }
+        }
+        sup.stop();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('interval records: exactly one per interval with scheduled or logged-in time, with the seconds (exceptions included) the adherence timeline implies', () => {
+    fc.assert(
+      fc.property(siteOptions, scenario, (options, sc) => {
+        const sup = supervisor(options);
+        const results = feed(sup, sc.messages);
+        const timelines = new Map<string, AdherenceOutput[]>();
+        const records = new Map<string, ModelRecord[]>();
+        for (const o of results.flatMap((r) => r.outputs)) {
+          if (o.kind === 'adherence')
+            timelines.set(o.agentId, [...(timelines.get(o.agentId) ?? []), o.payload]);
+          if (o.kind === 'interval') {
+            const { sourceSeq: _, ...record } = o.payload;
+            records.set(o.agentId, [...(records.get(o.agentId) ?? []), record]);
+          }
+        }
+        // Only agents known (with a timeline) have records.
+        for (const agentId of records.keys()) expect(timelines.has(agentId)).toBe(true);
+        const intervalMinutes = options.intervalMinutes ?? 15;
+        const grid = {
+          lengthMs: intervalMinutes * MINUTE,
+          offsetMs: (options.offsetMinutes ?? 0) * MINUTE,
+          thresholdMs: (options.adherenceExceptionThresholdSeconds ?? 60) * 1000,
+          intervalMinutes,
+        };
+        const final = sc.ts[sc.ts.length - 1]!;
+        for (const [agentId, timeline] of timelines) {
+          expect(records.get(agentId) ?? []).toEqual(modelRecords(agentId, timeline, grid, final));
         }
         sup.stop();
       }),
