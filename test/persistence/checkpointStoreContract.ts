@@ -353,9 +353,9 @@ export function checkpointStoreContract(
       );
     });
 
-    it.skipIf(!countsSerialization)(
-      'neither parses nor serializes a JsonText agent value on commit',
-      async () => {
+    // Only for a store that writes what it is given: a wrapper that records commits copies them.
+    if (countsSerialization)
+      it('neither parses nor serializes a JsonText agent value on commit', async () => {
         const site = { t: 1 };
         const parse = vi.spyOn(JSON, 'parse');
         const stringify = vi.spyOn(JSON, 'stringify');
@@ -376,8 +376,7 @@ export function checkpointStoreContract(
           stringify.mockRestore();
         }
         expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, { t: 1 }, { a: { x: 1 }, b: [2] }));
-      },
-    );
+      });
 
     it('stores a JsonText nested in a plain value as the value it holds', async () => {
       await store.commit(T1S1, {
