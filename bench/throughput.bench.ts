@@ -87,7 +87,14 @@ async function relayOnly(url: string, messages: number): Promise<number> {
     for (const m of messagesNow) {
       const [, , tenant = '', site = '', agentId = 'clock'] = m.subject.split('.');
       const payload = { ...(m.json() as object), sourceSeq: m.seq };
-      outputs.publishOutput(site, { kind: 'gc', tenant, site, agentId, ordinal: 0, payload } as unknown as Output);
+      outputs.publishOutput(site, {
+        kind: 'gc',
+        tenant,
+        site,
+        agentId,
+        ordinal: 0,
+        payload,
+      } as unknown as Output);
     }
   };
   let n = 0;
@@ -122,7 +129,9 @@ async function nodeRun(
     0,
   );
   const checkpoints = [...node.sites.values()].reduce((sum, s) => sum + s.counters.checkpoints, 0);
-  const counts = [...node.sites.values()].map((s) => s.supervisor?.stepCounts ?? { steps: 0, transitions: 0 });
+  const counts = [...node.sites.values()].map(
+    (s) => s.supervisor?.stepCounts ?? { steps: 0, transitions: 0 },
+  );
   const transitions = counts.reduce((sum, c) => sum + c.transitions, 0);
   const steps = counts.reduce((sum, c) => sum + c.steps, 0);
   await node.stop();

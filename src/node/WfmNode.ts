@@ -5,7 +5,7 @@ import type { Subscription } from 'rxjs';
 import { type SimulatedClock, waitFor } from 'xstate';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions, tenantInputFilter } from '../domain/index.ts';
-import { NatsError, WfmError, SiteStartError } from '../errors.ts';
+import { NatsError, SiteStartError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
 import {
@@ -376,10 +376,10 @@ export class WfmNode {
     });
     const publisher = new Publisher(pubNc, this.options.publisher);
     this.#publisher = publisher;
-    void pubNc.closed().then((err) => this.#publisherClosed(publisher, err));
+    void pubNc.closed().then((err) => this.#publisherClosed(publisher, err ?? undefined));
   }
 
-  #publisherClosed(publisher: Publisher, err: void | Error): void {
+  #publisherClosed(publisher: Publisher, err: Error | undefined): void {
     if (this.#stopped || this.#publisher !== publisher) return;
     this.#publisher = null;
     const error = err ?? new NatsError('the publishing connection closed');

@@ -1,8 +1,8 @@
 import {
   type Consumer,
   DeliverPolicy,
-  type JetStreamClient,
   JetStreamApiError,
+  type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
