@@ -12,6 +12,7 @@ export type WfmErrorCode =
   | 'WFM_DATABASE_UNAVAILABLE'
   | 'WFM_TRANSFER_FAILED'
   | 'WFM_INTERNAL'
+  | 'WFM_SITE_START_FAILED'
   | 'WFM_SNAPSHOT_VERSION';
 
 /** Base class: never thrown directly. */
@@ -172,6 +173,15 @@ export class DatabaseError extends WfmError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('WFM_DATABASE_UNAVAILABLE', message, options);
+  }
+}
+
+/** A site of a starting node could not be restored (its checkpoint, or the streams it reads). */
+export class SiteStartError extends WfmError {
+  override name = 'SiteStartError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WFM_SITE_START_FAILED', message, options);
   }
 }
 
