@@ -33,7 +33,7 @@ function traffic(): TrafficMessage[] {
     tickMs: 2000,
     invalidEvery: 50,
   });
-  return [...generator.messages(START_TS + 3 * 3_600_000)];
+  return [...generator.messages(START_TS + 5 * 3_600_000)];
 }
 
 const ofSite = (site: string) => (r: StreamRecord) => r.subject.split('.')[3] === site;
@@ -86,7 +86,7 @@ describe('wfm-agg restart --site under live traffic', () => {
     const reachedHalf = new Promise<void>((resolve) => {
       halfway = resolve;
     });
-    const half = Math.floor(messages.length / 2);
+    const half = Math.floor(messages.length * 0.4);
     const publishing = (async () => {
       for (let i = 0; i < messages.length; i += SLICE) {
         await live.publish(messages.slice(i, i + SLICE));
