@@ -21,7 +21,7 @@ import {
   type StoredIds,
 } from '../streams/index.ts';
 import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
-import type { SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
+import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
 
 /** What the node gives each of its sites. */
 export interface SiteHost {
@@ -107,6 +107,7 @@ export class SiteRuntime implements SiteLifecycleServices {
   #accepting = false;
   #writing = false;
   #processedSeq = 0;
+  #countedSeq = 0;
   // How far the site has considered input, its own or not: see `position`.
   #position = 0;
   #checkpointSeq = 0;
@@ -197,22 +198,36 @@ export class SiteRuntime implements SiteLifecycleServices {
     if (!this.#accepting || seq <= this.#processedSeq) return;
     this.#processedSeq = seq;
     const result = this.#processor!.process(seq, subject, decoded);
-    this.counters.events++;
-    for (const output of result.outputs) {
-      this.counters.outputs[output.kind]++;
-      if (!this.#writing) continue;
-      if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), seq)) continue;
-      this.#publisher!.publishOutput(this.site, output);
+    // Counters count each input once per process: what a rebuild re-applies is not new.
+    const fresh = seq > this.#countedSeq;
+    if (fresh) {
+      this.#countedSeq = seq;
+      this.#count(result);
     }
-    for (const entry of result.dlq) {
-      this.counters.dlqByReason[entry.reason] = (this.counters.dlqByReason[entry.reason] ?? 0) + 1;
-      if (!this.#writing) continue;
-      const letter: DeadLetter = { ...entry, site: this.site, data };
-      if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), seq)) continue;
-      this.#publisher!.publishDeadLetter(this.site, letter);
-    }
+    if (this.#writing) this.#publish(seq, data, result);
     if (++this.#sinceCheckpoint === this.#options.checkpointEveryMessages)
       this.actor.send({ type: 'checkpoint' });
+  }
+
+  #count(result: ProcessorResult): void {
+    const { counters } = this;
+    counters.events++;
+    for (const output of result.outputs) counters.outputs[output.kind]++;
+    for (const entry of result.dlq)
+      counters.dlqByReason[entry.reason] = (counters.dlqByReason[entry.reason] ?? 0) + 1;
+  }
+
+  #publish(seq: number, data: Uint8Array, result: ProcessorResult): void {
+    const publisher = this.#publisher!;
+    for (const output of result.outputs) {
+      if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), seq)) continue;
+      publisher.publishOutput(this.site, output);
+    }
+    for (const entry of result.dlq) {
+      const letter: DeadLetter = { ...entry, site: this.site, data };
+      if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), seq)) continue;
+      publisher.publishDeadLetter(this.site, letter);
+    }
   }
 
   #alreadyStored(id: string, seq: number): boolean {

@@ -287,30 +287,36 @@ describe('WfmNode end to end through NATS', () => {
     expect(Object.getPrototypeOf({}).polluted).toBeUndefined();
   });
 
-  it('as a backup a site keeps its actors current but writes nothing; as primary it writes again', async () => {
+  it('as a backup a site keeps its actors current but writes nothing; promoted, it writes what no primary wrote', async () => {
     const site = node.sites.get('S1')!;
     const dlqBefore = (await wire.read('WFM_DLQ')).length;
     const outputsBefore = site.counters.outputs.gc;
-    site.role = 'backup';
-    try {
-      await wire.publish('wfm.stat.T1.S1.bk1', state('bk1', 'Ready', null, T(12, 0)));
-      const bad = await wire.publish('wfm.stat.T1.S1.bk1', '{not json');
-      await wire.until(() => node.processedSeq >= bad);
-    } finally {
-      site.role = 'primary';
-    }
+    site.actor.send({ type: 'demote' });
+    expect(site.role).toBe('backup');
+    const ready = await wire.publish('wfm.stat.T1.S1.bk1', state('bk1', 'Ready', null, T(12, 0)));
+    const bad = await wire.publish('wfm.stat.T1.S1.bk1', '{not json');
+    await wire.until(() => node.status().sites[0]!.processedSeq >= bad);
     // Computed and counted, but neither the output nor the dead letter was written.
     expect(site.counters.outputs.gc).toBe(outputsBefore + 1);
-    expect([...site.supervisor.agents()].find((a) => a.agentId === 'bk1')?.value).toEqual({
+    expect([...site.supervisor!.agents()].find((a) => a.agentId === 'bk1')?.value).toEqual({
       presence: 'onQueue',
       adherence: 'unscheduled',
     });
+    expect(await wire.read('WFM_OUT', 'wfm.gc.T1.S1.bk1')).toEqual([]);
+    expect((await wire.read('WFM_DLQ')).length).toBe(dlqBefore);
+
+    // Promoted, the site restores from its checkpoint and writes exactly what is missing: here,
+    // with no other primary, everything it computed as a backup, once.
+    site.actor.send({ type: 'promote' });
     const next = await wire.publish('wfm.stat.T1.S1.bk1', state('bk1', 'NotReady', null, T(12, 1)));
     await wire.until(async () => (await lastGc('bk1'))?.presence === 'BUSY');
+    expect(site.role).toBe('primary');
     expect((await wire.read('WFM_OUT', 'wfm.gc.T1.S1.bk1')).map((m) => m.data)).toEqual([
+      { agentId: 'bk1', presence: 'ON_QUEUE', routingStatus: 'IDLE', ts: T(12, 0), sourceSeq: ready },
       { agentId: 'bk1', presence: 'BUSY', routingStatus: 'OFF_QUEUE', ts: T(12, 1), sourceSeq: next },
     ]);
-    expect((await wire.read('WFM_DLQ')).length).toBe(dlqBefore);
+    const letters = (await wire.read('WFM_DLQ')).slice(dlqBefore);
+    expect(letters.map((m) => [m.data.reason, m.data.seq])).toEqual([['invalid_json', bad]]);
   });
 
   it('serves /api/status and /metrics with processed and checkpoint sequences', async () => {
@@ -324,10 +330,10 @@ describe('WfmNode end to end through NATS', () => {
         sites: [{ tenant: 'T1', site: 'S1', role: 'primary', processedSeq: last, checkpointSeq: last }],
       });
       const metrics = await (await fetch(`${http.url}/metrics`)).text();
-      expect(metrics).toContain('wfm_dlq_total{node="n1",reason="late"} 1');
+      expect(metrics).toContain('wfm_dlq_total{node="n1",site="S1",reason="late"} 1');
       expect(metrics).toContain(`wfm_checkpoint_seq{node="n1",site="S1"} ${last}`);
       expect(metrics).toContain('wfm_lag_messages{node="n1"} 0');
-      const { steps, transitions } = node.sites.get('S1')!.supervisor.stepCounts;
+      const { steps, transitions } = node.sites.get('S1')!.supervisor!.stepCounts;
       expect(transitions).toBeGreaterThan(0);
       expect(transitions).toBeLessThan(steps);
       expect(metrics).toContain(`wfm_agent_steps_total{node="n1",site="S1"} ${steps}`);
