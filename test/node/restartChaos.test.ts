@@ -3,9 +3,12 @@
  * random moments — while it starts, while traffic is being published, while it is idle, around
  * its checkpoints — and started again on the same data dir, twenty times. After each kill
  * `WFM_IN` is purged up to the lowest `checkpointSeq` the node last reported (DESIGN.md "Running
- * it": a node never needs those messages again). In the end `WFM_OUT` and `WFM_DLQ` must hold
+ * it": a node never needs those messages again), and no restarted node may report a site's
+ * `checkpointSeq` below what it reported before. In the end `WFM_OUT` and `WFM_DLQ` must hold
  * exactly what an undisturbed node wrote over the same traffic: nothing lost, nothing doubled,
- * nothing different, the same order per subject (per site for dead letters).
+ * nothing different, the same order per subject (per site for dead letters). The test sees the
+ * node only through NATS, the process and `GET /api/status`, so it means the same whatever the
+ * node's insides.
  *
  * The traffic carries dead letters (one message in {@link INVALID_EVERY} is invalid input of the
  * kinds README "DLQ reasons" lists), so `WFM_DLQ` is never empty and its comparison means
@@ -127,11 +130,15 @@ function caughtUp(status: NodeStatusJson, lastSeq: number): boolean {
 }
 
 /**
- * Polls `GET /api/status` every 50 ms while the node serves, keeping each site's latest
- * `checkpointSeq`. The caller stops it right after a kill, so what it holds is what the node
- * reported before it died.
+ * Polls `GET /api/status` every 50 ms while the node serves, keeping each site's greatest
+ * `checkpointSeq` in `reported` (after handing each report to `check`). The caller stops it right
+ * after a kill, so what it holds is what the node reported before it died.
  */
-function watchCheckpoints(node: NodeProcess, reported: Map<string, number>): () => Promise<void> {
+function watchCheckpoints(
+  node: NodeProcess,
+  reported: Map<string, number>,
+  check: (site: string, checkpointSeq: number) => void,
+): () => Promise<void> {
   let stopped = false;
   const loop = (async () => {
     try {
@@ -143,8 +150,10 @@ function watchCheckpoints(node: NodeProcess, reported: Map<string, number>): () 
       try {
         const status = await node.status();
         if (stopped) return;
-        for (const s of status.sites)
+        for (const s of status.sites) {
+          check(s.site, s.checkpointSeq);
           reported.set(s.site, Math.max(reported.get(s.site) ?? 0, s.checkpointSeq));
+        }
       } catch {
         // Killed mid-request, or not serving: the previous report stands.
       }
@@ -245,11 +254,14 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
     let publishingNow = false;
     let purgedBelow = 1;
     let readyMs = 2000;
-    const resumedAt: number[] = [];
+    /** `purgedBelow` as each node started: the checkpoints it had to resume from, at least. */
+    const floors: number[] = [];
+    /** Each life's first `checkpointSeq` > 0 (least over the sites; '-' when none was reported). */
+    const firstReported: (number | '-')[] = [];
     const context = () =>
       `seed ${SEED}; kills ${JSON.stringify(seen)}; published ${published}/${lastSeq}; ` +
       `WFM_IN purged below ${purgedBelow}; reported checkpoints ${JSON.stringify([...reported])}; ` +
-      `resumed at ${resumedAt.join(',')}`;
+      `floors at start ${floors.join(',')}; first checkpointSeq reported by each life ${firstReported.join(',')}`;
 
     /** Publishes the next chunk as live traffic, slice by slice; resolves when all are acked. */
     const publishNextChunk = (): Promise<void> => {
@@ -268,23 +280,39 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
       })();
     };
 
-    /** Checks the node's own view of where it resumed: never before what was purged. */
-    const checkResume = (node: NodeProcess, round: number): void => {
-      const started = node.logged('node started')[0];
-      if (started === undefined) return;
-      const startSeq = started.startSeq as number;
-      resumedAt.push(startSeq);
-      if (startSeq < purgedBelow) {
-        problems.push(
-          `round ${round}: resumed at seq ${startSeq}, but WFM_IN was purged below ${purgedBelow}`,
-        );
-      }
+    /**
+     * Starts watching one life of the node (GET /api/status): a site's `checkpointSeq`, once known
+     * (0 while it restores), is never below what it reported durable in an earlier life — a site
+     * that resumed from an older checkpoint would need input that was purged (DESIGN.md "Running
+     * it"). Returns the stop function; stopping records the life's first report.
+     */
+    const watchLife = (node: NodeProcess, round: number): (() => Promise<void>) => {
+      const durableBefore = new Map(reported);
+      const first = new Map<string, number>();
+      const flagged = new Set<string>();
+      floors.push(purgedBelow);
+      const stop = watchCheckpoints(node, reported, (site, checkpointSeq) => {
+        if (checkpointSeq === 0) return;
+        if (!first.has(site)) first.set(site, checkpointSeq);
+        const before = durableBefore.get(site) ?? 0;
+        if (checkpointSeq < before && !flagged.has(site)) {
+          flagged.add(site);
+          problems.push(
+            `round ${round}: site ${site} reported checkpointSeq ${checkpointSeq}, below the ${before} ` +
+              `it reported before (WFM_IN purged below ${purgedBelow})`,
+          );
+        }
+      });
+      return async () => {
+        await stop();
+        firstReported.push(first.size === 0 ? '-' : Math.min(...first.values()));
+      };
     };
 
     for (const [round, { moment, long }] of plan.entries()) {
       const spawnedAt = Date.now();
       const node = track(NodeProcess.spawn(home, { nodeId: 'chaos' }));
-      const stopWatching = watchCheckpoints(node, reported);
+      const stopWatching = watchLife(node, round);
       if (moment === 'startup') {
         // Somewhere between loading the code and serving: opening LevelDB, restoring actors,
         // looking up the published mark, making the consumer.
@@ -312,7 +340,6 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
       if (exit.signal !== 'SIGKILL') {
         problems.push(`round ${round}: the node exited by itself (${JSON.stringify(exit)})\n${node.log}`);
       }
-      checkResume(node, round);
       // What the node last reported is durable: drop every WFM_IN message at or below it.
       const floor = Math.min(...SITES.map((site) => reported.get(site) ?? 0));
       if (floor + 1 > purgedBelow) {
@@ -324,7 +351,7 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
 
     // The last run: the rest of the traffic, then drain with SIGTERM.
     const node = track(await NodeProcess.start(home, { nodeId: 'chaos' }));
-    checkResume(node, plan.length);
+    const stopWatching = watchLife(node, plan.length);
     while (nextChunk < chunks.length) await publishNextChunk();
     expect(published).toBe(lastSeq);
     let status: NodeStatusJson | undefined;
@@ -336,14 +363,15 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
       { timeoutMs: 45_000, describe: () => `status ${JSON.stringify(status)}; ${context()}\n${node.log}` },
     );
     expect(await node.stop(), node.log).toEqual({ code: 0, signal: null });
+    await stopWatching();
 
     expect(problems, context()).toEqual([]);
     expect(seen.startup + seen.publishing + seen.idle).toBe(KILLS);
     expect(seen.publishing, context()).toBeGreaterThanOrEqual(PUBLISHING_ROUNDS / 2);
     expect(seen.idle, context()).toBeGreaterThanOrEqual(3);
-    // The kills really hit a node with checkpoints (it resumed from several), and the purges
-    // really dropped input the node then never asked for.
-    expect(new Set(resumedAt.filter((s) => s > 1)).size, context()).toBeGreaterThanOrEqual(2);
+    // The kills really hit a node with checkpoints (it started on several purge floors, so it
+    // resumed from several), and the purges really dropped input the node then never asked for.
+    expect(new Set(floors.filter((f) => f > 1)).size, context()).toBeGreaterThanOrEqual(2);
     expect((await jsm.streams.info('WFM_IN')).state.first_seq, context()).toBe(purgedBelow);
     expect(purgedBelow, context()).toBeGreaterThan(1);
 
