@@ -390,5 +390,5 @@ describe('restart chaos: SIGKILL at random moments, restart on the same data dir
     expect(out.length).toBe(baseline.out.length);
     expect(dlq.length).toBeGreaterThan(0);
     expect(dlq.length).toBe(baseline.dlq.length);
-  }, 150_000);
+  }, 300_000);
 });

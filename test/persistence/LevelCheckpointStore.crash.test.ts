@@ -139,5 +139,5 @@ describe('LevelCheckpointStore under SIGKILL', () => {
     // The kills must have interrupted real work, not idle children.
     expect(totalCommits, `seed ${seed}`).toBeGreaterThan(ROUNDS);
     expect(stored, `seed ${seed}`).toBeGreaterThan(0);
-  }, 60_000);
+  }, 180_000);
 });
