@@ -198,7 +198,13 @@ export class SiteSupervisor {
     );
     this.options = { ...resolved, profile };
     this.#root.start();
-    this.#restore(snapshot.seq, site, snapshot.agents);
+    try {
+      this.#restore(snapshot.seq, site, snapshot.agents);
+    } catch (err) {
+      // A snapshot refused half-way: the actors made before it must not outlive this attempt.
+      this.stop();
+      throw err;
+    }
   }
 
   /**
