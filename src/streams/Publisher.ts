@@ -1,6 +1,6 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Output } from '../domain/index.ts';
-import { PublishError } from '../errors.ts';
+import { NatsError, PublishError } from '../errors.ts';
 import { type DeadLetter, deadLetterMessage, outputMessage, type WfmMessage } from './wfmMessages.ts';
 
 /** Tuning of a {@link Publisher}. */
@@ -195,9 +195,11 @@ export class Publisher {
     if (msg.data.length === 0) {
       // A status-only reply: 503 means no stream captures the subject (nothing was stored).
       const status = msg.headers?.code ?? 0;
-      const text =
-        status === 503 ? 'no stream captures this subject (503 no responders)' : `status ${status}`;
-      this.#settle(id, null, Object.assign(new Error(text), { code: String(status) }));
+      const error =
+        status === 503
+          ? new NatsError('no stream captures this subject (503 no responders)', { kind: 'no_responders' })
+          : new NatsError(`status ${status} instead of an ack`, { apiCode: status });
+      this.#settle(id, null, error);
       return;
     }
     // A PubAck is `{"stream":…,"seq":…}`, with `"duplicate": true` when the id was seen before:
@@ -223,7 +225,14 @@ export class Publisher {
     }
     if (ack.error !== undefined) {
       const { description, code, err_code: errCode } = ack.error;
-      this.#settle(id, null, Object.assign(new Error(description ?? `error ${code}`), { code, errCode }));
+      // Kept typed: a rebuild policy tells a stream that is full (permanent until an operator
+      // acts) from a leader election (transient) by these codes.
+      const error = new NatsError(description ?? `error ${code}`, {
+        kind: 'api',
+        ...(code !== undefined ? { apiCode: code } : {}),
+        ...(errCode !== undefined ? { errCode } : {}),
+      });
+      this.#settle(id, null, error);
     } else if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') {
       this.#settle(id, null, new Error(`not a JetStream ack: ${text.slice(0, 200)}`));
     } else {
@@ -269,7 +278,11 @@ export class Publisher {
     const oldest = performance.now() - this.#options.ackTimeoutMs;
     for (const [id, entry] of this.#pending) {
       if (entry.sentAt > oldest) break;
-      this.#settle(id, null, new Error(`no ack within ${this.#options.ackTimeoutMs} ms`));
+      this.#settle(
+        id,
+        null,
+        new NatsError(`no ack within ${this.#options.ackTimeoutMs} ms`, { kind: 'timeout' }),
+      );
     }
     if (this.#pending.size === 0 && this.#sweeper !== null) {
       clearInterval(this.#sweeper);

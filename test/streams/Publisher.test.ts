@@ -2,7 +2,7 @@ import { DiscardPolicy, type StreamConfig } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Output } from '../../src/domain/index.ts';
-import { PublishError } from '../../src/errors.ts';
+import { type NatsError, PublishError } from '../../src/errors.ts';
 import {
   connectNats,
   type DeadLetter,
@@ -350,7 +350,12 @@ describe('Publisher', () => {
       expect((err as PublishError).message).toMatch(
         /^1 publish\(es\) of A got no ack; first interval:T1\.A\.a1:1700000100000: .*maximum/,
       );
-      expect((err as PublishError).cause).toMatchObject({ code: 400, errCode: 10054 });
+      expect((err as PublishError).cause).toMatchObject({
+        kind: 'api',
+        apiCode: 400,
+        errCode: 10054,
+        transient: false,
+      });
       // The failure is forgotten once reported: the next flush, with no new failure, resolves.
       await expect(p.flush('A')).resolves.toBeUndefined();
       p.publishOutput('A', gc('A', 'a1', 6));
@@ -393,8 +398,8 @@ describe('Publisher', () => {
       expect((err as PublishError).message).toMatch(
         /^1 publish\(es\) of A got no ack; first interval:T1\.A\.a1:1700000100000: .*503/,
       );
-      const cause = (err as PublishError).cause as Error & { code: string };
-      expect(cause.code).toBe('503');
+      const cause = (err as PublishError).cause as NatsError;
+      expect(cause).toMatchObject({ kind: 'no_responders' });
       expect(cause.message).toContain('503');
       await expect(p.flush('B')).resolves.toBeUndefined();
       expect((await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id'])).toEqual([
@@ -495,7 +500,7 @@ describe('Publisher', () => {
       expect((err as PublishError).message).toBe(
         '2 publish(es) of A got no ack; first interval:T1.A.a1:1700001900000: maximum messages exceeded',
       );
-      expect((err as PublishError).cause).toMatchObject({ code: 503, errCode: 10077 });
+      expect((err as PublishError).cause).toMatchObject({ kind: 'api', apiCode: 503, errCode: 10077 });
       expect(p.stats).toEqual({ submitted: 4, published: 1, duplicates: 1, failed: 2, inFlight: 0 });
       expect(p.ackedSeq('WFM_OUT')).toBe(11);
     });
