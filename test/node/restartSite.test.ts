@@ -151,4 +151,42 @@ describe('wfm-agg restart --site under live traffic', () => {
     );
     expect(JSON.stringify(after.sites.map((s) => s.state))).not.toContain('restor');
   }, 60_000);
+
+  it('adds a site new to the file without rewinding the others; its earlier input stays unknown_site', async () => {
+    const ts = START_TS + 6 * 3_600_000;
+    const state = (status: string, at: number) => ({
+      statistic: 'CurrentState',
+      agentId: 'n1',
+      status,
+      callType: null,
+      ts: at,
+    });
+    const publishOne = async (payload: unknown) =>
+      (await live.js.publish('wfm.stat.T1.S3.n1', JSON.stringify(payload))).seq;
+    const before = await publishOne(state('Ready', ts));
+    await live.node!.checkpoint();
+    const readersBefore = live.log.filter((l) => l.includes('consumer_started')).length;
+
+    writeConfig(live.config([{ id: 'S1', intervalMinutes: 30 }, 'S2', 'S3']));
+    const added = await wfmAgg(['restart', '--config', configFile, '--site', 'S3']);
+    expect(added, JSON.stringify(added)).toMatchObject({ code: 0 });
+    expect(added.stdout).toContain('n1: added S3');
+    const after = await publishOne(state('NotReady', ts + 1000));
+    live.published = after;
+    await live.caughtUp();
+    await live.node!.checkpoint();
+
+    const s3 = live.node!.status().sites.find((s) => s.site === 'S3');
+    expect(s3).toMatchObject({ processedSeq: after, checkpointSeq: after, agents: 1 });
+    // No site was read again from an earlier point: the reader was never restarted.
+    expect(live.log.filter((l) => l.includes('consumer_started')).length).toBe(readersBefore);
+    expect(live.log.some((l) => l.includes('retention dropped'))).toBe(false);
+    const { out, dlq } = await live.read();
+    expect(out.filter((r) => r.subject === 'wfm.gc.T1.S3.n1').map((r) => r.data)).toEqual([
+      { agentId: 'n1', presence: 'BUSY', routingStatus: 'OFF_QUEUE', ts: ts + 1000, sourceSeq: after },
+    ]);
+    expect(dlq.filter((r) => (r.data as { seq: number }).seq === before).map((r) => r.data)).toMatchObject([
+      { reason: 'unknown_site', seq: before, detail: 'site S3 is not configured' },
+    ]);
+  }, 60_000);
 });
