@@ -268,6 +268,12 @@ export class SiteRuntime implements SiteLifecycleServices {
         'WFM_IN no longer holds input this site had not checkpointed (retention dropped it): it is lost',
       );
     }
+    if (processor instanceof SiteSupervisor && processor.restoredOptionsChanged) {
+      this.#host.logger.info(
+        { site: this.site, before: processor.restoredOptionsFingerprint, now: processor.optionsFingerprint },
+        'site options changed since its checkpoint: a new time profile applies from the next interval boundary, the rest from the next input',
+      );
+    }
     this.#processor = processor;
     this.#processedSeq = seq;
     this.#position = seq;
