@@ -1,26 +1,24 @@
 import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import type { Subscription } from 'rxjs';
 import { type SimulatedClock, waitFor } from 'xstate';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
-import { type DecodeOptions, decodeInput, defaultDecodeOptions, tenantInputFilter } from '../domain/index.ts';
+import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import { NatsError, SiteStartError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
 import {
   connectNats,
   ensureStreams,
-  inputMessages,
   natsStatusEvents,
-  Publisher,
   type PublisherOptions,
   type RawInput,
 } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
-import { InputBatcher } from './InputBatcher.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics, type SiteMetrics } from './NodeMetrics.ts';
+import { PublishingConnection } from './PublishingConnection.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
+import { SharedInput } from './SharedInput.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
 import { type SiteHost, SiteRuntime, type SiteRuntimeOptions } from './SiteRuntime.ts';
 import { siteProcessorFactory } from './siteProcessorFactory.ts';
@@ -109,19 +107,13 @@ export class WfmNode {
   #nc!: NatsConnection;
   #jsm!: JetStreamManager;
   #store!: CheckpointStore;
-  #publisher: Publisher | null = null;
+  #publishing: PublishingConnection | null = null;
   readonly #sites = new Map<string, SiteRuntime>();
   #unrouted!: SiteRuntime;
   #host!: SiteHost;
-  #reader: Subscription | null = null;
-  #readerGeneration = 0;
-  /** Every input before this was routed (the next one the reader delivers). */
-  #readNext = 1;
-  #started = false;
-  #wantFrom = Number.POSITIVE_INFINITY;
   #admin: NatsSubscription[] = [];
   #stopped = false;
-  readonly #batcher = new InputBatcher<RawInput>({ apply: (raw) => this.#apply(raw) });
+  #input!: SharedInput;
 
   private constructor(options: WfmNodeOptions) {
     this.options = options;
@@ -148,7 +140,7 @@ export class WfmNode {
 
   /** Every `WFM_IN` input at or before this has been routed to its site (or the unrouted lane). */
   get processedSeq(): number {
-    return this.#readNext - 1;
+    return this.#input.routedSeq;
   }
 
   /** Sites of this node by id. */
@@ -199,7 +191,7 @@ export class WfmNode {
       agents: s.supervisor?.agentCount ?? 0,
       emptyActivitiesDropped: s.supervisor?.emptyActivitiesDropped ?? 0,
     }));
-    return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#readNext - 1);
+    return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#input.routedSeq);
   }
 
   /**
@@ -223,8 +215,7 @@ export class WfmNode {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const sub of this.#admin) sub.unsubscribe();
-    this.#stopReader();
-    this.#batcher.drainNow();
+    this.#input?.stop();
     const lanes = [...this.#sites.values(), ...(this.#unrouted !== undefined ? [this.#unrouted] : [])];
     for (const lane of lanes) lane.actor.send({ type: 'stop' });
     await Promise.all(
@@ -233,11 +224,9 @@ export class WfmNode {
     await this.#store
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
-    const pub = this.#publisher;
-    this.#publisher = null;
-    await pub?.connection.drain().catch(() => undefined);
+    await this.#publishing?.close();
     await this.#nc?.drain().catch(() => undefined);
-    this.#log.info({ routedSeq: this.#readNext - 1 }, 'node stopped');
+    this.#log.info({ routedSeq: this.#input.routedSeq }, 'node stopped');
   }
 
   async #open(): Promise<void> {
@@ -251,22 +240,39 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
-    await this.#openPublisher();
+    this.#publishing = await PublishingConnection.open({
+      connect: natsConnectOptions(config, `wfm-agg ${nodeId} out`),
+      publisher: this.options.publisher,
+      logger: this.#log,
+      onLost: (error) => {
+        this.counters.publishFailures++;
+        for (const lane of [...this.#sites.values(), this.#unrouted])
+          lane.actor.send({ type: 'fail', error });
+      },
+    });
+    const publishing = this.#publishing;
     this.#store =
       this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
     await this.#store.open();
+    this.#input = new SharedInput({
+      js,
+      tenant: this.#tenant,
+      logger: this.#log,
+      route: (raw) => this.#route(raw),
+      gate: () => publishing.publisher?.whenReady(),
+      onRestart: () => {
+        this.counters.pipelineRestarts++;
+      },
+    });
     this.#host = {
       tenant: this.#tenant,
       store: this.#store,
       js,
       jsm: this.#jsm,
       logger: this.#log,
-      publisher: () => {
-        if (this.#publisher === null) throw new NatsError('the publishing connection is being reopened');
-        return this.#publisher;
-      },
-      readFrom: (seq) => this.#readFrom(seq),
-      routedSeq: () => this.#readNext - 1,
+      publisher: () => publishing.current(),
+      readFrom: (seq) => this.#input.readFrom(seq),
+      routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
     };
     // The lane of unowned input first: a site new to the checkpoints starts where it stands.
@@ -274,8 +280,7 @@ export class WfmNode {
     await this.#whenRunning([this.#unrouted]);
     for (const ref of this.#refs.values()) this.#addSite(ref, this.#unrouted.position);
     await this.#whenRunning([...this.#sites.values()]);
-    this.#started = true;
-    if (Number.isFinite(this.#wantFrom)) this.#startReader(this.#wantFrom);
+    this.#input.open();
     this.#admin.push(
       this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
         callback: (_err, msg) => {
@@ -288,7 +293,10 @@ export class WfmNode {
         },
       }),
     );
-    this.#log.info({ nodeId, sites: [...this.#sites.keys()], startSeq: this.#readNext }, 'node started');
+    this.#log.info(
+      { nodeId, sites: [...this.#sites.keys()], startSeq: this.#input.routedSeq + 1 },
+      'node started',
+    );
   }
 
   #lane(site: string, startedAt: number, create: SiteProcessorFactory): SiteRuntime {
@@ -358,7 +366,7 @@ export class WfmNode {
         restarted.push(ref.site);
       } else {
         // Input up to what was routed went to the DLQ as unknown_site; the rest is the site's.
-        this.#addSite(ref, this.#readNext - 1);
+        this.#addSite(ref, this.#input.routedSeq);
         added.push(ref.site);
       }
     }
@@ -366,101 +374,7 @@ export class WfmNode {
     return { nodeId, ok: true, restarted, added };
   }
 
-  async #openPublisher(): Promise<void> {
-    const { config, nodeId } = this.options;
-    // Outputs go out on their own connection, which never reconnects: a drop fails what was in
-    // flight at once, and each site rebuilds from its checkpoint and re-sends what is missing.
-    const pubNc = await connectNats({
-      ...natsConnectOptions(config, `wfm-agg ${nodeId} out`),
-      reconnect: false,
-    });
-    const publisher = new Publisher(pubNc, this.options.publisher);
-    this.#publisher = publisher;
-    void pubNc.closed().then((err) => this.#publisherClosed(publisher, err ?? undefined));
-  }
-
-  #publisherClosed(publisher: Publisher, err: Error | undefined): void {
-    if (this.#stopped || this.#publisher !== publisher) return;
-    this.#publisher = null;
-    const error = err ?? new NatsError('the publishing connection closed');
-    publisher.abort(error);
-    this.counters.publishFailures++;
-    this.#log.warn({ err: error }, 'publishing connection lost; every site rebuilds from its checkpoint');
-    for (const lane of [...this.#sites.values(), this.#unrouted])
-      lane.actor.send({ type: 'fail', error } as const);
-    const reopen = async (): Promise<void> => {
-      for (let delay = 250; !this.#stopped; delay = Math.min(delay * 2, 5000)) {
-        try {
-          await this.#openPublisher();
-          return;
-        } catch (e) {
-          this.#log.warn({ err: e }, 'reopening the publishing connection failed; trying again');
-          await new Promise((r) => setTimeout(r, delay));
-        }
-      }
-    };
-    void reopen();
-  }
-
-  #readFrom(seq: number): void {
-    if (!this.#started) {
-      this.#wantFrom = Math.min(this.#wantFrom, seq);
-      return;
-    }
-    if (this.#reader === null || seq < this.#readNext) this.#startReader(seq);
-  }
-
-  #stopReader(): void {
-    this.#readerGeneration++;
-    this.#reader?.unsubscribe();
-    this.#reader = null;
-    // What waits unapplied is read again from the new start.
-    this.#batcher.clear();
-  }
-
-  #startReader(seq: number): void {
-    if (this.#stopped) return;
-    this.#stopReader();
-    const generation = this.#readerGeneration;
-    this.#readNext = Math.min(this.#readNext, seq);
-    this.#reader = inputMessages(this.#host.js, {
-      filterSubject: tenantInputFilter(this.#tenant),
-      startSeq: seq,
-      whenReady: () => this.#whenReady(),
-      onEvent: (event) => this.#log.info({ input: event.type, ...event }, 'input consumer'),
-    }).subscribe({
-      next: (raw) => {
-        if (generation === this.#readerGeneration) this.#batcher.push(raw);
-      },
-      error: (err: unknown) => {
-        if (generation !== this.#readerGeneration) return;
-        this.counters.pipelineRestarts++;
-        this.#log.warn({ err }, 'reading WFM_IN failed; reading again from where it stopped');
-        this.#reader = null;
-        setTimeout(() => {
-          if (this.#reader === null) this.#startReader(this.#readNext);
-        }, 1000);
-      },
-    });
-  }
-
-  #whenReady(): Promise<void> | undefined {
-    const first = this.#batcher.whenRoom() ?? this.#publisher?.whenReady();
-    if (first === undefined) return undefined;
-    return (async () => {
-      // Each gate may have closed again while we waited: wait until all are open at once.
-      for (
-        let g: Promise<void> | undefined = first;
-        g !== undefined;
-        g = this.#batcher.whenRoom() ?? this.#publisher?.whenReady()
-      )
-        await g.catch(() => undefined);
-    })();
-  }
-
-  #apply(raw: RawInput): void {
-    if (raw.seq < this.#readNext) return; // a rewound reader's repeat of what was routed
-    this.#readNext = raw.seq + 1;
+  #route(raw: RawInput): void {
     const decoded = decodeInput(raw.subject, raw.data, this.#decode);
     const address = decoded.address;
     const site =
