@@ -16,12 +16,11 @@ import {
   deadLetterMsgId,
   outputMsgId,
   type Publisher,
-  readStoredIds,
-  SITE_HEADER,
   type StoredIds,
 } from '../streams/index.ts';
 import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
+import { storedSince } from './storedSince.ts';
 
 /** What the node gives each of its sites. */
 export interface SiteHost {
@@ -258,7 +257,7 @@ export class SiteRuntime implements SiteLifecycleServices {
       const site = this.#meta.toJSON(processor.capture().site);
       await store.commit({ tenant, site: this.site }, { seq, site, agents: [] });
     }
-    this.#stored = await this.#readStored();
+    this.#stored = await storedSince(this.#host.js, this.#host.jsm, tenant, this.site, this.#meta);
     const first = await this.#host.firstInputSeq();
     if (first > seq + 1) {
       const missing = first - seq - 1;
@@ -279,23 +278,6 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.#position = seq;
     this.#checkpointSeq = seq;
     this.#sinceCheckpoint = 0;
-  }
-
-  async #readStored(): Promise<StoredIds> {
-    const { tenant, js, jsm } = this.#host;
-    const outputs = await readStoredIds(js, jsm, {
-      stream: 'WFM_OUT',
-      subjects: ['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${this.site}.>`),
-      afterSeq: this.#meta.outSeq,
-    });
-    const letters = await readStoredIds(js, jsm, {
-      stream: 'WFM_DLQ',
-      subjects: [`wfm.dlq.${tenant}`],
-      afterSeq: this.#meta.dlqSeq,
-      header: { name: SITE_HEADER, value: this.site },
-    });
-    for (const id of letters.ids) outputs.ids.add(id);
-    return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };
   }
 
   checkpoint(): Promise<void> {

@@ -1,0 +1,30 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { readStoredIds, SITE_HEADER, type StoredIds } from '../streams/index.ts';
+import type { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
+
+/**
+ * Everything a site wrote after its checkpoint: the `Nats-Msg-Id`s `WFM_OUT` holds on the site's
+ * subjects after the checkpoint's `outSeq`, and those `WFM_DLQ` holds with the site's `Wfm-Site`
+ * header after its `dlqSeq` (a tenant's dead letters share one subject).
+ */
+export async function storedSince(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  tenant: string,
+  site: string,
+  meta: SiteCheckpointMeta,
+): Promise<StoredIds> {
+  const outputs = await readStoredIds(js, jsm, {
+    stream: 'WFM_OUT',
+    subjects: ['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${site}.>`),
+    afterSeq: meta.outSeq,
+  });
+  const letters = await readStoredIds(js, jsm, {
+    stream: 'WFM_DLQ',
+    subjects: [`wfm.dlq.${tenant}`],
+    afterSeq: meta.dlqSeq,
+    header: { name: SITE_HEADER, value: site },
+  });
+  for (const id of letters.ids) outputs.ids.add(id);
+  return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };
+}
