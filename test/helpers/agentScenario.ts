@@ -323,6 +323,9 @@ export function intervalCore(agentId: string, f: RecordFields, intervalMinutes =
   return { kind: 'interval', payload: intervalRecord(agentId, f, intervalMinutes) };
 }
 
+/** The site-level output of one kind. */
+export type OutputOf<K extends Output['kind']> = Extract<Output, { kind: K }>;
+
 /** Site-level outputs (tenant, site and ordinal stamped: the output's position among its message's). */
 export function gcOut(
   agentId: string,
@@ -331,7 +334,7 @@ export function gcOut(
   ts: number,
   sourceSeq: number,
   ordinal = 0,
-): Output {
+): OutputOf<'gc'> {
   return {
     kind: 'gc',
     tenant: TENANT,
@@ -342,7 +345,7 @@ export function gcOut(
   };
 }
 
-export function adherenceOut(agentId: string, f: AdherenceFields, ordinal = 0): Output {
+export function adherenceOut(agentId: string, f: AdherenceFields, ordinal = 0): OutputOf<'adherence'> {
   return {
     kind: 'adherence',
     tenant: TENANT,
@@ -353,7 +356,12 @@ export function adherenceOut(agentId: string, f: AdherenceFields, ordinal = 0): 
   };
 }
 
-export function intervalOut(agentId: string, f: RecordFields, ordinal = 0, intervalMinutes = 15): Output {
+export function intervalOut(
+  agentId: string,
+  f: RecordFields,
+  ordinal = 0,
+  intervalMinutes = 15,
+): OutputOf<'interval'> {
   return {
     kind: 'interval',
     tenant: TENANT,

@@ -1,99 +1,18 @@
 import { DiscardPolicy, type StreamConfig } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Output } from '../../src/domain/index.ts';
 import { type NatsError, PublishError } from '../../src/errors.ts';
 import {
   connectNats,
-  type DeadLetter,
   deadLetterMsgId,
   ensureStreams,
   outputMsgId,
   Publisher,
 } from '../../src/streams/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
+import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function gc(site: string, agentId: string, sourceSeq: number, ordinal = 0): Output {
-  return {
-    kind: 'gc',
-    tenant: 'T1',
-    site,
-    agentId,
-    ordinal,
-    payload: {
-      agentId,
-      presence: 'ON_QUEUE',
-      routingStatus: 'IDLE',
-      ts: 1_700_000_000_000 + sourceSeq,
-      sourceSeq,
-    },
-  };
-}
-
-function adherence(site: string, agentId: string, sourceSeq: number, ordinal = 0): Output {
-  return {
-    kind: 'adherence',
-    tenant: 'T1',
-    site,
-    agentId,
-    ordinal,
-    payload: {
-      agentId,
-      adherenceState: 'OutOfAdherence',
-      scheduledCategory: 'OnQueueWork',
-      actualCategory: 'Meal',
-      impact: 'Negative',
-      since: 1_700_000_000_000,
-      ts: 1_700_000_000_000 + sourceSeq,
-      sourceSeq,
-    },
-  };
-}
-
-function interval(
-  site: string,
-  agentId: string,
-  sourceSeq: number,
-  intervalStart = 1_700_000_100_000,
-): Output {
-  return {
-    kind: 'interval',
-    tenant: 'T1',
-    site,
-    agentId,
-    ordinal: 0,
-    payload: {
-      agentId,
-      site,
-      intervalStart,
-      intervalMinutes: 15,
-      secondsByPresence: { ON_QUEUE: 830, BUSY: 40, MEAL: 30 },
-      adherenceScheduleSecs: 900,
-      exceptionDurationSecs: 30,
-      adherencePercentage: 96.67,
-      conformanceScheduleSecs: 900,
-      conformanceActualSecs: 830,
-      conformancePercentage: 92.22,
-      sourceSeq,
-    },
-  };
-}
-
-function letter(site: string, seq: number, ordinal = 0): DeadLetter {
-  return {
-    tenant: 'T1',
-    site,
-    reason: 'invalid_json',
-    subject: `wfm.stat.T1.${site}.a1`,
-    seq,
-    ordinal,
-    data: encoder.encode('{"statistic":"CurrentState",'),
-    detail: 'Unexpected end of JSON input',
-  };
-}
 
 /** What a flush did: undefined when it resolved, the error when it rejected. */
 function outcome(flush: Promise<void>): Promise<unknown> {
@@ -183,7 +102,11 @@ describe('Publisher', () => {
   describe('what it stores', () => {
     it('stores each output on its subject with its JSON payload, Nats-Msg-Id and Wfm-Source-Seq', async () => {
       const p = new Publisher(nats.nc);
-      const outputs = [gc('S1', 'a1', 7, 0), adherence('S1', 'a2', 42, 1), interval('S1', 'a3', 77)];
+      const outputs = [
+        gcOutput('S1', 'a1', 7, 0),
+        adherenceOutput('S1', 'a2', 42, 1),
+        intervalOutput('S1', 'a3', 77),
+      ];
       for (const o of outputs) p.publishOutput('S1', o);
       await p.flush('S1');
       expect(await stored('WFM_OUT')).toEqual([
@@ -215,10 +138,14 @@ describe('Publisher', () => {
     it('stores dead letters on wfm.dlq.T with the contract body, keys in order, and Wfm-Site', async () => {
       const p = new Publisher(nats.nc);
       // Two dead letters of one input (ordinals 0 and 1), and one of the node's lane.
-      p.publishDeadLetter('S1', letter('S1', 17, 0));
-      p.publishDeadLetter('S1', { ...letter('S1', 17, 1), reason: 'late', detail: 'older than the last' });
+      p.publishDeadLetter('S1', deadLetter('S1', 17, 0));
+      p.publishDeadLetter('S1', {
+        ...deadLetter('S1', 17, 1),
+        reason: 'late',
+        detail: 'older than the last',
+      });
       p.publishDeadLetter('_node', {
-        ...letter('_node', 18),
+        ...deadLetter('_node', 18),
         reason: 'bad_subject',
         subject: 'wfm.stat.T1',
         data: new Uint8Array([0x61, 0xff]),
@@ -245,7 +172,7 @@ describe('Publisher', () => {
           subject: 'wfm.dlq.T1',
           data: '{"reason":"bad_subject","subject":"wfm.stat.T1","seq":18,"payload":"a\uFFFD","detail":"no site"}',
           headers: {
-            'Nats-Msg-Id': deadLetterMsgId(letter('_node', 18)),
+            'Nats-Msg-Id': deadLetterMsgId(deadLetter('_node', 18)),
             'Wfm-Source-Seq': '18',
             'Wfm-Site': '_node',
           },
@@ -256,15 +183,15 @@ describe('Publisher', () => {
 
     it('a re-sent Nats-Msg-Id within the duplicate window is stored once and counted as a duplicate', async () => {
       const p = new Publisher(nats.nc);
-      p.publishOutput('S1', gc('S1', 'a1', 7));
-      p.publishDeadLetter('S1', letter('S1', 17));
+      p.publishOutput('S1', gcOutput('S1', 'a1', 7));
+      p.publishDeadLetter('S1', deadLetter('S1', 17));
       await p.flush('S1');
       // A replay after a restart: same identities; a reworded dead letter and an interval record
       // re-closed from another input are still the same messages.
-      p.publishOutput('S1', gc('S1', 'a1', 7));
-      p.publishDeadLetter('S1', { ...letter('S1', 17), detail: 'another wording' });
-      p.publishOutput('S1', interval('S1', 'a3', 77));
-      p.publishOutput('S1', { ...interval('S1', 'a3', 78), ordinal: 4 });
+      p.publishOutput('S1', gcOutput('S1', 'a1', 7));
+      p.publishDeadLetter('S1', { ...deadLetter('S1', 17), detail: 'another wording' });
+      p.publishOutput('S1', intervalOutput('S1', 'a3', 77));
+      p.publishOutput('S1', { ...intervalOutput('S1', 'a3', 78), ordinal: 4 });
       await p.flush('S1');
       expect((await nats.jsm.streams.info('WFM_OUT')).state.messages).toBe(2);
       expect((await nats.jsm.streams.info('WFM_DLQ')).state.messages).toBe(1);
@@ -285,7 +212,7 @@ describe('Publisher', () => {
           expect(p.stats.inFlight).toBe(8);
           await ready;
         }
-        p.publishOutput(`S${i % 3}`, gc(`S${i % 3}`, `a${i % 7}`, i));
+        p.publishOutput(`S${i % 3}`, gcOutput(`S${i % 3}`, `a${i % 7}`, i));
         maxSeen = Math.max(maxSeen, p.stats.inFlight);
       }
       await Promise.all([p.flush('S0'), p.flush('S1'), p.flush('S2')]);
@@ -304,9 +231,9 @@ describe('Publisher', () => {
     it('rises to the last stream sequence acknowledged, per stream', async () => {
       const p = new Publisher(nats.nc);
       expect(p.ackedSeq('WFM_OUT')).toBe(0);
-      for (let i = 1; i <= 5; i++) p.publishOutput(`S${i % 2}`, gc(`S${i % 2}`, 'a1', i));
-      p.publishDeadLetter('S1', letter('S1', 3));
-      p.publishDeadLetter('S0', letter('S0', 4));
+      for (let i = 1; i <= 5; i++) p.publishOutput(`S${i % 2}`, gcOutput(`S${i % 2}`, 'a1', i));
+      p.publishDeadLetter('S1', deadLetter('S1', 3));
+      p.publishDeadLetter('S0', deadLetter('S0', 4));
       await p.flush('S0');
       await p.flush('S1');
       const out = await nats.jsm.streams.info('WFM_OUT');
@@ -324,7 +251,7 @@ describe('Publisher', () => {
       await nats.js.publish('wfm.gc.T1.X.a1', '{}');
       await nats.js.publish('wfm.gc.T1.X.a2', '{}');
       const p = new Publisher(nats.nc);
-      p.publishOutput('S1', gc('S1', 'a1', 1));
+      p.publishOutput('S1', gcOutput('S1', 'a1', 1));
       await p.flush('S1');
       expect(p.ackedSeq('WFM_OUT')).toBe(3);
     });
@@ -335,14 +262,14 @@ describe('Publisher', () => {
       // An operator's WFM_OUT refusing large messages: interval records are refused, gc lands.
       await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>'], max_msg_size: 256 });
       const p = new Publisher(nats.nc);
-      p.publishOutput('A', gc('A', 'a1', 1));
-      p.publishOutput('B', gc('B', 'b1', 1));
-      p.publishOutput('A', gc('A', 'a1', 2));
-      p.publishOutput('A', interval('A', 'a1', 3));
-      p.publishOutput('B', gc('B', 'b1', 2));
-      p.publishOutput('A', gc('A', 'a1', 4));
-      p.publishOutput('A', gc('A', 'a1', 5));
-      p.publishOutput('B', gc('B', 'b1', 3));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
+      p.publishOutput('B', gcOutput('B', 'b1', 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 2));
+      p.publishOutput('A', intervalOutput('A', 'a1', 3));
+      p.publishOutput('B', gcOutput('B', 'b1', 2));
+      p.publishOutput('A', gcOutput('A', 'a1', 4));
+      p.publishOutput('A', gcOutput('A', 'a1', 5));
+      p.publishOutput('B', gcOutput('B', 'b1', 3));
       await expect(p.flush('B')).resolves.toBeUndefined();
       const err = await outcome(p.flush('A'));
       expect(err).toBeInstanceOf(PublishError);
@@ -358,7 +285,7 @@ describe('Publisher', () => {
       });
       // The failure is forgotten once reported: the next flush, with no new failure, resolves.
       await expect(p.flush('A')).resolves.toBeUndefined();
-      p.publishOutput('A', gc('A', 'a1', 6));
+      p.publishOutput('A', gcOutput('A', 'a1', 6));
       await expect(p.flush('A')).resolves.toBeUndefined();
       const all = await stored('WFM_OUT');
       expect(all.map((m) => m.headers['Nats-Msg-Id'])).toEqual([
@@ -378,7 +305,7 @@ describe('Publisher', () => {
     it('counts every failure of a lane and names the first', async () => {
       await replaceOut({ subjects: ['wfm.gc.>'], max_msgs: 1, discard: DiscardPolicy.New });
       const p = new Publisher(nats.nc);
-      for (let i = 1; i <= 4; i++) p.publishOutput('A', gc('A', 'a1', i));
+      for (let i = 1; i <= 4; i++) p.publishOutput('A', gcOutput('A', 'a1', i));
       const err = await outcome(p.flush('A'));
       expect((err as PublishError).message).toMatch(
         /^3 publish\(es\) of A got no ack; first gc:T1\.A\.a1:2:0: maximum messages exceeded$/,
@@ -389,10 +316,10 @@ describe('Publisher', () => {
     it('a publish no stream captures (503) fails its lane with a cause naming 503; later ones land', async () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const p = new Publisher(nats.nc);
-      p.publishOutput('A', gc('A', 'a1', 1));
-      p.publishOutput('A', interval('A', 'a1', 2));
-      p.publishOutput('B', gc('B', 'b1', 1));
-      p.publishOutput('A', adherence('A', 'a1', 3));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2));
+      p.publishOutput('B', gcOutput('B', 'b1', 1));
+      p.publishOutput('A', adherenceOutput('A', 'a1', 3));
       const err = await outcome(p.flush('A'));
       expect(err).toBeInstanceOf(PublishError);
       expect((err as PublishError).message).toMatch(
@@ -414,9 +341,9 @@ describe('Publisher', () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc);
-      p.publishOutput('A', interval('A', 'a1', 1));
-      p.publishOutput('B', gc('B', 'b1', 2));
-      p.publishOutput('A', gc('A', 'a1', 3));
+      p.publishOutput('A', intervalOutput('A', 'a1', 1));
+      p.publishOutput('B', gcOutput('B', 'b1', 2));
+      p.publishOutput('A', gcOutput('A', 'a1', 3));
       await p.flush('B');
       await until(() => msgs.length === 1);
       const flushA = p.flush('A');
@@ -438,11 +365,11 @@ describe('Publisher', () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc);
-      p.publishOutput('A', gc('A', 'a1', 1));
-      p.publishOutput('A', adherence('A', 'a1', 1, 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
+      p.publishOutput('A', adherenceOutput('A', 'a1', 1, 1));
       const point = p.flushPoint();
-      p.publishOutput('A', interval('A', 'a1', 2));
-      p.publishOutput('A', gc('A', 'a1', 3));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2));
+      p.publishOutput('A', gcOutput('A', 'a1', 3));
       await expect(p.flush('A', point)).resolves.toBeUndefined();
       await until(() => msgs.length === 1 && p.stats.inFlight === 1);
       // Without a point, the flush waits for the unanswered one too.
@@ -462,9 +389,9 @@ describe('Publisher', () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc, { ackTimeoutMs: 300 });
-      p.publishOutput('A', gc('A', 'a1', 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
       const point = p.flushPoint();
-      p.publishOutput('A', interval('A', 'a1', 2));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2));
       await expect(p.flush('A', point)).resolves.toBeUndefined();
       const started = performance.now();
       const err = await outcome(p.flush('A'));
@@ -490,7 +417,7 @@ describe('Publisher', () => {
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc);
       for (let i = 0; i < 4; i++)
-        p.publishOutput('A', interval('A', 'a1', i, 1_700_000_100_000 + i * 900_000));
+        p.publishOutput('A', intervalOutput('A', 'a1', i, 1_700_000_100_000 + i * 900_000));
       await until(() => msgs.length === 4);
       msgs[0]!.respond('{"stream":"WFM_OUT","domain":"hub","seq":11}');
       msgs[1]!.respond('{"stream":"WFM_OUT","seq":5,"duplicate":true}');
@@ -511,11 +438,11 @@ describe('Publisher', () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc, { ackTimeoutMs: 30_000, maxInFlight: 3 });
-      p.publishOutput('A', gc('A', 'a1', 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
       await p.flush('A');
-      p.publishOutput('A', interval('A', 'a1', 2));
-      p.publishOutput('A', interval('A', 'a2', 2));
-      p.publishOutput('B', interval('B', 'b1', 2));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2));
+      p.publishOutput('A', intervalOutput('A', 'a2', 2));
+      p.publishOutput('B', intervalOutput('B', 'b1', 2));
       await until(() => msgs.length === 3);
       const ready = p.whenReady();
       expect(ready).toBeInstanceOf(Promise);
@@ -536,8 +463,8 @@ describe('Publisher', () => {
       // A lane with nothing pending has nothing to report.
       await expect(p.flush('C')).resolves.toBeUndefined();
       // Later publishes fail at once and are not sent.
-      p.publishOutput('C', gc('C', 'c1', 3));
-      p.publishDeadLetter('C', letter('C', 3));
+      p.publishOutput('C', gcOutput('C', 'c1', 3));
+      p.publishDeadLetter('C', deadLetter('C', 3));
       const errC = await outcome(p.flush('C'));
       expect((errC as PublishError).message).toBe(
         '2 publish(es) of C got no ack; first gc:T1.C.c1:3:0: connection lost',
@@ -558,7 +485,7 @@ describe('Publisher', () => {
       const nc = await connectNats({ servers: [nats.server.url] });
       await nc.close();
       const p = new Publisher(nc, { ackTimeoutMs: 30_000 });
-      expect(() => p.publishOutput('A', gc('A', 'a1', 1))).not.toThrow();
+      expect(() => p.publishOutput('A', gcOutput('A', 'a1', 1))).not.toThrow();
       const err = await outcome(p.flush('A'));
       expect(err).toBeInstanceOf(PublishError);
       expect((err as PublishError).message).toMatch(
@@ -570,10 +497,10 @@ describe('Publisher', () => {
     it('fails publishes made after the connection closed', async () => {
       const nc = await connectNats({ servers: [nats.server.url] });
       const p = new Publisher(nc, { ackTimeoutMs: 30_000 });
-      p.publishOutput('A', gc('A', 'a1', 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
       await p.flush('A');
       await nc.close();
-      p.publishOutput('A', gc('A', 'a1', 2));
+      p.publishOutput('A', gcOutput('A', 'a1', 2));
       const err = await outcome(p.flush('A'));
       expect((err as PublishError).message).toMatch(
         /^1 publish\(es\) of A got no ack; first gc:T1\.A\.a1:2:0: /,
@@ -601,7 +528,7 @@ describe('Publisher', () => {
       const p = new Publisher(nats.nc, { maxInFlight: 1 });
       expect(p.connection).toBe(nats.nc);
       expect(p.whenReady()).toBeUndefined();
-      p.publishOutput('A', gc('A', 'a1', 1));
+      p.publishOutput('A', gcOutput('A', 'a1', 1));
       const ready = p.whenReady();
       expect(ready).toBeInstanceOf(Promise);
       await ready;

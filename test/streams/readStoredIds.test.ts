@@ -1,9 +1,7 @@
 import type { Subscription } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Output } from '../../src/domain/index.ts';
 import { NatsError } from '../../src/errors.ts';
 import {
-  type DeadLetter,
   deadLetterMessage,
   ensureStreams,
   outputMessage,
@@ -12,76 +10,7 @@ import {
   type WfmMessage,
 } from '../../src/streams/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
-
-const encoder = new TextEncoder();
-
-function gc(site: string, agentId: string, sourceSeq: number, ordinal = 0, tenant = 'T1'): Output {
-  return {
-    kind: 'gc',
-    tenant,
-    site,
-    agentId,
-    ordinal,
-    payload: { agentId, presence: 'BUSY', routingStatus: 'OFF_QUEUE', ts: sourceSeq * 1000, sourceSeq },
-  };
-}
-
-function adherence(site: string, agentId: string, sourceSeq: number, ordinal = 0): Output {
-  return {
-    kind: 'adherence',
-    tenant: 'T1',
-    site,
-    agentId,
-    ordinal,
-    payload: {
-      agentId,
-      adherenceState: 'InAdherence',
-      scheduledCategory: 'Break',
-      actualCategory: 'Break',
-      impact: 'Neutral',
-      since: 0,
-      ts: sourceSeq * 1000,
-      sourceSeq,
-    },
-  };
-}
-
-function interval(site: string, agentId: string, sourceSeq: number, intervalStart: number): Output {
-  return {
-    kind: 'interval',
-    tenant: 'T1',
-    site,
-    agentId,
-    ordinal: 0,
-    payload: {
-      agentId,
-      site,
-      intervalStart,
-      intervalMinutes: 15,
-      secondsByPresence: { ON_QUEUE: 900 },
-      adherenceScheduleSecs: 900,
-      exceptionDurationSecs: 0,
-      adherencePercentage: 100,
-      conformanceScheduleSecs: 900,
-      conformanceActualSecs: 900,
-      conformancePercentage: 100,
-      sourceSeq,
-    },
-  };
-}
-
-function letter(site: string, seq: number, ordinal = 0): DeadLetter {
-  return {
-    tenant: 'T1',
-    site,
-    reason: 'invalid_json',
-    subject: `wfm.stat.T1.${site}.a1`,
-    seq,
-    ordinal,
-    data: encoder.encode('{'),
-    detail: 'Unexpected end of JSON input',
-  };
-}
+import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
 
 /** The `WFM_OUT` subjects of one site, one per output kind (what a site reads back). */
 function siteSubjects(site: string, tenant = 'T1'): string[] {
@@ -143,14 +72,14 @@ describe('readStoredIds', () => {
    */
   async function twoSites(): Promise<void> {
     const seqs = [
-      await put(outputMessage(gc('S1', 'a1', 1))),
-      await put(outputMessage(gc('S2', 'a1', 2))),
-      await put(outputMessage(adherence('S1', 'a1', 3))),
-      await put(outputMessage(gc('S10', 'a1', 4))),
-      await put(outputMessage(interval('S1', 'a2', 50, 1_700_000_100_000))),
-      await put(outputMessage(gc('S1', 'a1', 6, 0, 'T2'))),
-      await put(outputMessage(gc('S1', 'a1', 7, 1))),
-      await put(outputMessage(adherence('S2', 'a1', 8))),
+      await put(outputMessage(gcOutput('S1', 'a1', 1))),
+      await put(outputMessage(gcOutput('S2', 'a1', 2))),
+      await put(outputMessage(adherenceOutput('S1', 'a1', 3))),
+      await put(outputMessage(gcOutput('S10', 'a1', 4))),
+      await put(outputMessage(intervalOutput('S1', 'a2', 50, 1_700_000_100_000))),
+      await put(outputMessage(gcOutput('S1', 'a1', 6, 0, 'T2'))),
+      await put(outputMessage(gcOutput('S1', 'a1', 7, 1))),
+      await put(outputMessage(adherenceOutput('S2', 'a1', 8))),
     ];
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   }
@@ -239,12 +168,12 @@ describe('readStoredIds', () => {
     /** seq 1 S1 17, 2 S2 18, 3 S1 19:0, 4 S1 19:1, 5 _node 20, 6 S2 21. */
     async function letters(): Promise<void> {
       const seqs = [
-        await put(deadLetterMessage(letter('S1', 17))),
-        await put(deadLetterMessage(letter('S2', 18))),
-        await put(deadLetterMessage(letter('S1', 19, 0))),
-        await put(deadLetterMessage(letter('S1', 19, 1))),
-        await put(deadLetterMessage(letter('_node', 20))),
-        await put(deadLetterMessage(letter('S2', 21))),
+        await put(deadLetterMessage(deadLetter('S1', 17))),
+        await put(deadLetterMessage(deadLetter('S2', 18))),
+        await put(deadLetterMessage(deadLetter('S1', 19, 0))),
+        await put(deadLetterMessage(deadLetter('S1', 19, 1))),
+        await put(deadLetterMessage(deadLetter('_node', 20))),
+        await put(deadLetterMessage(deadLetter('S2', 21))),
       ];
       expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
     }
@@ -290,7 +219,7 @@ describe('readStoredIds', () => {
   });
 
   it('ignores messages without a Nats-Msg-Id, also as the last one on the subject', async () => {
-    await put(outputMessage(gc('S1', 'a1', 1)));
+    await put(outputMessage(gcOutput('S1', 'a1', 1)));
     await nats.js.publish('wfm.gc.T1.S1.a9', '{}');
     const started = performance.now();
     expect(
@@ -309,7 +238,7 @@ describe('readStoredIds', () => {
     for (let i = 1; i <= 5000; i++) {
       await p.whenReady();
       const site = i % 2 === 0 ? 'S1' : 'S2';
-      p.publishOutput(site, gc(site, `a${i % 13}`, i));
+      p.publishOutput(site, gcOutput(site, `a${i % 13}`, i));
       if (site === 'S1' && i > 1000) expected.add(`gc:T1.S1.a${i % 13}:${i}:0`);
     }
     await p.flush('S1');
@@ -327,8 +256,8 @@ describe('readStoredIds', () => {
 
   it('leaves no consumer behind', async () => {
     await twoSites();
-    await put(deadLetterMessage(letter('S1', 17)));
-    await put(deadLetterMessage(letter('S2', 18)));
+    await put(deadLetterMessage(deadLetter('S1', 17)));
+    await put(deadLetterMessage(deadLetter('S2', 18)));
     await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
     await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S2'), afterSeq: 3 });
     await readStoredIds(nats.js, nats.jsm, {

@@ -8,75 +8,15 @@ import {
   outputMessage,
   outputMsgId,
 } from '../../src/streams/index.ts';
+import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const gc: Output = {
-  kind: 'gc',
-  tenant: 'T1',
-  site: 'S1',
-  agentId: 'a1',
-  ordinal: 2,
-  payload: {
-    agentId: 'a1',
-    presence: 'ON_QUEUE',
-    routingStatus: 'IDLE',
-    ts: 1_700_000_000_007,
-    sourceSeq: 7,
-  },
-};
-
-const adherence: Output = {
-  kind: 'adherence',
-  tenant: 'T1',
-  site: 'S1',
-  agentId: 'a2',
-  ordinal: 1,
-  payload: {
-    agentId: 'a2',
-    adherenceState: 'OutOfAdherence',
-    scheduledCategory: 'OnQueueWork',
-    actualCategory: 'Meal',
-    impact: 'Negative',
-    since: 1_700_000_000_000,
-    ts: 1_700_000_090_000,
-    sourceSeq: 42,
-  },
-};
-
-const interval: Output = {
-  kind: 'interval',
-  tenant: 'T1',
-  site: 'S1',
-  agentId: 'a3',
-  ordinal: 0,
-  payload: {
-    agentId: 'a3',
-    site: 'S1',
-    intervalStart: 1_700_000_100_000,
-    intervalMinutes: 15,
-    secondsByPresence: { ON_QUEUE: 830, BUSY: 40, MEAL: 30 },
-    adherenceScheduleSecs: 900,
-    exceptionDurationSecs: 30,
-    adherencePercentage: 96.67,
-    conformanceScheduleSecs: 900,
-    conformanceActualSecs: 830,
-    conformancePercentage: 92.22,
-    sourceSeq: 77,
-  },
-};
-
-const letter: DeadLetter = {
-  tenant: 'T1',
-  site: 'S1',
-  reason: 'invalid_json',
-  subject: 'wfm.stat.T1.S1.a1',
-  seq: 17,
-  ordinal: 0,
-  data: encoder.encode('{"statistic":"CurrentState",'),
-  detail: 'Unexpected end of JSON input',
-};
+const gc = gcOutput('S1', 'a1', 7, 2);
+const adherence = adherenceOutput('S1', 'a2', 42, 1);
+const interval = intervalOutput('S1', 'a3', 77);
+const letter = deadLetter('S1', 17);
 
 describe('outputMsgId', () => {
   it('names gc and adherence outputs by kind, tenant.site.agent, source seq and ordinal', () => {
