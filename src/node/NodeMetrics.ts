@@ -1,4 +1,5 @@
-import type { SiteCounters } from './SiteRuntime.ts';
+import type { SiteCounters } from './SiteHost.ts';
+import type { SiteRuntime } from './SiteRuntime.ts';
 
 /** One site (or the node's unrouted lane) as the metrics see it. */
 export interface SiteMetrics {
@@ -23,6 +24,20 @@ export function emptyNodeCounters(): NodeCounters {
     publishFailures: 0,
     pipelineRestarts: 0,
     natsDisconnects: 0,
+  };
+}
+
+/** What the metrics read of a site. */
+export function siteMetrics(s: SiteRuntime): SiteMetrics {
+  const supervisor = s.supervisor;
+  return {
+    site: s.site,
+    counters: s.counters,
+    processedSeq: s.position,
+    checkpointSeq: s.checkpointSeq,
+    steps: supervisor?.stepCounts ?? { steps: 0, transitions: 0 },
+    agents: supervisor?.agentCount ?? 0,
+    emptyActivitiesDropped: supervisor?.emptyActivitiesDropped ?? 0,
   };
 }
 

@@ -1,5 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { type Actor, createActor, type SimulatedClock } from 'xstate';
+import { type Actor, createActor } from 'xstate';
 import {
   createSiteMachine,
   type SiteLifecycleServices,
@@ -7,10 +6,9 @@ import {
   type SiteRole,
   SiteSupervisor,
 } from '../actors/index.ts';
-import type { Decoded, Output, RejectionReason } from '../domain/index.ts';
+import type { Decoded } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
-import type { Logger } from '../logging/index.ts';
-import { type CheckpointStore, JsonText } from '../persistence/index.ts';
+import { JsonText } from '../persistence/index.ts';
 import {
   type DeadLetter,
   deadLetterMsgId,
@@ -19,61 +17,15 @@ import {
   type StoredIds,
 } from '../streams/index.ts';
 import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
+import {
+  defaultSiteRuntimeOptions,
+  emptySiteCounters,
+  type SiteCounters,
+  type SiteHost,
+  type SiteRuntimeOptions,
+} from './SiteHost.ts';
 import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
 import { storedSince } from './storedSince.ts';
-
-/** What the node gives each of its sites. */
-export interface SiteHost {
-  tenant: string;
-  store: CheckpointStore;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  logger: Logger;
-  /** The node's publisher now; throws while the publishing connection is being reopened. */
-  publisher(): Publisher;
-  /** The site takes input from `seq` on: the node's reader goes back there if it is past it. */
-  readFrom(seq: number): void;
-  /** Every input at or before this has been routed to its lane (the reader's position). */
-  routedSeq(): number;
-  /** `WFM_IN`'s first stored sequence (what retention kept). */
-  firstInputSeq(): Promise<number>;
-}
-
-/** How a site runs. */
-export interface SiteRuntimeOptions {
-  /** Checkpoint at least this often. @defaultValue 5000 */
-  checkpointEveryMs: number;
-  /** Checkpoint after this many applied messages (a bound on re-processing). @defaultValue 250000 */
-  checkpointEveryMessages: number;
-  /** First wait before a failed site is restored again; doubles per failure. @defaultValue 500 */
-  retryDelayMs: number;
-  /** Longest wait between tries. @defaultValue 10000 */
-  maxRetryDelayMs: number;
-  /** Operational clock of the lifecycle actor (tests pass xstate's SimulatedClock). @defaultValue the real one */
-  clock: SimulatedClock | undefined;
-}
-
-export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
-  checkpointEveryMs: 5000,
-  checkpointEveryMessages: 250_000,
-  retryDelayMs: 500,
-  maxRetryDelayMs: 10_000,
-  clock: undefined,
-};
-
-/** Counters the node's metrics read. */
-export interface SiteCounters {
-  events: number;
-  outputs: Record<Output['kind'], number>;
-  dlqByReason: Partial<Record<RejectionReason, number>>;
-  skippedAlreadyPublished: number;
-  checkpoints: number;
-  checkpointFailures: number;
-  checkpointSecondsSum: number;
-  rebuilds: number;
-  /** WFM_IN messages retention dropped before this site checkpointed them. */
-  inputGapMessages: number;
-}
 
 /**
  * One site on one node — the unit that restores, runs as primary or backup, checkpoints and
@@ -85,17 +37,7 @@ export interface SiteCounters {
  */
 export class SiteRuntime implements SiteLifecycleServices {
   readonly site: string;
-  readonly counters: SiteCounters = {
-    events: 0,
-    outputs: { gc: 0, adherence: 0, interval: 0 },
-    dlqByReason: {},
-    skippedAlreadyPublished: 0,
-    checkpoints: 0,
-    checkpointFailures: 0,
-    checkpointSecondsSum: 0,
-    rebuilds: 0,
-    inputGapMessages: 0,
-  };
+  readonly counters: SiteCounters = emptySiteCounters();
   readonly actor: Actor<SiteMachine>;
   readonly #host: SiteHost;
   readonly #options: SiteRuntimeOptions;

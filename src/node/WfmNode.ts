@@ -1,95 +1,28 @@
 import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { type SimulatedClock, waitFor } from 'xstate';
+import { waitFor } from 'xstate';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import { NatsError, SiteStartError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
-import {
-  connectNats,
-  ensureStreams,
-  natsStatusEvents,
-  type PublisherOptions,
-  type RawInput,
-} from '../streams/index.ts';
+import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
-import { emptyNodeCounters, type NodeCounters, renderMetrics, type SiteMetrics } from './NodeMetrics.ts';
+import { emptyNodeCounters, type NodeCounters, renderMetrics, siteMetrics } from './NodeMetrics.ts';
+import { type NodeStatus, siteStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
 import { SharedInput } from './SharedInput.ts';
+import type { SiteHost, SiteRuntimeOptions } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
-import { type SiteHost, SiteRuntime, type SiteRuntimeOptions } from './SiteRuntime.ts';
+import { SiteRuntime } from './SiteRuntime.ts';
 import { siteProcessorFactory } from './siteProcessorFactory.ts';
 import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
-
-/** How a node runs. */
-export interface WfmNodeOptions {
-  config: WfmConfig;
-  /** This node's id, unique in the cluster. */
-  nodeId: string;
-  logger: Logger;
-  /**
-   * Reads the configuration again (the file it came from) for `wfm-agg restart`.
-   * @defaultValue `undefined`: restarts reuse the configuration the node started with
-   */
-  reloadConfig: (() => WfmConfig) | undefined;
-  /**
-   * The checkpoint store (tests wrap one to inject failures).
-   * @defaultValue a LevelCheckpointStore in `${config.dataDir}/checkpoints`
-   */
-  store: CheckpointStore | undefined;
-  /** Checkpoint every site at least this often (operational time). @defaultValue 5000 */
-  checkpointEveryMs: number;
-  /**
-   * Checkpoint a site after this many applied messages, a bound on re-processing after a crash
-   * for bursts faster than `checkpointEveryMs`. @defaultValue 250000
-   */
-  checkpointEveryMessages: number;
-  /** Operational clock of the site actors (checkpoint cadence, retry backoff). @defaultValue the real one */
-  clock: SimulatedClock | undefined;
-  /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
-  publisher: Partial<PublisherOptions>;
-  /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
-  startTimeoutMs: number;
-}
-
-export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
-  reloadConfig: undefined,
-  store: undefined,
-  checkpointEveryMs: 5000,
-  checkpointEveryMessages: 250_000,
-  clock: undefined,
-  publisher: {},
-  startTimeoutMs: 60_000,
-};
+import { defaultWfmNodeOptions, type WfmNodeOptions } from './WfmNodeOptions.ts';
 
 /** Restores of one site that may fail in a row before the node's start fails. */
 const START_ATTEMPTS = 3;
-
-/** One site as `GET /api/status` shows it. */
-export interface SiteStatus {
-  tenant: string;
-  site: string;
-  businessUnit: string;
-  name: string;
-  statServer: string;
-  role: 'primary' | 'backup';
-  /** The lifecycle actor's state. */
-  state: unknown;
-  processedSeq: number;
-  checkpointSeq: number;
-  siteTime: number;
-  agents: number;
-}
-
-/** `GET /api/status` and the `status` admin reply. */
-export interface NodeStatus {
-  nodeId: string;
-  tenant: string;
-  sites: SiteStatus[];
-}
 
 /**
  * The composition root of a cluster node: connections, the shared input, the publisher, the
@@ -152,25 +85,9 @@ export class WfmNode {
     return {
       nodeId: this.options.nodeId,
       tenant: this.#tenant,
-      sites: [...this.#sites.values()].map((s) => {
-        const ref = this.#refs.get(s.site)!;
-        const supervisor = s.supervisor;
-        return {
-          tenant: this.#tenant,
-          site: s.site,
-          businessUnit: ref.businessUnit,
-          name: ref.name,
-          statServer: ref.statServer,
-          role: s.role,
-          state: s.state,
-          processedSeq: s.position,
-          // The node's lane for input no site owns needs WFM_IN back to its own checkpoint: a
-          // site reports no more than that, so purging below every site's checkpointSeq is safe.
-          checkpointSeq: Math.min(s.checkpointSeq, this.#unrouted.checkpointSeq),
-          siteTime: supervisor?.siteTime ?? -1,
-          agents: supervisor?.agentCount ?? 0,
-        };
-      }),
+      sites: [...this.#sites.values()].map((s) =>
+        siteStatus(this.#tenant, this.#refs.get(s.site)!, s, this.#unrouted.checkpointSeq),
+      ),
     };
   }
 
@@ -182,15 +99,7 @@ export class WfmNode {
     } catch {
       // Lag is unknown while NATS is unreachable; the other metrics still render.
     }
-    const sites: SiteMetrics[] = [...this.#sites.values(), this.#unrouted].map((s) => ({
-      site: s.site,
-      counters: s.counters,
-      processedSeq: s.position,
-      checkpointSeq: s.checkpointSeq,
-      steps: s.supervisor?.stepCounts ?? { steps: 0, transitions: 0 },
-      agents: s.supervisor?.agentCount ?? 0,
-      emptyActivitiesDropped: s.supervisor?.emptyActivitiesDropped ?? 0,
-    }));
+    const sites = [...this.#sites.values(), this.#unrouted].map(siteMetrics);
     return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#input.routedSeq);
   }
 

@@ -1,0 +1,74 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { SimulatedClock } from 'xstate';
+import type { Output, RejectionReason } from '../domain/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { CheckpointStore } from '../persistence/index.ts';
+import type { Publisher } from '../streams/index.ts';
+
+/** What the node gives each of its sites. */
+export interface SiteHost {
+  tenant: string;
+  store: CheckpointStore;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+  /** The node's publisher now; throws while the publishing connection is being reopened. */
+  publisher(): Publisher;
+  /** The site takes input from `seq` on: the node's reader goes back there if it is past it. */
+  readFrom(seq: number): void;
+  /** Every input at or before this has been routed to its lane (the reader's position). */
+  routedSeq(): number;
+  /** `WFM_IN`'s first stored sequence (what retention kept). */
+  firstInputSeq(): Promise<number>;
+}
+
+/** How a site runs. */
+export interface SiteRuntimeOptions {
+  /** Checkpoint at least this often. @defaultValue 5000 */
+  checkpointEveryMs: number;
+  /** Checkpoint after this many applied messages (a bound on re-processing). @defaultValue 250000 */
+  checkpointEveryMessages: number;
+  /** First wait before a failed site is restored again; doubles per failure. @defaultValue 500 */
+  retryDelayMs: number;
+  /** Longest wait between tries. @defaultValue 10000 */
+  maxRetryDelayMs: number;
+  /** Operational clock of the lifecycle actor (tests pass xstate's SimulatedClock). @defaultValue the real one */
+  clock: SimulatedClock | undefined;
+}
+
+export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
+  checkpointEveryMs: 5000,
+  checkpointEveryMessages: 250_000,
+  retryDelayMs: 500,
+  maxRetryDelayMs: 10_000,
+  clock: undefined,
+};
+
+/** Counters the node's metrics read. */
+export interface SiteCounters {
+  events: number;
+  outputs: Record<Output['kind'], number>;
+  dlqByReason: Partial<Record<RejectionReason, number>>;
+  skippedAlreadyPublished: number;
+  checkpoints: number;
+  checkpointFailures: number;
+  checkpointSecondsSum: number;
+  rebuilds: number;
+  /** WFM_IN messages retention dropped before this site checkpointed them. */
+  inputGapMessages: number;
+}
+
+/** Counters of a site that has applied nothing yet. */
+export function emptySiteCounters(): SiteCounters {
+  return {
+    events: 0,
+    outputs: { gc: 0, adherence: 0, interval: 0 },
+    dlqByReason: {},
+    skippedAlreadyPublished: 0,
+    checkpoints: 0,
+    checkpointFailures: 0,
+    checkpointSecondsSum: 0,
+    rebuilds: 0,
+    inputGapMessages: 0,
+  };
+}

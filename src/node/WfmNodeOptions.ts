@@ -1,0 +1,46 @@
+import type { SimulatedClock } from 'xstate';
+import type { WfmConfig } from '../config/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { CheckpointStore } from '../persistence/index.ts';
+import type { PublisherOptions } from '../streams/index.ts';
+
+/** How a node runs. */
+export interface WfmNodeOptions {
+  config: WfmConfig;
+  /** This node's id, unique in the cluster. */
+  nodeId: string;
+  logger: Logger;
+  /**
+   * Reads the configuration again (the file it came from) for `wfm-agg restart`.
+   * @defaultValue `undefined`: restarts reuse the configuration the node started with
+   */
+  reloadConfig: (() => WfmConfig) | undefined;
+  /**
+   * The checkpoint store (tests wrap one to inject failures).
+   * @defaultValue a LevelCheckpointStore in `${config.dataDir}/checkpoints`
+   */
+  store: CheckpointStore | undefined;
+  /** Checkpoint every site at least this often (operational time). @defaultValue 5000 */
+  checkpointEveryMs: number;
+  /**
+   * Checkpoint a site after this many applied messages, a bound on re-processing after a crash
+   * for bursts faster than `checkpointEveryMs`. @defaultValue 250000
+   */
+  checkpointEveryMessages: number;
+  /** Operational clock of the site actors (checkpoint cadence, retry backoff). @defaultValue the real one */
+  clock: SimulatedClock | undefined;
+  /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
+  publisher: Partial<PublisherOptions>;
+  /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
+  startTimeoutMs: number;
+}
+
+export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
+  reloadConfig: undefined,
+  store: undefined,
+  checkpointEveryMs: 5000,
+  checkpointEveryMessages: 250_000,
+  clock: undefined,
+  publisher: {},
+  startTimeoutMs: 60_000,
+};
