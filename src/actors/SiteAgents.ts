@@ -1,0 +1,208 @@
+import { type Actor, type AnyActorRef, createActor, enqueueActions, setup } from 'xstate';
+import {
+  type AgentContext,
+  type AgentInput,
+  type AgentStep,
+  type applyAgentInput,
+  DeadlineQueue,
+  nextDeadline,
+  type ResolvedAgentOptions,
+} from '../domain/index.ts';
+import {
+  type AgentMachine,
+  type AgentStateValue,
+  createAgentMachine,
+  movesStatechart,
+} from './agentMachine.ts';
+import type { SiteResultCollector } from './siteResult.ts';
+import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
+
+/** The parent of a site's agent actors; it exists to share one actor system and to stop them. */
+const siteRootMachine = setup({
+  types: { events: {} as { type: 'site.stopAgents'; agents: AnyActorRef[] } },
+}).createMachine({
+  id: 'site',
+  on: {
+    'site.stopAgents': {
+      actions: enqueueActions(({ event, enqueue }) => {
+        for (const agent of event.agents) enqueue.stopChild(agent);
+      }),
+    },
+  },
+});
+
+/**
+ * The agents of one `SiteSupervisor`: their actors (created on first sight), their deadlines and
+ * quarantine, which of them changed since the last capture, and the step counts. What a step
+ * produces goes to the site's {@link SiteResultCollector}.
+ */
+export class SiteAgents {
+  readonly #options: ResolvedAgentOptions;
+  readonly #result: SiteResultCollector;
+  readonly #feedEveryStep: boolean;
+  readonly #applyStep: typeof applyAgentInput;
+  readonly #machine: AgentMachine = createAgentMachine();
+  // Agents are children of one root actor so they share one actor system (less heap per agent).
+  readonly #root = createActor(siteRootMachine);
+  readonly #actors = new Map<string, Actor<AgentMachine>>();
+  readonly #deadlines = new DeadlineQueue();
+  readonly #dirty = new Set<string>();
+  readonly #quarantined = new Set<string>();
+  #steps = 0;
+  #transitions = 0;
+
+  /** See `SiteSupervisorOptions` for `feedEveryStep` and `applyStep`. */
+  constructor(
+    options: ResolvedAgentOptions,
+    result: SiteResultCollector,
+    feedEveryStep: boolean,
+    applyStep: typeof applyAgentInput,
+  ) {
+    this.#options = options;
+    this.#result = result;
+    this.#feedEveryStep = feedEveryStep;
+    this.#applyStep = applyStep;
+    this.#root.start();
+  }
+
+  /** Agent steps taken and how many of them moved a statechart. */
+  get stepCounts(): { steps: number; transitions: number } {
+    return { steps: this.#steps, transitions: this.#transitions };
+  }
+
+  /** Agents quarantined after a deadline step threw, sorted. */
+  get quarantined(): string[] {
+    return [...this.#quarantined].sort();
+  }
+
+  /** Number of agents seen. */
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  /**
+   * The versioned snapshot (JSON text) of every agent changed since the last capture; the dirty
+   * set is taken.
+   */
+  capture(): [string, string][] {
+    const agents: [string, string][] = [];
+    for (const agentId of this.#dirty) {
+      agents.push([agentId, agentSnapshotJson(this.#actors.get(agentId)!.getPersistedSnapshot())]);
+    }
+    this.#dirty.clear();
+    return agents;
+  }
+
+  /** Puts agents back in the dirty set; ids of agents not held are ignored. */
+  markDirty(agentIds: Iterable<string>): void {
+    for (const agentId of agentIds) if (this.#actors.has(agentId)) this.#dirty.add(agentId);
+  }
+
+  /** Every agent's current context and statechart value. */
+  *entries(): IterableIterator<{ agentId: string; value: unknown; context: AgentContext }> {
+    for (const [agentId, actor] of this.#actors) {
+      const snapshot = actor.getSnapshot();
+      yield { agentId, value: snapshot.value, context: snapshot.context };
+    }
+  }
+
+  /** Stops every agent actor, then the root actor. Calling it again does nothing. */
+  stop(): void {
+    if (this.#root.getSnapshot().status === 'stopped') return;
+    // Agents are made with `parent: root`, which shares the root's actor system but does not make
+    // them children the root stops when it stops (XState stops only children it spawned), and a
+    // child cannot be stopped directly: the root stops them.
+    this.#root.send({ type: 'site.stopAgents', agents: [...this.#actors.values()] });
+    this.#root.stop();
+  }
+
+  /** Applies every deadline that `siteTime` has reached, as a step of input message `seq`. */
+  fireDeadlines(siteTime: number, seq: number): void {
+    for (let due = this.#deadlines.popDue(siteTime); due; due = this.#deadlines.popDue(siteTime)) {
+      this.apply(due.agentId, { type: 'tick', at: due.at }, seq);
+    }
+  }
+
+  /**
+   * Runs the domain core for one agent input and keeps the result in the agent's actor. Only a
+   * step that moves the statechart (presence or adherence) is sent as an event: the others —
+   * most of them, e.g. calls starting and ending while on queue — are adopted into the actor's
+   * context in place. An XState transition costs more than the rest of a step together, and the
+   * regions are a function of the context, so the actor ends up exactly as if it had been sent
+   * every step (`feedEveryStep` does that, and a property test compares the two).
+   */
+  apply(agentId: string, input: AgentInput, seq: number): void {
+    let actor = this.#actors.get(agentId);
+    if (actor === undefined) {
+      actor = createActor(this.#machine, { input: { agentId }, id: agentId, parent: this.#root });
+      actor.start();
+      this.#actors.set(agentId, actor);
+    }
+    const snapshot = actor.getSnapshot();
+    const before = snapshot.context;
+    this.#steps++;
+    this.#dirty.add(agentId);
+    let step: AgentStep;
+    let deadline: number | null;
+    try {
+      step = this.#applyStep(before, input, seq, this.#options);
+      deadline = nextDeadline(step.context, this.#options);
+    } catch (err) {
+      // A bug must not stop the site: the agent keeps the state from before the step.
+      this.#stepFailed(agentId, input, err);
+      return;
+    }
+    if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, step.context)) {
+      this.#transitions++;
+      actor.send({ type: 'agent.step', context: step.context });
+    } else if (step.context !== before) {
+      Object.assign(before, step.context);
+    }
+    if (step.outputs.length > 0) this.#result.collect(agentId, step.outputs);
+    if (step.rejection !== null) this.#result.reject(step.rejection);
+    // A step that went through ends a quarantine: the agent has deadlines again.
+    if (this.#quarantined.size > 0) this.#quarantined.delete(agentId);
+    this.#deadlines.set(agentId, deadline);
+  }
+
+  /**
+   * Makes the agents of a persisted site: `quarantined` as the site state lists them, and each
+   * agent's actor from its persisted snapshot (checked), with its deadline unless quarantined.
+   */
+  restore(quarantined: string[], agents: SiteSnapshot['agents']): void {
+    for (const agentId of quarantined) this.#quarantined.add(agentId);
+    for (const [agentId, persisted] of agents) {
+      const actor = createActor(this.#machine, {
+        input: { agentId },
+        id: agentId,
+        parent: this.#root,
+        snapshot: readAgentSnapshot(this.#options, agentId, persisted),
+      });
+      actor.start();
+      this.#actors.set(agentId, actor);
+      if (!this.#quarantined.has(agentId))
+        this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.#options));
+    }
+  }
+
+  /**
+   * The core threw on a step of `agentId`. On its own input, the input goes to the DLQ as
+   * `internal_error` and its deadline stays as it was (still queued: if it is due, the deadline
+   * step that follows is handled like any other). On a deadline, the agent is quarantined: its
+   * deadline was just popped, and setting it again from the unchanged context would pop the same
+   * deadline forever; so it gets none until its next own input, and one DLQ entry says so.
+   */
+  #stepFailed(agentId: string, input: AgentInput, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (input.type !== 'tick') {
+      this.#result.reject({ reason: 'internal_error', detail: message });
+      return;
+    }
+    this.#deadlines.set(agentId, null);
+    this.#quarantined.add(agentId);
+    this.#result.reject({
+      reason: 'agent_quarantined',
+      detail: `agent ${agentId} quarantined: advancing it to its deadline ${input.at} threw: ${message}; it gets no deadline until its next input`,
+    });
+  }
+}
