@@ -51,6 +51,7 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
       node: n.nodeId,
       site: s.site,
       role: s.role,
+      state: stateText(s.state),
       processedSeq: s.processedSeq,
       checkpointSeq: s.checkpointSeq,
       agents: s.agents,
@@ -58,4 +59,19 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
     })),
   );
   console.table(rows);
+}
+
+/** A statechart value as one line: `{ running: { role: 'primary', checkpoints: 'idle' } }` → `running (primary, idle)`. */
+function stateText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.entries(value)
+    .map(([key, inner]) => {
+      const text =
+        typeof inner === 'object' && inner !== null
+          ? Object.values(inner).map(stateText).join(', ')
+          : String(inner);
+      return `${key} (${text})`;
+    })
+    .join(', ');
 }

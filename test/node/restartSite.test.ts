@@ -131,6 +131,25 @@ describe('wfm-agg restart --site under live traffic', () => {
     expect(letters.same, letters.summary).toBe(true);
   }, 180_000);
 
+  it('wfm-agg status shows each site with its role and lifecycle state', async () => {
+    const table = await wfmAgg(['status', '--config', configFile]);
+    expect(table.code).toBe(0);
+    // The node checkpoints every 200 ms here, so a site may be caught flushing.
+    expect(table.stdout).toMatch(/S1.*primary.*running \(primary, (idle|flushing)\)/);
+    const json = await wfmAgg(['status', '--config', configFile, '--json']);
+    const [reply] = JSON.parse(json.stdout) as {
+      nodeId: string;
+      sites: { site: string; state: unknown }[];
+    }[];
+    expect(reply!.nodeId).toBe('n1');
+    expect(reply!.sites.map((s) => s.site)).toEqual(['S1', 'S2']);
+    for (const site of reply!.sites) {
+      expect(site.state).toEqual({
+        running: { role: 'primary', checkpoints: expect.stringMatching(/^(idle|flushing)$/) },
+      });
+    }
+  }, 60_000);
+
   it('refuses an unknown site or business unit with a non-zero exit, changing nothing', async () => {
     const before = live.node!.status();
     const site = await wfmAgg(['restart', '--config', configFile, '--site', 'NOPE']);
