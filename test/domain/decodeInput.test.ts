@@ -39,6 +39,22 @@ function reasonPayload(extra: Record<string, unknown> = {}): Record<string, unkn
   };
 }
 
+/** What `schedule()` with these activities decodes to: the 10:00–11:00 range of agent A1. */
+function decodedSchedule(activities: unknown[], emptyActivitiesDropped: number) {
+  return {
+    ok: true,
+    address: schedAddr,
+    event: {
+      type: 'schedule',
+      agentId: 'A1',
+      from: utc(10, 0),
+      to: utc(11, 0),
+      activities,
+      emptyActivitiesDropped,
+    },
+  };
+}
+
 function schedule(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     agentId: 'A1',
@@ -196,18 +212,7 @@ describe('decodeInput: valid payloads', () => {
   });
 
   it('decodes an empty schedule (clears the range)', () => {
-    expect(decodeInput(SCHED, json(schedule({ activities: [] })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities: [],
-        emptyActivitiesDropped: 0,
-      },
-    });
+    expect(decodeInput(SCHED, json(schedule({ activities: [] })), opts)).toEqual(decodedSchedule([], 0));
   });
 
   it('accepts activities that touch each other and the range edges', () => {
@@ -215,18 +220,7 @@ describe('decodeInput: valid payloads', () => {
       { start: utc(10, 0), end: utc(10, 30), category: 'TimeOff' },
       { start: utc(10, 30), end: utc(11, 0), category: 'Unavailable' },
     ];
-    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities,
-        emptyActivitiesDropped: 0,
-      },
-    });
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(decodedSchedule(activities, 0));
   });
 
   it('drops activities with start = end (they cover no time) and counts them', () => {
@@ -236,21 +230,15 @@ describe('decodeInput: valid payloads', () => {
       { start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' },
       { start: utc(11, 0), end: utc(11, 0), category: 'Meeting', code: 'X' },
     ];
-    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities: [
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(
+      decodedSchedule(
+        [
           { start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' },
           { start: utc(10, 30), end: utc(11, 0), category: 'Meal' },
         ],
-        emptyActivitiesDropped: 2,
-      },
-    });
+        2,
+      ),
+    );
   });
 
   it('an empty activity is dropped wherever it lies: inside another, outside [from, to), alone', () => {
@@ -260,31 +248,11 @@ describe('decodeInput: valid payloads', () => {
       { start: utc(10, 15), end: utc(10, 15), category: 'Break' },
       { start: utc(12, 0), end: utc(12, 0), category: 'Break' },
     ];
-    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities: [{ start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' }],
-        emptyActivitiesDropped: 3,
-      },
-    });
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(
+      decodedSchedule([{ start: utc(10, 0), end: utc(10, 30), category: 'OnQueueWork' }], 3),
+    );
     const alone = [{ start: utc(10, 10), end: utc(10, 10), category: 'Break' }];
-    expect(decodeInput(SCHED, json(schedule({ activities: alone })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities: [],
-        emptyActivitiesDropped: 1,
-      },
-    });
+    expect(decodeInput(SCHED, json(schedule({ activities: alone })), opts)).toEqual(decodedSchedule([], 1));
   });
 
   it('decodes every activity category', () => {
@@ -303,18 +271,7 @@ describe('decodeInput: valid payloads', () => {
       end: utc(10, i + 1),
       category,
     }));
-    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual({
-      ok: true,
-      address: schedAddr,
-      event: {
-        type: 'schedule',
-        agentId: 'A1',
-        from: utc(10, 0),
-        to: utc(11, 0),
-        activities,
-        emptyActivitiesDropped: 0,
-      },
-    });
+    expect(decodeInput(SCHED, json(schedule({ activities })), opts)).toEqual(decodedSchedule(activities, 0));
   });
 
   it('decodes a clock tick', () => {
