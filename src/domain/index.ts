@@ -7,6 +7,7 @@ export * from './decodeInput.ts';
 export * from './gcMapping.ts';
 export * from './intervalAccounting.ts';
 export * from './optionsFingerprint.ts';
+export * from './placement.ts';
 export * from './schedule.ts';
 export * from './subjects.ts';
 export * from './TimeProfile.ts';
