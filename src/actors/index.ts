@@ -1,4 +1,6 @@
 export * from './agentMachine.ts';
+export * from './electionMachine.ts';
+export * from './OperationalClock.ts';
 export * from './SiteAgents.ts';
 export * from './SiteSupervisor.ts';
 export * from './siteMachine.ts';

@@ -26,6 +26,16 @@ export {
   inputMessages,
   type RawInput,
 } from './inputMessages.ts';
+export {
+  LEADER_BUCKET,
+  type LeaseEntry,
+  type LeaseMark,
+  type LeaseRecord,
+  LeaseStore,
+  type LeaseWrite,
+  parseLeaseRecord,
+} from './LeaseStore.ts';
+export { NODES_BUCKET, type NodeAnnouncement, NodeRegistry } from './NodeRegistry.ts';
 export { defaultNatsErrorFromOptions, type NatsErrorFromOptions, natsErrorFrom } from './natsErrorFrom.ts';
 export {
   defaultPublisherOptions,

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { createElectionMachine, type ObservedLease, VACANT_LEASE } from '../../src/actors/index.ts';
+import { FakeElectionServices } from '../helpers/fakeElectionServices.ts';
+import { flush } from '../helpers/fakeSiteServices.ts';
+
+// The real machine on xstate's SimulatedClock; the test settles every KV write by hand, so time
+// passes only through clock.increment and nothing sleeps.
+
+const RENEW = 250;
+const PERMIT = 500;
+const SILENCE = 750;
+const RETRY = 50;
+
+function start(setup: (s: FakeElectionServices) => void = () => undefined, initial = VACANT_LEASE) {
+  const services = new FakeElectionServices();
+  setup(services);
+  const clock = new SimulatedClock();
+  const actor = createActor(createElectionMachine(), {
+    input: {
+      node: 'me',
+      services,
+      clock,
+      renewEveryMs: RENEW,
+      permitMs: PERMIT,
+      silenceMs: SILENCE,
+      retryMs: RETRY,
+      initial,
+    },
+    clock,
+  });
+  actor.start();
+  const observe = (lease: ObservedLease) => actor.send({ type: 'observed', lease });
+  return {
+    actor,
+    clock,
+    services,
+    observe,
+    value: () => actor.getSnapshot().value,
+    context: () => actor.getSnapshot().context,
+    advance: async (ms: number) => {
+      clock.increment(ms);
+      await flush();
+    },
+  };
+}
+
+const held = (revision: number, holder: string, epoch: number): ObservedLease => ({
+  revision,
+  holder,
+  epoch,
+  released: false,
+});
+
+/** An election that won epoch 1 at revision 10 at time 0. */
+async function leader() {
+  const e = start();
+  await e.advance(0);
+  const claim = e.services.take('claim');
+  claim.resolve(10);
+  await flush();
+  expect(e.value()).toEqual({ leading: 'holding' });
+  return e;
+}
+
+describe('election: claiming a lease', () => {
+  it('claims a key never written at epoch 1 expecting revision 0, and promotes the site', async () => {
+    const e = start();
+    expect(e.value()).toBe('candidate');
+    await e.advance(0);
+    const claim = e.services.take('claim');
+    expect(claim).toMatchObject({ epoch: 1, expected: 0 });
+    claim.resolve(7);
+    await flush();
+    expect(e.value()).toEqual({ leading: 'holding' });
+    expect(e.context()).toMatchObject({ epoch: 1, revision: 7, validUntil: PERMIT });
+    expect(e.services.calls).toEqual([`promote 1 until ${PERMIT}`]);
+  });
+
+  it('follows a live holder and claims epoch + 1 only after silence on its own clock', async () => {
+    const e = start(undefined, held(3, 'other', 4));
+    expect(e.value()).toBe('following');
+    await e.advance(SILENCE - 1);
+    e.observe(held(4, 'other', 4)); // a renewal restarts the silence
+    await e.advance(SILENCE - 1);
+    expect(e.value()).toBe('following');
+    expect(e.services.writes).toEqual([]);
+    await e.advance(1);
+    await e.advance(0);
+    const claim = e.services.take('claim');
+    expect(claim).toMatchObject({ epoch: 5, expected: 4 });
+  });
+
+  it('staggers by rank, and a replica that sees another win before its turn claims nothing', async () => {
+    const e = start(
+      (s) => {
+        s.rank = 2;
+      },
+      held(3, 'dead', 1),
+    );
+    await e.advance(SILENCE);
+    expect(e.value()).toBe('candidate');
+    await e.advance(199);
+    expect(e.services.writes).toEqual([]);
+    e.observe(held(4, 'first', 2));
+    expect(e.value()).toBe('following');
+    await e.advance(SILENCE - 1);
+    expect(e.services.writes).toEqual([]);
+  });
+
+  it('a released lease is claimed at once, with no silence wait', async () => {
+    const e = start(undefined, held(3, 'other', 2));
+    e.observe({ revision: 4, holder: 'other', epoch: 2, released: true, to: 'me' });
+    await e.advance(0);
+    expect(e.services.take('claim')).toMatchObject({ epoch: 3, expected: 4 });
+  });
+
+  it('a replica not caught up waits, checking again, and claims once it is', async () => {
+    const e = start((s) => {
+      s.isReady = false;
+    });
+    await e.advance(0);
+    expect(e.value()).toBe('catchingUp');
+    await e.advance(RETRY * 3);
+    expect(e.services.writes).toEqual([]);
+    e.services.isReady = true;
+    await e.advance(RETRY);
+    expect(e.services.take('claim')).toMatchObject({ epoch: 1 });
+  });
+
+  it('a refused claim (another won the compare-and-set) leaves it following until it hears the winner', async () => {
+    const e = start();
+    await e.advance(0);
+    e.services.take('claim').resolve(null);
+    await flush();
+    expect(e.value()).toBe('following');
+    await e.advance(SILENCE - 1);
+    expect(e.services.writes).toEqual([]);
+    e.observe(held(1, 'other', 1));
+    expect(e.value()).toBe('following');
+    expect(e.services.calls).toEqual([]);
+  });
+
+  it('its own echo arriving before the claim answer does not change the epoch it won', async () => {
+    const e = start();
+    await e.advance(0);
+    const claim = e.services.take('claim');
+    e.observe(held(9, 'me', 1));
+    claim.resolve(9);
+    await flush();
+    expect(e.context()).toMatchObject({ epoch: 1, revision: 9 });
+  });
+});
+
+describe('election: holding a lease', () => {
+  it('renews every tick on its own revision and extends the permit from when it sent', async () => {
+    const e = await leader();
+    await e.advance(RENEW);
+    const renew = e.services.take('renew');
+    expect(renew).toMatchObject({ epoch: 1, expected: 10 });
+    await e.advance(20);
+    renew.resolve(11);
+    await flush();
+    expect(e.context()).toMatchObject({ revision: 11, validUntil: RENEW + PERMIT });
+    expect(e.services.calls.at(-1)).toBe(`renewed until ${RENEW + PERMIT}`);
+  });
+
+  it('demotes when its permit runs out with renewals unanswered (cut off from NATS)', async () => {
+    const e = await leader();
+    await e.advance(RENEW);
+    e.services.take('renew').resolve(11); // sent at 250: the permit lasts to 750
+    await flush();
+    await e.advance(RENEW); // t = 500
+    e.services.take('renew').reject(new Error('timeout'));
+    await flush();
+    await e.advance(RENEW - 1); // t = 749: still writing, the retry due at the next tick
+    expect(e.value()).toEqual({ leading: 'holding' });
+    expect(e.services.calls.at(-1)).toBe(`renewed until ${RENEW + PERMIT}`);
+    await e.advance(1); // t = 750 = the permit
+    expect(e.value()).toBe('following');
+    expect(e.services.calls.at(-1)).toBe('demote lost');
+  });
+
+  it('demotes when a renewal is refused: another holds the lease', async () => {
+    const e = await leader();
+    await e.advance(RENEW);
+    e.services.take('renew').resolve(null);
+    await flush();
+    expect(e.value()).toBe('following');
+    expect(e.services.calls.at(-1)).toBe('demote superseded');
+  });
+
+  it('demotes at once when it sees a later epoch, and ignores its own renewals', async () => {
+    const e = await leader();
+    e.observe(held(10, 'me', 1));
+    expect(e.value()).toEqual({ leading: 'holding' });
+    e.observe(held(12, 'other', 2));
+    expect(e.value()).toBe('following');
+    expect(e.services.calls.at(-1)).toBe('demote superseded');
+  });
+
+  it('a fenced write demotes it', async () => {
+    const e = await leader();
+    e.actor.send({ type: 'fenced' });
+    expect(e.value()).toBe('following');
+    expect(e.services.calls.at(-1)).toBe('demote fenced');
+  });
+
+  it('release: stops the site writing, writes the released lease on its revision, then follows', async () => {
+    const e = await leader();
+    e.actor.send({ type: 'release' });
+    const release = e.services.take('release');
+    expect(release).toMatchObject({ epoch: 1, expected: 10 });
+    release.resolve(11);
+    await flush();
+    expect(e.value()).toBe('following');
+  });
+
+  it('stop while leading hands over first, then stops', async () => {
+    const e = await leader();
+    e.actor.send({ type: 'stop' });
+    expect(e.value()).toBe('releasing');
+    e.services.take('release').resolve(11);
+    await flush();
+    expect(e.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('stop while following stops at once, writing nothing', async () => {
+    const e = start(undefined, held(3, 'other', 1));
+    e.actor.send({ type: 'stop' });
+    expect(e.actor.getSnapshot().status).toBe('done');
+    expect(e.services.writes).toEqual([]);
+  });
+});
