@@ -232,7 +232,9 @@ export function createElectionMachine() {
             { guard: 'refused', target: 'following', actions: 'noteRefused' },
             { target: 'leading', actions: 'won' },
           ],
-          onError: 'following',
+          // Unanswered: it may or may not have been written; what the watcher sees next tells,
+          // or the silence runs out again (no tight retry loop against a struggling server).
+          onError: { target: 'following', actions: 'noteRefused' },
         },
       },
       leading: {

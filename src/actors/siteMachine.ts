@@ -26,11 +26,20 @@ export interface SiteLifecycleServices {
   drain(): Promise<void>;
   /** Input is applied only between `accept(true)` and `accept(false)`. */
   accept(on: boolean): void;
+  /**
+   * A hot backup becomes primary: finds what the old primary stored after its last confirmed
+   * mark, so that the site then writes exactly the rest from memory. Rejects when that cannot be
+   * exact (too little held, not caught up): the site then rebuilds from its checkpoint instead.
+   */
+  takeOver(): Promise<void>;
   /** Whether the site's outputs are written (primary) or only computed (backup). */
   setRole(role: SiteRole): void;
   /** Something failed; the machine has decided what to do about it (logged and counted there). */
-  failed(stage: 'restore' | 'checkpoint' | 'run', error: unknown): void;
+  failed(stage: FailureStage, error: unknown): void;
 }
+
+/** Where a site failed: `takeover` is a hot takeover that falls back to a rebuild. */
+export type FailureStage = 'restore' | 'checkpoint' | 'run' | 'takeover';
 
 /** What a site actor starts with. */
 export interface SiteMachineInput {
@@ -99,6 +108,7 @@ export function createSiteMachine() {
       checkpoint: fromPromise<void, SiteLifecycleServices>(({ input }) => input.checkpoint()),
       teardown: fromPromise<void, SiteLifecycleServices>(({ input }) => input.teardown()),
       drain: fromPromise<void, SiteLifecycleServices>(({ input }) => input.drain()),
+      takeOver: fromPromise<void, SiteLifecycleServices>(({ input }) => input.takeOver()),
     },
     delays: {
       checkpointEvery: ({ context }) => context.checkpointEveryMs,
@@ -120,7 +130,7 @@ export function createSiteMachine() {
       healthy: assign({ failures: 0, lastError: null }),
       fresh: assign({ stale: false }),
       stale: assign({ stale: true }),
-      report: ({ context, event }, params: { stage: 'restore' | 'checkpoint' | 'run' }) =>
+      report: ({ context, event }, params: { stage: FailureStage }) =>
         context.services.failed(params.stage, (event as { error?: unknown }).error),
       countFailure: assign(({ context, event }) => ({
         failures: context.failures + 1,
@@ -182,9 +192,23 @@ export function createSiteMachine() {
               },
               backup: {
                 entry: 'applyRole',
-                // A backup wrote nothing: becoming primary, it restores from its checkpoint and
-                // finds what the previous primary stored, so it writes exactly what is missing.
-                on: { promote: { target: '#site.rebuilding', actions: 'primary' } },
+                on: { promote: { target: 'promoting', actions: 'primary' } },
+              },
+              promoting: {
+                // A hot backup holds what it computed beyond the old primary's last confirmed
+                // mark: it reads what was stored after the mark and writes the rest, with no
+                // re-processing. When it cannot be exact that way, it rebuilds from its checkpoint
+                // (finding what the old primary stored from there) — slower, just as exact.
+                on: { demote: { target: 'backup', actions: 'backup' } },
+                invoke: {
+                  src: 'takeOver',
+                  input: ({ context }) => context.services,
+                  onDone: 'primary',
+                  onError: {
+                    target: '#site.rebuilding',
+                    actions: { type: 'report', params: { stage: 'takeover' } },
+                  },
+                },
               },
             },
           },

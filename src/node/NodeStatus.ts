@@ -1,4 +1,5 @@
 import type { SiteRef } from '../config/index.ts';
+import type { SiteElection } from './SiteElection.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 
 /** One site as `GET /api/status` shows it. */
@@ -8,9 +9,18 @@ export interface SiteStatus {
   businessUnit: string;
   name: string;
   statServer: string;
+  /** This node's part: `primary` only while it holds the lease and writes. */
   role: 'primary' | 'backup';
+  /** The lease epoch this node holds (primary), or the epoch of the lease it follows (backup). */
+  epoch: number;
+  /** The node holding the site's lease as last seen (null: none yet). */
+  leader: string | null;
+  /** The site's replicas by the cluster's placement, preferred primary first. */
+  replicas: readonly string[];
   /** The lifecycle actor's state. */
   state: unknown;
+  /** The election actor's state. */
+  election: unknown;
   processedSeq: number;
   checkpointSeq: number;
   siteTime: number;
@@ -21,6 +31,8 @@ export interface SiteStatus {
 export interface NodeStatus {
   nodeId: string;
   tenant: string;
+  /** The live nodes of the cluster as this node sees them. */
+  nodes: string[];
   sites: SiteStatus[];
 }
 
@@ -29,16 +41,29 @@ export interface NodeStatus {
  * site owns: that lane needs `WFM_IN` back to it, so a site reports no more, and purging below
  * every site's `checkpointSeq` stays safe (DESIGN.md "Running it").
  */
-export function siteStatus(tenant: string, ref: SiteRef, site: SiteRuntime, floorSeq: number): SiteStatus {
+export function siteStatus(
+  tenant: string,
+  ref: SiteRef,
+  site: SiteRuntime,
+  floorSeq: number,
+  election: SiteElection,
+  replicas: readonly string[],
+): SiteStatus {
   const supervisor = site.supervisor;
+  const lease = election.lease.record;
+  const leading = election.leading;
   return {
     tenant,
     site: site.site,
     businessUnit: ref.businessUnit,
     name: ref.name,
     statServer: ref.statServer,
-    role: site.role,
+    role: leading && site.role === 'primary' ? 'primary' : 'backup',
+    epoch: leading ? election.epoch : (lease?.epoch ?? 0),
+    leader: lease === null || lease.released ? null : lease.node,
+    replicas,
     state: site.state,
+    election: election.actor.getSnapshot().value,
     processedSeq: site.position,
     checkpointSeq: Math.min(site.checkpointSeq, floorSeq),
     siteTime: supervisor?.siteTime ?? -1,

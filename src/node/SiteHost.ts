@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { SimulatedClock } from 'xstate';
+import { type OperationalClock, realClock } from '../actors/index.ts';
 import type { Output, RejectionReason } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CheckpointStore } from '../persistence/index.ts';
@@ -32,8 +32,13 @@ export interface SiteRuntimeOptions {
   retryDelayMs: number;
   /** Longest wait between tries. @defaultValue 10000 */
   maxRetryDelayMs: number;
-  /** Operational clock of the lifecycle actor (tests pass xstate's SimulatedClock). @defaultValue the real one */
-  clock: SimulatedClock | undefined;
+  /** Operational clock of the lifecycle actor and the lease permit (tests pass xstate's SimulatedClock). @defaultValue the real one */
+  clock: OperationalClock;
+  /**
+   * Most messages a site holds for a takeover beyond its primary's last confirmed mark; past it a
+   * takeover rebuilds from a checkpoint. @defaultValue 200000
+   */
+  outboxMessages: number;
 }
 
 export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
@@ -41,7 +46,8 @@ export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
   checkpointEveryMessages: 250_000,
   retryDelayMs: 500,
   maxRetryDelayMs: 10_000,
-  clock: undefined,
+  clock: realClock,
+  outboxMessages: 200_000,
 };
 
 /** Counters the node's metrics read. */
@@ -56,6 +62,20 @@ export interface SiteCounters {
   rebuilds: number;
   /** WFM_IN messages retention dropped before this site checkpointed them. */
   inputGapMessages: number;
+  /** Times the lease permit ran out with something to write (nothing of it was sent). */
+  fencedWrites: number;
+  /** Backup checkpoints not committed because the primary had not yet stored up to them. */
+  checkpointsDeferred: number;
+  /** Takeovers written from the outbox (hot) and from a checkpoint rebuild (cold). */
+  hotTakeovers: number;
+  coldTakeovers: number;
+  /** Leases this node won for the site, and lost (permit ran out, superseded, fenced). */
+  leasesWon: number;
+  leasesLost: number;
+  /** Successful lease renewals, their total and longest round trip in seconds. */
+  renewals: number;
+  renewSecondsSum: number;
+  renewSecondsMax: number;
 }
 
 /** Counters of a site that has applied nothing yet. */
@@ -70,5 +90,14 @@ export function emptySiteCounters(): SiteCounters {
     checkpointSecondsSum: 0,
     rebuilds: 0,
     inputGapMessages: 0,
+    fencedWrites: 0,
+    checkpointsDeferred: 0,
+    hotTakeovers: 0,
+    coldTakeovers: 0,
+    leasesWon: 0,
+    leasesLost: 0,
+    renewals: 0,
+    renewSecondsSum: 0,
+    renewSecondsMax: 0,
   };
 }

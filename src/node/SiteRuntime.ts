@@ -1,6 +1,7 @@
 import { type Actor, createActor } from 'xstate';
 import {
   createSiteMachine,
+  type FailureStage,
   type SiteLifecycleServices,
   type SiteMachine,
   type SiteRole,
@@ -9,13 +10,7 @@ import {
 import type { Decoded } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
 import { JsonText } from '../persistence/index.ts';
-import {
-  type DeadLetter,
-  deadLetterMsgId,
-  outputMsgId,
-  type Publisher,
-  type StoredIds,
-} from '../streams/index.ts';
+import type { DeadLetter, LeaseMark, Publisher } from '../streams/index.ts';
 import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 import {
   defaultSiteRuntimeOptions,
@@ -25,7 +20,10 @@ import {
   type SiteRuntimeOptions,
 } from './SiteHost.ts';
 import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
+import { SiteWriter } from './SiteWriter.ts';
 import { storedSince } from './storedSince.ts';
+
+const NO_LETTERS: readonly DeadLetter[] = [];
 
 /**
  * One site on one node — the unit that restores, runs as primary or backup, checkpoints and
@@ -42,18 +40,17 @@ export class SiteRuntime implements SiteLifecycleServices {
   readonly #host: SiteHost;
   readonly #options: SiteRuntimeOptions;
   readonly #create: SiteProcessorFactory;
+  readonly writer: SiteWriter;
   #processor: SiteProcessor | null = null;
   #publisher: Publisher | null = null;
   #meta: SiteCheckpointMeta;
   #accepting = false;
-  #writing = false;
   #processedSeq = 0;
   #countedSeq = 0;
   // How far the site has considered input, its own or not: see `position`.
   #position = 0;
   #checkpointSeq = 0;
   #sinceCheckpoint = 0;
-  #stored: StoredIds | null = null;
   #checkpointing: Promise<void> | null = null;
 
   /**
@@ -75,11 +72,25 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.#create = create;
     this.#meta = SiteCheckpointMeta.initial(startedAt);
     const { checkpointEveryMs, retryDelayMs, maxRetryDelayMs, clock } = this.#options;
+    this.writer = new SiteWriter(
+      {
+        site,
+        clock,
+        counters: this.counters,
+        storedAfter: (mark) =>
+          storedSince(host.js, host.jsm, host.tenant, site, this.#meta.at(mark.outSeq, mark.dlqSeq)),
+        onFenced: () => this.onFenced(),
+      },
+      this.#options.outboxMessages,
+    );
     this.actor = createActor(createSiteMachine(), {
       input: { site, role, services: this, checkpointEveryMs, retryDelayMs, maxRetryDelayMs },
-      ...(clock !== undefined ? { clock } : {}),
+      clock,
     });
   }
+
+  /** Called when the lease permit ran out with something to write (the election listens). */
+  onFenced: () => void = () => undefined;
 
   /** Input at or before this sequence is not the site's (see the constructor). */
   get startedAt(): number {
@@ -145,7 +156,11 @@ export class SiteRuntime implements SiteLifecycleServices {
       this.#countedSeq = seq;
       this.#count(result);
     }
-    if (this.#writing) this.#publish(seq, data, result);
+    const letters =
+      result.dlq.length === 0
+        ? NO_LETTERS
+        : result.dlq.map((entry): DeadLetter => ({ ...entry, site: this.site, data }));
+    this.writer.record(seq, result.outputs, letters);
     if (++this.#sinceCheckpoint === this.#options.checkpointEveryMessages)
       this.actor.send({ type: 'checkpoint' });
   }
@@ -156,31 +171,6 @@ export class SiteRuntime implements SiteLifecycleServices {
     for (const output of result.outputs) counters.outputs[output.kind]++;
     for (const entry of result.dlq)
       counters.dlqByReason[entry.reason] = (counters.dlqByReason[entry.reason] ?? 0) + 1;
-  }
-
-  #publish(seq: number, data: Uint8Array, result: ProcessorResult): void {
-    const publisher = this.#publisher!;
-    for (const output of result.outputs) {
-      if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), seq)) continue;
-      publisher.publishOutput(this.site, output);
-    }
-    for (const entry of result.dlq) {
-      const letter: DeadLetter = { ...entry, site: this.site, data };
-      if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), seq)) continue;
-      publisher.publishDeadLetter(this.site, letter);
-    }
-  }
-
-  #alreadyStored(id: string, seq: number): boolean {
-    const stored = this.#stored!;
-    if (seq > stored.maxSourceSeq) {
-      // Past the last input anything was stored for: nothing more can be there.
-      this.#stored = null;
-      return false;
-    }
-    if (!stored.ids.has(id)) return false;
-    this.counters.skippedAlreadyPublished++;
-    return true;
   }
 
   async restore(): Promise<void> {
@@ -199,7 +189,10 @@ export class SiteRuntime implements SiteLifecycleServices {
       const site = this.#meta.toJSON(processor.capture().site);
       await store.commit({ tenant, site: this.site }, { seq, site, agents: [] });
     }
-    this.#stored = await storedSince(this.#host.js, this.#host.jsm, tenant, this.site, this.#meta);
+    const stored = await storedSince(this.#host.js, this.#host.jsm, tenant, this.site, this.#meta);
+    // The checkpoint is a confirmed mark: everything before it was stored, the rest after its positions.
+    const base: LeaseMark = { seq, outSeq: this.#meta.outSeq, dlqSeq: this.#meta.dlqSeq };
+    this.writer.reset(this.#publisher, base, stored);
     const first = await this.#host.firstInputSeq();
     if (first > seq + 1) {
       const missing = first - seq - 1;
@@ -239,16 +232,35 @@ export class SiteRuntime implements SiteLifecycleServices {
     const publisher = this.#publisher;
     if (processor === null || publisher === null) return;
     const started = performance.now();
-    // Captured synchronously between two inputs: the state, the seq and the stream positions
-    // agree. Everything published after this is stored after the positions taken here.
+    // Everything applied so far goes to the publisher first (when it may), so the flush below
+    // covers it. Captured synchronously between two inputs: the state, the seq and the stream
+    // positions agree. Everything published after this is stored after the positions taken here.
+    this.writer.pump();
+    const writing = this.writer.allSent;
     const capture = processor.capture();
     const seq = this.position;
     this.#position = seq;
-    const meta = this.#writing
-      ? this.#meta.at(publisher.ackedSeq('WFM_OUT'), publisher.ackedSeq('WFM_DLQ'))
-      : this.#meta; // a backup stored nothing: where to look stays where it was
+    const mark = this.writer.mark;
+    let meta = this.#meta.at(
+      Math.max(publisher.ackedSeq('WFM_OUT'), mark.outSeq),
+      Math.max(publisher.ackedSeq('WFM_DLQ'), mark.dlqSeq),
+    );
     this.#sinceCheckpoint = 0;
-    await publisher.flush(this.site, publisher.flushPoint());
+    if (writing) {
+      await publisher.flush(this.site, publisher.flushPoint());
+    } else {
+      // A backup (or a primary that may not write): the outputs up to `seq` are the primary's to
+      // store. Commit only once its mark says they are, so a rebuild from this checkpoint never
+      // skips an output nobody stored — and never invites purging input a takeover needs.
+      const reached = await this.writer.markReaches(seq, this.#options.checkpointEveryMs);
+      if (!reached || this.#processor !== processor) {
+        processor.markDirty(capture.agents.map(([id]) => id));
+        this.counters.checkpointsDeferred++;
+        return;
+      }
+      const at = this.writer.markAtOrBefore(seq);
+      meta = at === null ? this.#meta : this.#meta.at(at.outSeq, at.dlqSeq);
+    }
     const agents = capture.agents.map(([id, json]): [string, JsonText] => [id, new JsonText(json)]);
     try {
       await this.#host.store.commit(
@@ -279,6 +291,11 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.#dropState();
   }
 
+  async takeOver(): Promise<void> {
+    await this.writer.takeOver(this.position);
+    this.counters.hotTakeovers++;
+  }
+
   async drain(): Promise<void> {
     if (this.#processor !== null) {
       try {
@@ -296,7 +313,7 @@ export class SiteRuntime implements SiteLifecycleServices {
   #dropState(): void {
     this.#processor?.stop();
     this.#processor = null;
-    this.#stored = null;
+    this.writer.detach();
   }
 
   accept(on: boolean): void {
@@ -307,10 +324,18 @@ export class SiteRuntime implements SiteLifecycleServices {
   }
 
   setRole(role: SiteRole): void {
-    this.#writing = role === 'primary';
+    this.writer.setWriting(role === 'primary');
   }
 
-  failed(stage: 'restore' | 'checkpoint' | 'run', error: unknown): void {
+  failed(stage: FailureStage, error: unknown): void {
+    if (stage === 'takeover') {
+      this.counters.coldTakeovers++;
+      this.#host.logger.info(
+        { site: this.site, reason: error instanceof Error ? error.message : String(error) },
+        'takeover rebuilds from the checkpoint',
+      );
+      return;
+    }
     this.#host.logger.warn({ site: this.site, stage, err: error }, `site ${stage} failed`);
   }
 }

@@ -2,21 +2,32 @@ import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { waitFor } from 'xstate';
+import { realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import { NatsError, SiteStartError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
-import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
+import {
+  connectNats,
+  ensureStreams,
+  LeaseStore,
+  NodeRegistry,
+  natsStatusEvents,
+  type RawInput,
+} from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
+import { ClusterMembership } from './ClusterMembership.ts';
+import { HostedLanes } from './HostedLanes.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics, siteMetrics } from './NodeMetrics.ts';
 import { type NodeStatus, siteStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
 import { SharedInput } from './SharedInput.ts';
-import type { SiteHost, SiteRuntimeOptions } from './SiteHost.ts';
+import { electionTiming } from './SiteElection.ts';
+import type { SiteHost } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
-import { SiteRuntime } from './SiteRuntime.ts';
+import type { SiteRuntime } from './SiteRuntime.ts';
 import { siteProcessorFactory } from './siteProcessorFactory.ts';
 import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
 import { defaultWfmNodeOptions, type WfmNodeOptions } from './WfmNodeOptions.ts';
@@ -41,11 +52,13 @@ export class WfmNode {
   #jsm!: JetStreamManager;
   #store!: CheckpointStore;
   #publishing: PublishingConnection | null = null;
-  readonly #sites = new Map<string, SiteRuntime>();
-  #unrouted!: SiteRuntime;
+  #lanes!: HostedLanes;
+  #membership: ClusterMembership | null = null;
   #host!: SiteHost;
   #admin: NatsSubscription[] = [];
   #stopped = false;
+  #started = false;
+  readonly #initialSites: ReadonlySet<string>;
   #input!: SharedInput;
 
   private constructor(options: WfmNodeOptions) {
@@ -55,6 +68,7 @@ export class WfmNode {
     this.#tenant = options.config.tenant.id;
     this.#decode = { ...defaultDecodeOptions, reasonCodeKeyName: options.config.reasonCodeKeyName };
     for (const ref of listSites(options.config)) this.#refs.set(ref.site, ref);
+    this.#initialSites = new Set(this.#refs.keys());
   }
 
   /** Connects, makes the streams, restores every site from its checkpoint and starts reading. */
@@ -76,19 +90,33 @@ export class WfmNode {
     return this.#input.routedSeq;
   }
 
-  /** Sites of this node by id. */
+  /** Sites this node hosts (as primary or backup) by id. */
   get sites(): ReadonlyMap<string, SiteRuntime> {
-    return this.#sites;
+    const sites = new Map<string, SiteRuntime>();
+    for (const [lane, h] of this.#lanes?.lanes ?? []) if (lane !== UNROUTED_LANE) sites.set(lane, h.runtime);
+    return sites;
+  }
+
+  /** The live nodes this node sees (itself included). */
+  get clusterNodes(): readonly string[] {
+    return this.#membership?.nodes ?? [this.options.nodeId];
+  }
+
+  /** Every lane hosted here: sites and, when placed here, the lane of input no site owns. */
+  #allLanes(): SiteRuntime[] {
+    return [...(this.#lanes?.lanes.values() ?? [])].map((h) => h.runtime);
   }
 
   status(): NodeStatus {
-    return {
-      nodeId: this.options.nodeId,
-      tenant: this.#tenant,
-      sites: [...this.#sites.values()].map((s) =>
-        siteStatus(this.#tenant, this.#refs.get(s.site)!, s, this.#unrouted.checkpointSeq),
-      ),
-    };
+    const unrouted = this.#lanes.get(UNROUTED_LANE);
+    const floor = unrouted?.checkpointSeq ?? Number.POSITIVE_INFINITY;
+    const sites: NodeStatus['sites'] = [];
+    for (const [lane, h] of this.#lanes.lanes) {
+      const ref = this.#refs.get(lane);
+      if (ref === undefined) continue;
+      sites.push(siteStatus(this.#tenant, ref, h.runtime, floor, h.election, this.#lanes.replicas(lane)));
+    }
+    return { nodeId: this.options.nodeId, tenant: this.#tenant, nodes: [...this.clusterNodes], sites };
   }
 
   /** Prometheus text. */
@@ -99,7 +127,7 @@ export class WfmNode {
     } catch {
       // Lag is unknown while NATS is unreachable; the other metrics still render.
     }
-    const sites = [...this.#sites.values(), this.#unrouted].map(siteMetrics);
+    const sites = this.#allLanes().map(siteMetrics);
     return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#input.routedSeq);
   }
 
@@ -108,7 +136,7 @@ export class WfmNode {
    * @throws the first site's error (PublishError, CheckpointError); that site's actor handles it too.
    */
   async checkpoint(): Promise<void> {
-    const lanes = [...this.#sites.values(), this.#unrouted];
+    const lanes = this.#allLanes();
     const results = await Promise.allSettled(lanes.map((lane) => lane.checkpoint()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
@@ -119,27 +147,29 @@ export class WfmNode {
     }
   }
 
-  /** Drains: stops reading, each site flushes and writes a final checkpoint, disconnects. */
+  /**
+   * Stops: hands every lease it holds to a backup at once (SIGTERM needs no lease to run out),
+   * stops reading, each site writes a final checkpoint, and it disconnects.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const sub of this.#admin) sub.unsubscribe();
+    await this.#membership?.stop();
+    await this.#lanes?.handOver(this.options.handoverTimeoutMs);
     this.#input?.stop();
-    const lanes = [...this.#sites.values(), ...(this.#unrouted !== undefined ? [this.#unrouted] : [])];
-    for (const lane of lanes) lane.actor.send({ type: 'stop' });
-    await Promise.all(
-      lanes.map((lane) => waitFor(lane.actor, (s) => s.status === 'done').catch(() => undefined)),
-    );
+    await this.#lanes?.drain();
     await this.#store
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
     await this.#publishing?.close();
     await this.#nc?.drain().catch(() => undefined);
-    this.#log.info({ routedSeq: this.#input.routedSeq }, 'node stopped');
+    this.#log.info({ routedSeq: this.#input?.routedSeq }, 'node stopped');
   }
 
   async #open(): Promise<void> {
     const { config, nodeId } = this.options;
+    const clock = this.options.clock ?? realClock;
     this.#nc = await connectNats(natsConnectOptions(config, `wfm-agg ${nodeId}`));
     natsStatusEvents(this.#nc).subscribe((event) => {
       if (event.type === 'disconnected') this.counters.natsDisconnects++;
@@ -149,14 +179,15 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
+    const leases = await LeaseStore.open(this.#nc, this.#tenant, config.streams.replicas);
+    const registry = await NodeRegistry.open(this.#nc, this.#tenant, config.streams.replicas);
     this.#publishing = await PublishingConnection.open({
       connect: natsConnectOptions(config, `wfm-agg ${nodeId} out`),
       publisher: this.options.publisher,
       logger: this.#log,
       onLost: (error) => {
         this.counters.publishFailures++;
-        for (const lane of [...this.#sites.values(), this.#unrouted])
-          lane.actor.send({ type: 'fail', error });
+        for (const lane of this.#allLanes()) lane.actor.send({ type: 'fail', error });
       },
     });
     const publishing = this.#publishing;
@@ -184,11 +215,42 @@ export class WfmNode {
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
     };
-    // The lane of unowned input first: a site new to the checkpoints starts where it stands.
-    this.#unrouted = this.#lane(UNROUTED_LANE, 0, (cp) => new UnroutedProcessor(this.#tenant, cp?.seq ?? 0));
-    await this.#whenRunning([this.#unrouted]);
-    for (const ref of this.#refs.values()) this.#addSite(ref, this.#unrouted.position);
-    await this.#whenRunning([...this.#sites.values()]);
+    const timing = electionTiming(config.leaseSeconds);
+    this.#lanes = new HostedLanes({
+      node: nodeId,
+      host: this.#host,
+      leases,
+      clock,
+      timing,
+      logger: this.#log,
+      replicas: 1 + config.standbyReplicas,
+      runtime: {
+        checkpointEveryMs: this.options.checkpointEveryMs,
+        checkpointEveryMessages: this.options.checkpointEveryMessages,
+        clock,
+      },
+      lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],
+      factory: (lane) => this.#factory(lane),
+      startedAt: (lane) => this.#startedAt(lane),
+    });
+    await this.#lanes.start();
+    this.#membership = new ClusterMembership({
+      node: nodeId,
+      registry,
+      clock,
+      logger: this.#log,
+      announceEveryMs: timing.renewEveryMs * 2,
+      timeoutMs: config.leaseSeconds * 1000,
+      onChange: (nodes) => {
+        if (this.#started) void this.#lanes.apply(nodes);
+      },
+    });
+    await this.#membership.start();
+    await this.#lanes.apply(this.#membership.nodes);
+    await this.#whenRunning(this.#allLanes());
+    this.#started = true;
+    // Membership may have changed while the first lanes restored.
+    void this.#lanes.apply(this.#membership.nodes);
     this.#input.open();
     this.#admin.push(
       this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
@@ -203,28 +265,29 @@ export class WfmNode {
       }),
     );
     this.#log.info(
-      { nodeId, sites: [...this.#sites.keys()], startSeq: this.#input.routedSeq + 1 },
+      {
+        nodeId,
+        sites: [...this.sites.keys()],
+        nodes: this.#membership.nodes,
+        startSeq: this.#input.routedSeq + 1,
+      },
       'node started',
     );
   }
 
-  #lane(site: string, startedAt: number, create: SiteProcessorFactory): SiteRuntime {
-    const options: Partial<SiteRuntimeOptions> = {
-      checkpointEveryMs: this.options.checkpointEveryMs,
-      checkpointEveryMessages: this.options.checkpointEveryMessages,
-      clock: this.options.clock,
-    };
-    const lane = new SiteRuntime(site, 'primary', startedAt, create, this.#host, options);
-    lane.start();
-    return lane;
+  #factory(lane: string): SiteProcessorFactory {
+    if (lane === UNROUTED_LANE) return (cp) => new UnroutedProcessor(this.#tenant, cp?.seq ?? 0);
+    return siteProcessorFactory(() => ({ config: this.#config, ref: this.#refs.get(lane)! }));
   }
 
-  #addSite(ref: SiteRef, startedAt: number): SiteRuntime {
-    this.#refs.set(ref.site, ref);
-    const create = siteProcessorFactory(() => ({ config: this.#config, ref: this.#refs.get(ref.site)! }));
-    const site = this.#lane(ref.site, startedAt, create);
-    this.#sites.set(ref.site, site);
-    return site;
+  /**
+   * Where a lane new to the cluster starts when this node has no checkpoint of it: a site of the
+   * configuration the node started with owns all input; one added later (`wfm-agg restart`)
+   * owns input after what was routed when it was added (the rest went to the DLQ).
+   */
+  #startedAt(lane: string): number {
+    if (lane === UNROUTED_LANE || this.#initialSites.has(lane)) return 0;
+    return this.#input.routedSeq;
   }
 
   async #whenRunning(lanes: SiteRuntime[]): Promise<void> {
@@ -268,17 +331,18 @@ export class WfmNode {
     const restarted: string[] = [];
     const added: string[] = [];
     for (const ref of resolved.sites) {
-      const site = this.#sites.get(ref.site);
+      const site = this.#lanes.get(ref.site);
+      const known = this.#refs.has(ref.site);
       this.#refs.set(ref.site, ref);
       if (site !== undefined) {
         site.actor.send({ type: 'restart' });
         restarted.push(ref.site);
-      } else {
+      } else if (!known) {
         // Input up to what was routed went to the DLQ as unknown_site; the rest is the site's.
-        this.#addSite(ref, this.#input.routedSeq);
         added.push(ref.site);
       }
     }
+    if (added.length > 0) void this.#lanes.apply(this.clusterNodes);
     this.#log.info({ restarted, added }, 'restart');
     return { nodeId, ok: true, restarted, added };
   }
@@ -286,10 +350,12 @@ export class WfmNode {
   #route(raw: RawInput): void {
     const decoded = decodeInput(raw.subject, raw.data, this.#decode);
     const address = decoded.address;
-    const site =
-      address !== null && address.tenant === this.#tenant ? this.#sites.get(address.site) : undefined;
-    const lane = site !== undefined && raw.seq > site.startedAt ? site : this.#unrouted;
-    lane.apply(raw.seq, raw.subject, raw.data, decoded);
+    const own = address !== null && address.tenant === this.#tenant && this.#refs.has(address.site);
+    const site = own ? this.#lanes.get(address.site) : undefined;
+    if (site !== undefined && raw.seq > site.startedAt) site.apply(raw.seq, raw.subject, raw.data, decoded);
+    // A configured site placed on other nodes is theirs; the rest belongs to no site.
+    else if (!own || site !== undefined)
+      this.#lanes.get(UNROUTED_LANE)?.apply(raw.seq, raw.subject, raw.data, decoded);
   }
 }
 

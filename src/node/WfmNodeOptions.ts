@@ -1,4 +1,4 @@
-import type { SimulatedClock } from 'xstate';
+import type { OperationalClock } from '../actors/index.ts';
 import type { WfmConfig } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CheckpointStore } from '../persistence/index.ts';
@@ -27,8 +27,13 @@ export interface WfmNodeOptions {
    * for bursts faster than `checkpointEveryMs`. @defaultValue 250000
    */
   checkpointEveryMessages: number;
-  /** Operational clock of the site actors (checkpoint cadence, retry backoff). @defaultValue the real one */
-  clock: SimulatedClock | undefined;
+  /**
+   * Operational clock of the site and election actors (checkpoint cadence, retry backoff, leases).
+   * @defaultValue the real one (monotonic)
+   */
+  clock: OperationalClock | undefined;
+  /** Longest wait, stopping, for the leases this node holds to be handed over. @defaultValue 2000 */
+  handoverTimeoutMs: number;
   /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
   publisher: Partial<PublisherOptions>;
   /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
@@ -43,4 +48,5 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   clock: undefined,
   publisher: {},
   startTimeoutMs: 60_000,
+  handoverTimeoutMs: 2000,
 };

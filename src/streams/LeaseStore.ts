@@ -123,7 +123,7 @@ export class LeaseStore {
    */
   async write(site: string, record: LeaseRecord, expected: number): Promise<LeaseWrite> {
     try {
-      const revision = await this.#kv.update(this.key(site), JSON.stringify(record), expected);
+      const revision = await this.#kv.put(this.key(site), JSON.stringify(record), { previousSeq: expected });
       return { ok: true, revision };
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) return { ok: false };

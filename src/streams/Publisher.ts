@@ -144,6 +144,17 @@ export class Publisher {
   }
 
   /**
+   * Waits, like {@link flush}, for every publish of `lane` submitted before `upto`, and tells
+   * whether all of the lane's publishes since its last flush were stored — without taking the
+   * failure away from the next flush (which rebuilds the site).
+   */
+  async settled(lane: string, upto: FlushPoint = this.#nextId): Promise<boolean> {
+    const l = this.#lane(lane);
+    if (!settledBelow(l, upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
+    return l.failure === undefined;
+  }
+
+  /**
    * Fails every pending publish now (the connection is gone: no ack will come) and every later
    * one, so each site's next flush rejects at once instead of after the ack timeout.
    */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AnyStateNode, createActor, SimulatedClock } from 'xstate';
 import { createSiteMachine, type SiteMachineInput } from '../../src/actors/siteMachine.ts';
 import { CheckpointError, PublishError } from '../../src/errors.ts';
-import { FakeSiteServices, flush } from '../helpers/fakeSiteServices.ts';
+import { type AsyncService, FakeSiteServices, flush } from '../helpers/fakeSiteServices.ts';
 
 // Every test runs the real machine on xstate's SimulatedClock with services whose promises the
 // test settles by hand: time passes only through clock.increment, and `flush` only lets settled
@@ -63,16 +63,12 @@ async function runningSite(settings: Settings = {}): Promise<Site> {
 }
 
 /** Settles `service` and lets the machine react. */
-async function resolve(site: Site, service: 'restore' | 'checkpoint' | 'teardown' | 'drain'): Promise<void> {
+async function resolve(site: Site, service: AsyncService): Promise<void> {
   site.services.resolve(service);
   await flush();
 }
 
-async function reject(
-  site: Site,
-  service: 'restore' | 'checkpoint' | 'teardown' | 'drain',
-  error: unknown,
-): Promise<void> {
+async function reject(site: Site, service: AsyncService, error: unknown): Promise<void> {
   site.services.reject(service, error);
   await flush();
 }
@@ -134,7 +130,10 @@ describe('site machine: shape (what the visualizer draws)', () => {
     const regions = Object.fromEntries(
       Object.entries(running.states).map(([key, node]) => [key, Object.keys(node.states)]),
     );
-    expect(regions).toEqual({ role: ['choosing', 'primary', 'backup'], checkpoints: ['idle', 'flushing'] });
+    expect(regions).toEqual({
+      role: ['choosing', 'primary', 'backup', 'promoting'],
+      checkpoints: ['idle', 'flushing'],
+    });
   });
 
   it('has exactly these transitions', () => {
@@ -154,7 +153,10 @@ describe('site machine: shape (what the visualizer draws)', () => {
       'running.role.choosing --always [isPrimary]--> running.role.primary',
       'running.role.choosing --always--> running.role.backup',
       'running.role.primary --demote--> running.role.backup',
-      'running.role.backup --promote--> rebuilding',
+      'running.role.backup --promote--> running.role.promoting',
+      'running.role.promoting --demote--> running.role.backup',
+      'running.role.promoting --done--> running.role.primary',
+      'running.role.promoting --error--> rebuilding',
       'running.checkpoints.idle --checkpoint--> running.checkpoints.flushing',
       'running.checkpoints.idle --after checkpointEvery--> running.checkpoints.flushing',
       'running.checkpoints.flushing --done--> running.checkpoints.idle',
@@ -533,10 +535,29 @@ describe('site machine: role', () => {
     expect(site.value()).toEqual(PRIMARY_IDLE);
   });
 
-  it("'promote' while backup rebuilds (no backoff) and runs as primary", async () => {
+  it("'promote' while backup takes over hot: no rebuild, input keeps flowing, then writes", async () => {
     const site = await runningSite({ role: 'backup' });
     site.actor.send({ type: 'promote' });
-    expect(site.services.takeCalls()).toEqual(['accept(false)', 'teardown']);
+    expect(site.services.takeCalls()).toEqual(['takeOver']);
+    expect(site.value()).toEqual({ running: { role: 'promoting', checkpoints: 'idle' } });
+    await resolve(site, 'takeOver');
+    expect(site.services.takeCalls()).toEqual(['setRole(primary)']);
+    expect(site.value()).toEqual(PRIMARY_IDLE);
+  });
+
+  it("'demote' during a hot takeover goes back to backup without writing", async () => {
+    const site = await runningSite({ role: 'backup' });
+    site.actor.send({ type: 'promote' });
+    site.actor.send({ type: 'demote' });
+    expect(site.services.takeCalls()).toEqual(['takeOver', 'setRole(backup)']);
+    expect(site.value()).toEqual(BACKUP_IDLE);
+  });
+
+  it('a hot takeover that cannot be exact rebuilds (no backoff) and runs as primary', async () => {
+    const site = await runningSite({ role: 'backup' });
+    site.actor.send({ type: 'promote' });
+    await reject(site, 'takeOver', new Error('the outbox overflowed since the last mark'));
+    expect(site.services.takeCalls()).toEqual(['takeOver', 'accept(false)', 'failed(takeover)', 'teardown']);
     expect(site.value()).toBe('rebuilding');
     expect(site.context().role).toBe('primary');
     await resolve(site, 'teardown');

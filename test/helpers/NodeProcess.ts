@@ -306,6 +306,11 @@ export class NodeProcess {
     return (await res.json()) as NodeStatusJson;
   }
 
+  /** Sends `signal` (e.g. SIGSTOP / SIGCONT to pause and resume the process). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.exit === undefined) this.child.kill(signal);
+  }
+
   /** SIGKILL, for real, and wait for the exit. */
   async kill(): Promise<NodeExit> {
     if (this.exit !== undefined) return this.exit;

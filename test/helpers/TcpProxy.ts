@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 export class TcpProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  #isolated = false;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -17,6 +18,10 @@ export class TcpProxy {
   static async start(target: string): Promise<TcpProxy> {
     const url = new URL(target.includes('://') ? target : `tcp://${target}`);
     const server = createServer((client) => {
+      if (proxy.#isolated) {
+        client.destroy();
+        return;
+      }
       const upstream = tcpConnect(Number(url.port), url.hostname);
       for (const [a, b] of [
         [client, upstream],
@@ -46,6 +51,17 @@ export class TcpProxy {
   /** Drops every open connection through the proxy; new ones are still accepted. */
   cut(): void {
     for (const socket of this.#sockets) socket.destroy();
+  }
+
+  /** A partition: drops every connection and refuses new ones until {@link heal}. */
+  isolate(): void {
+    this.#isolated = true;
+    this.cut();
+  }
+
+  /** Ends the partition: connections are accepted again. */
+  heal(): void {
+    this.#isolated = false;
   }
 
   /** Drops every connection and stops listening. */

@@ -1,7 +1,7 @@
 import type { SiteLifecycleServices, SiteRole } from '../../src/actors/siteMachine.ts';
 
 /** The services a site machine drives that return a promise. */
-export type AsyncService = 'restore' | 'checkpoint' | 'teardown' | 'drain';
+export type AsyncService = 'restore' | 'checkpoint' | 'teardown' | 'drain' | 'takeOver';
 
 type Stage = Parameters<SiteLifecycleServices['failed']>[0];
 
@@ -25,6 +25,7 @@ export class FakeSiteServices implements SiteLifecycleServices {
     checkpoint: [],
     teardown: [],
     drain: [],
+    takeOver: [],
   };
 
   restore(): Promise<void> {
@@ -41,6 +42,10 @@ export class FakeSiteServices implements SiteLifecycleServices {
 
   drain(): Promise<void> {
     return this.#call('drain');
+  }
+
+  takeOver(): Promise<void> {
+    return this.#call('takeOver');
   }
 
   accept(on: boolean): void {

@@ -1,0 +1,204 @@
+import { type Actor, createActor } from 'xstate';
+import {
+  createElectionMachine,
+  type DemoteReason,
+  type ElectionMachine,
+  type ElectionServices,
+  type ObservedLease,
+  type OperationalClock,
+} from '../actors/index.ts';
+import type { Logger } from '../logging/index.ts';
+import type { LeaseEntry, LeaseRecord, LeaseStore } from '../streams/index.ts';
+import type { SiteRuntime } from './SiteRuntime.ts';
+
+/** Lease timing, all derived from `leaseSeconds` (see {@link electionTiming}). */
+export interface ElectionTiming {
+  renewEveryMs: number;
+  permitMs: number;
+  silenceMs: number;
+  staggerMs: number;
+  retryMs: number;
+}
+
+/**
+ * Timing from the configured lease: a holder renews 12 times per lease and may write for half a
+ * silence after its last renewal was sent; a watcher claims after a quarter lease of silence, so a
+ * successor leads well within `leaseSeconds` while the old holder stopped writing a quarter lease
+ * (250 ms at the default 3 s) before anyone may claim.
+ */
+export function electionTiming(leaseSeconds: number): ElectionTiming {
+  const lease = leaseSeconds * 1000;
+  return {
+    renewEveryMs: lease / 12,
+    permitMs: lease / 6,
+    silenceMs: lease / 4,
+    staggerMs: lease / 30,
+    retryMs: 50,
+  };
+}
+
+/** What a site's election reads from the node. */
+export interface SiteElectionHost {
+  node: string;
+  leases: LeaseStore;
+  clock: OperationalClock;
+  timing: ElectionTiming;
+  logger: Logger;
+  /**
+   * The site's replicas in takeover order as the node's placement has them (this node may be
+   * missing when the site is leaving it).
+   */
+  replicas(site: string): readonly string[];
+}
+
+/** The lease a watcher saw, as the election machine reads it. */
+export function observedLease(entry: LeaseEntry): ObservedLease {
+  const r = entry.record;
+  if (r === null) return { revision: entry.revision, holder: null, epoch: 0, released: false };
+  return {
+    revision: entry.revision,
+    holder: r.node,
+    epoch: r.epoch,
+    released: r.released,
+    ...(r.to !== undefined ? { to: r.to } : {}),
+  };
+}
+
+/**
+ * One site's leader election on this node: the election actor (`createElectionMachine`) with its
+ * services — compare-and-set writes of the site's lease in `WFM_LEADER`, and the site it drives:
+ * `promote` / `demote` to the site's lifecycle actor, the write permit to its `SiteWriter`, and the
+ * site's confirmed mark into every renewal so backups trim what they hold for a takeover.
+ */
+export class SiteElection implements ElectionServices {
+  readonly actor: Actor<ElectionMachine>;
+  readonly #site: SiteRuntime;
+  readonly #h: SiteElectionHost;
+  #last: LeaseEntry;
+
+  constructor(site: SiteRuntime, host: SiteElectionHost, initial: LeaseEntry) {
+    this.#site = site;
+    this.#h = host;
+    this.#last = initial;
+    site.writer.observe(initial.record?.mark ?? null);
+    site.onFenced = () => this.actor.send({ type: 'fenced' });
+    const { renewEveryMs, permitMs, silenceMs, retryMs } = host.timing;
+    this.actor = createActor(createElectionMachine(), {
+      input: {
+        node: host.node,
+        services: this,
+        clock: host.clock,
+        renewEveryMs,
+        permitMs,
+        silenceMs,
+        retryMs,
+        initial: observedLease(initial),
+      },
+      clock: host.clock,
+    });
+  }
+
+  /** The lease as last seen. */
+  get lease(): LeaseEntry {
+    return this.#last;
+  }
+
+  /** Whether this node holds the site's lease. */
+  get leading(): boolean {
+    return this.actor.getSnapshot().matches('leading');
+  }
+
+  /** The epoch this node last held (0: none). */
+  get epoch(): number {
+    return this.actor.getSnapshot().context.epoch;
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  /** A value of the site's key, from the node's watcher. */
+  observe(entry: LeaseEntry): void {
+    if (entry.revision < this.#last.revision) return;
+    this.#last = entry;
+    if (this.actor.getSnapshot().status !== 'active') return;
+    this.#site.writer.observe(entry.record?.mark ?? null);
+    this.actor.send({ type: 'observed', lease: observedLease(entry) });
+  }
+
+  #record(epoch: number, released: boolean, to?: string): LeaseRecord {
+    return {
+      node: this.#h.node,
+      epoch,
+      startedAt: this.#site.startedAt,
+      mark: this.#site.writer.mark,
+      released,
+      ...(to !== undefined ? { to } : {}),
+    };
+  }
+
+  async claim(epoch: number, expected: number): Promise<number | null> {
+    const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, false), expected);
+    return result.ok ? result.revision : null;
+  }
+
+  async renew(epoch: number, expected: number): Promise<number | null> {
+    this.#site.writer.propose(this.#site.position);
+    const started = performance.now();
+    const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, false), expected);
+    if (!result.ok) return null;
+    const seconds = (performance.now() - started) / 1000;
+    const c = this.#site.counters;
+    c.renewals++;
+    c.renewSecondsSum += seconds;
+    if (seconds > c.renewSecondsMax) c.renewSecondsMax = seconds;
+    return result.revision;
+  }
+
+  async release(epoch: number, expected: number): Promise<number | null> {
+    await this.#site.writer.release(this.#site.position);
+    this.#site.actor.send({ type: 'demote' });
+    const to = this.#h.replicas(this.#site.site).find((n) => n !== this.#h.node);
+    const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, true, to), expected);
+    this.#h.logger.info({ site: this.#site.site, epoch, to }, 'lease released');
+    return result.ok ? result.revision : null;
+  }
+
+  ready(): boolean {
+    const site = this.#site;
+    return site.actor.getSnapshot().matches('running') && site.position >= site.writer.mark.seq;
+  }
+
+  stagger(lease: ObservedLease): number {
+    const me = this.#h.node;
+    const { staggerMs, silenceMs } = this.#h.timing;
+    if (lease.to === me) return 0;
+    const order = this.#h.replicas(this.#site.site).filter((n) => n !== lease.holder && n !== lease.to);
+    const rank = order.indexOf(me);
+    // Not placed here (a site on its way out): after every placed replica had its turn.
+    const turn = (rank < 0 ? order.length : rank) * staggerMs;
+    // Handed to someone: the others step in only if it did not take the lease within a silence
+    // (the one that released it last of all).
+    if (lease.released && lease.to !== undefined)
+      return silenceMs + (lease.holder === me ? (order.length + 1) * staggerMs : turn);
+    return turn;
+  }
+
+  promote(epoch: number, validUntil: number): void {
+    this.#site.counters.leasesWon++;
+    this.#site.writer.permit(epoch, validUntil);
+    this.#site.actor.send({ type: 'promote' });
+    this.#h.logger.info({ site: this.#site.site, epoch }, 'leading');
+  }
+
+  renewed(validUntil: number): void {
+    this.#site.writer.permit(this.epoch, validUntil);
+  }
+
+  demote(reason: DemoteReason): void {
+    this.#site.writer.revoke();
+    this.#site.actor.send({ type: 'demote' });
+    if (reason !== 'released') this.#site.counters.leasesLost++;
+    this.#h.logger.warn({ site: this.#site.site, reason, epoch: this.epoch }, 'no longer leading');
+  }
+}

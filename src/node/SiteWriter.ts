@@ -1,0 +1,266 @@
+import type { OperationalClock } from '../actors/index.ts';
+import {
+  type DeadLetter,
+  deadLetterMsgId,
+  type LeaseMark,
+  outputMsgId,
+  type Publisher,
+  type StoredIds,
+} from '../streams/index.ts';
+import { Outbox, type OutboxEntry } from './Outbox.ts';
+import type { SiteCounters } from './SiteHost.ts';
+
+/** Marks a site remembers, for choosing where a backup's checkpoint says to look. */
+const MARK_HISTORY = 64;
+
+/** A takeover that cannot write from memory: the site must rebuild from a checkpoint. */
+export class ColdTakeover extends Error {
+  override name = 'ColdTakeover';
+}
+
+/** What a {@link SiteWriter} reads from its site and node. */
+export interface SiteWriterHost {
+  site: string;
+  clock: OperationalClock;
+  counters: SiteCounters;
+  /** Reads what the site's subjects hold after `mark`'s stream positions. */
+  storedAfter(mark: LeaseMark): Promise<StoredIds>;
+  /** The lease permit ran out while there was something to write: the election must know. */
+  onFenced(): void;
+}
+
+/**
+ * The only part of a site that writes (one owner of "what goes out, and may it"). Every input's
+ * outputs and dead letters enter the site's {@link Outbox}; they go to the publisher only while
+ * the site is primary *and* its lease permit holds, checked on this node's monotonic clock just
+ * before the messages are handed to the connection — in the same microtask turn in which the
+ * client writes them to the socket, so a primary paused past its permit (SIGSTOP) sends nothing
+ * it decided before the pause once it resumes. Marks — confirmed points of the primary's
+ * output — trim the outbox and tell a successor where to look for what was stored.
+ */
+export class SiteWriter {
+  readonly #h: SiteWriterHost;
+  readonly outbox: Outbox;
+  #publisher: Publisher | null = null;
+  #writing = false;
+  #epoch = 0;
+  #permitUntil = Number.NEGATIVE_INFINITY;
+  #stored: StoredIds | null = null;
+  #resendAll = false;
+  #pumpQueued = false;
+  #mark: LeaseMark = { seq: 0, outSeq: 0, dlqSeq: 0 };
+  #marks: LeaseMark[] = [];
+  #proposing = false;
+  #markWaiters: { seq: number; resolve: (reached: boolean) => void }[] = [];
+
+  constructor(host: SiteWriterHost, outboxMessages: number) {
+    this.#h = host;
+    this.outbox = new Outbox(outboxMessages);
+  }
+
+  /** The lease epoch this site last wrote under (0: never primary in this process). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The last confirmed mark (own, or observed from the primary's lease). */
+  get mark(): LeaseMark {
+    return this.#mark;
+  }
+
+  /** Whether every message in the outbox was handed to the publisher. */
+  get allSent(): boolean {
+    return this.#writing && this.outbox.unsentCount() === 0;
+  }
+
+  /** After a restore: the site's state is the checkpoint's, `base` its mark, `stored` what followed it. */
+  reset(publisher: Publisher, base: LeaseMark, stored: StoredIds): void {
+    this.#publisher = publisher;
+    this.outbox.clear();
+    this.#stored = stored;
+    this.#resendAll = false;
+    if (base.seq >= this.#mark.seq) this.#mark = base;
+    this.#marks = this.#marks.filter((m) => m.seq <= base.seq);
+  }
+
+  /** Keeps what input `seq` produced and, when the site writes, sends it at the end of this turn. */
+  record(seq: number, outputs: OutboxEntry['outputs'], letters: readonly DeadLetter[]): void {
+    // Input a confirmed mark covers (re-applied after a restore) was stored: nothing to keep.
+    if (seq <= this.#mark.seq) return;
+    this.outbox.push(seq, outputs, letters);
+    if (this.#writing && !this.#pumpQueued && (outputs.length > 0 || letters.length > 0)) {
+      this.#pumpQueued = true;
+      queueMicrotask(() => this.pump());
+    }
+  }
+
+  /** The lease (epoch) this site holds and how long it may write under it (this clock). */
+  permit(epoch: number, validUntil: number): void {
+    this.#epoch = epoch;
+    this.#permitUntil = validUntil;
+  }
+
+  /** The lease is gone: nothing more may be sent. */
+  revoke(): void {
+    this.#permitUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Role primary (true) or backup (false), from the lifecycle actor. */
+  setWriting(on: boolean): void {
+    this.#writing = on;
+    if (on) this.pump();
+  }
+
+  /** Hands what waits in the outbox to the publisher, if the permit still holds now. */
+  pump(): void {
+    this.#pumpQueued = false;
+    if (!this.#writing || this.#publisher === null) return;
+    if (this.outbox.unsentCount() === 0 && !this.#resendAll) return;
+    if (this.#h.clock.now() >= this.#permitUntil) {
+      // Fenced by the clock: a successor may hold the lease by now. Keep everything; the
+      // election demotes the site and whoever leads next writes it.
+      this.#writing = false;
+      this.#h.counters.fencedWrites++;
+      this.#h.onFenced();
+      return;
+    }
+    const entries = this.#resendAll ? this.outbox.takeAll() : this.outbox.takeUnsent();
+    this.#resendAll = false;
+    const publisher = this.#publisher;
+    const site = this.#h.site;
+    for (const e of entries) {
+      for (const output of e.outputs) {
+        if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), e.seq)) continue;
+        publisher.publishOutput(site, output);
+      }
+      for (const letter of e.letters) {
+        if (this.#stored !== null && this.#alreadyStored(deadLetterMsgId(letter), e.seq)) continue;
+        publisher.publishDeadLetter(site, letter);
+      }
+    }
+  }
+
+  #alreadyStored(id: string, seq: number): boolean {
+    const stored = this.#stored!;
+    if (seq > stored.maxSourceSeq) {
+      // Past the last input anything was stored for: nothing more can be there.
+      this.#stored = null;
+      return false;
+    }
+    if (!stored.ids.has(id)) return false;
+    this.#h.counters.skippedAlreadyPublished++;
+    return true;
+  }
+
+  /**
+   * Becoming primary from a hot backup: reads what was stored after the last confirmed mark and
+   * makes the next pump send every held message that is not there.
+   * @throws ColdTakeover when the outbox does not hold everything after the mark, or the site
+   *   has not applied input up to it: then only a rebuild from a checkpoint is exact.
+   */
+  async takeOver(position: number): Promise<void> {
+    const publisher = this.#publisher;
+    if (publisher === null) throw new ColdTakeover('the site has no publisher');
+    // What this node sent as an earlier primary settles first, so the read below sees it.
+    await publisher.flush(this.#h.site).catch(() => undefined);
+    const mark = this.#mark;
+    if (!this.outbox.complete) throw new ColdTakeover('the outbox overflowed since the last mark');
+    if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
+    this.#stored = await this.#h.storedAfter(mark);
+    this.#resendAll = true;
+  }
+
+  /**
+   * A graceful handover: sends what the permit still allows, stops writing, waits for the acks,
+   * and returns the mark the successor starts after (confirmed when every publish was stored).
+   */
+  async release(position: number): Promise<LeaseMark> {
+    const publisher = this.#publisher;
+    this.pump();
+    const allSent = this.allSent;
+    this.#writing = false;
+    this.#permitUntil = Number.NEGATIVE_INFINITY;
+    if (publisher === null || !allSent) return this.#mark;
+    const mark: LeaseMark = {
+      seq: position,
+      outSeq: Math.max(publisher.ackedSeq('WFM_OUT'), this.#mark.outSeq),
+      dlqSeq: Math.max(publisher.ackedSeq('WFM_DLQ'), this.#mark.dlqSeq),
+    };
+    const ok = await publisher.settled(this.#h.site, publisher.flushPoint());
+    if (ok && mark.seq > this.#mark.seq) this.#confirm(mark);
+    return this.#mark;
+  }
+
+  /** A mark seen in the primary's lease: a backup drops what it covers. */
+  observe(mark: LeaseMark | null): void {
+    if (mark === null || this.#writing || mark.seq <= this.#mark.seq) return;
+    this.#confirm(mark);
+  }
+
+  /**
+   * The primary proposes a mark at `position` (every later output is published after now) and
+   * confirms it once everything published before is acknowledged, so heartbeats carry it.
+   */
+  propose(position: number): void {
+    const publisher = this.#publisher;
+    if (publisher === null || !this.#writing || this.#proposing) return;
+    this.pump();
+    if (!this.allSent) return;
+    const mark: LeaseMark = {
+      seq: position,
+      outSeq: Math.max(publisher.ackedSeq('WFM_OUT'), this.#mark.outSeq),
+      dlqSeq: Math.max(publisher.ackedSeq('WFM_DLQ'), this.#mark.dlqSeq),
+    };
+    this.#proposing = true;
+    publisher
+      .settled(this.#h.site, publisher.flushPoint())
+      .then((ok) => {
+        if (ok && this.#publisher === publisher && mark.seq > this.#mark.seq) this.#confirm(mark);
+      })
+      .finally(() => {
+        this.#proposing = false;
+      });
+  }
+
+  #confirm(mark: LeaseMark): void {
+    this.#mark = mark;
+    this.outbox.trim(mark.seq);
+    this.#marks.push(mark);
+    if (this.#marks.length > MARK_HISTORY) this.#marks.shift();
+    if (this.#markWaiters.length > 0) {
+      const due = this.#markWaiters.filter((w) => w.seq <= mark.seq);
+      this.#markWaiters = this.#markWaiters.filter((w) => w.seq > mark.seq);
+      for (const w of due) w.resolve(true);
+    }
+  }
+
+  /**
+   * Resolves true once a confirmed mark reaches `seq` (the primary stored every output of input
+   * up to it), false after `timeoutMs` on the operational clock.
+   */
+  markReaches(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.#mark.seq >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { seq, resolve };
+      this.#markWaiters.push(waiter);
+      this.#h.clock.setTimeout(() => {
+        this.#markWaiters = this.#markWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+    });
+  }
+
+  /** The latest confirmed mark at or before `seq` (where a checkpoint at `seq` may say to look). */
+  markAtOrBefore(seq: number): LeaseMark | null {
+    for (let i = this.#marks.length - 1; i >= 0; i--) if (this.#marks[i]!.seq <= seq) return this.#marks[i]!;
+    return this.#mark.seq <= seq ? this.#mark : null;
+  }
+
+  /** Stops writing and forgets the publisher (the site is torn down). */
+  detach(): void {
+    this.#writing = false;
+    this.#publisher = null;
+    this.#stored = null;
+    this.outbox.clear();
+  }
+}

@@ -1,0 +1,470 @@
+/**
+ * A real JetStream cluster of nats-server processes on 127.0.0.1, for tests that prove the product
+ * survives the loss of a NATS server. Every server has its own client, cluster (route) and
+ * monitoring port and its own store dir, all in one temp dir; a killed server restarted on the
+ * same ports and store dir rejoins the cluster and catches up.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { defaultNatsServerOptions } from './NatsServer.ts';
+
+/** How to launch a throwaway NATS cluster for a test. */
+export interface NatsClusterOptions {
+  /**
+   * The nats-server executable: a path, or a name looked up on PATH (and in /usr/sbin,
+   * /usr/local/bin, where Debian and release tarballs put it).
+   * @defaultValue `process.env.NATS_SERVER_BIN ?? 'nats-server'`
+   */
+  binary: string;
+  /**
+   * Number of servers, named `n1`…`n<size>`; at least 2 (nats-server refuses a JetStream cluster
+   * without routes: use NatsServer for one). It takes 3 for an R3 stream to survive the loss of
+   * one server.
+   * @defaultValue `3`
+   */
+  size: number;
+  /**
+   * `cluster.name` of every server.
+   * @defaultValue `'wfm'`
+   */
+  clusterName: string;
+  /**
+   * How long `start()` waits for every server to be healthy with an elected JetStream meta
+   * leader, and `restart()` for the restarted server to have caught up.
+   * @defaultValue `30_000`
+   */
+  startTimeoutMs: number;
+  /**
+   * How long `stop()` and `restart()` wait after SIGTERM (and `kill()` after its signal) before
+   * they send SIGKILL.
+   * @defaultValue `10_000`
+   */
+  stopTimeoutMs: number;
+}
+
+export const defaultNatsClusterOptions: NatsClusterOptions = {
+  binary: defaultNatsServerOptions.binary,
+  size: 3,
+  clusterName: 'wfm',
+  startTimeoutMs: 30_000,
+  stopTimeoutMs: 10_000,
+};
+
+/** One server of a {@link NatsCluster}; the getters follow it through `kill()` and `restart()`. */
+export interface NatsClusterServer {
+  /** `server_name`: `n1`, `n2`, … */
+  readonly name: string;
+  /** `nats://127.0.0.1:<client port>` (the same across `restart()`). */
+  readonly url: string;
+  /** Process id while running, else undefined. */
+  readonly pid: number | undefined;
+  /** True while the process is running. */
+  readonly running: boolean;
+  /** `http://127.0.0.1:<monitoring port>` (`/jsz`, `/healthz`, `/routez`…). */
+  readonly monitorUrl: string;
+  /** JetStream store dir (kept across `kill()` and `restart()`). */
+  readonly storeDir: string;
+  /** The last lines the server printed, stdout and stderr (for failure messages). */
+  readonly log: string;
+}
+
+const NOT_FOUND = 'nats-server not found: apt-get install -y nats-server';
+const OUTPUT_TAIL_LINES = 60;
+// A free port found by listen(0) may be taken again before nats-server binds it: try again then.
+const START_ATTEMPTS = 3;
+
+// Children still running when the test process exits would hold ports and temp dirs.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+interface Ports {
+  client: number;
+  cluster: number;
+  monitor: number;
+}
+
+/** What `/jsz` says about the JetStream meta group (nats-server 2.9). */
+interface MetaClusterJson {
+  name?: string;
+  leader?: string;
+  cluster_size?: number;
+  replicas?: { name: string; current: boolean }[];
+}
+
+class Member implements NatsClusterServer {
+  readonly name: string;
+  readonly ports: Ports;
+  readonly configFile: string;
+  readonly storeDir: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private exitInfo: string | undefined;
+  private output: string[] = [];
+
+  constructor(name: string, ports: Ports, dir: string) {
+    this.name = name;
+    this.ports = ports;
+    this.configFile = join(dir, 'nats.conf');
+    this.storeDir = join(dir, 'store');
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.ports.client}`;
+  }
+
+  get monitorUrl(): string {
+    return `http://127.0.0.1:${this.ports.monitor}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get log(): string {
+    return this.output.join('\n');
+  }
+
+  /** Why the last process ended, while it is down (`exit code …, signal …`). */
+  get exit(): string | undefined {
+    return this.running ? undefined : this.exitInfo;
+  }
+
+  /** Spawns the process and returns at once; readiness is the cluster's business. */
+  launch(binaryPath: string): void {
+    if (this.child !== undefined) throw new Error(`nats-server ${this.name} is already running`);
+    this.output = [];
+    this.exitInfo = undefined;
+    const child = spawn(binaryPath, ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitInfo ??= `exit code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
+        live.delete(child);
+        if (this.child === child) this.child = undefined;
+        resolve();
+      });
+    });
+    child.once('error', (err) => {
+      const enoent = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      this.exitInfo = enoent ? NOT_FOUND : `failed to spawn: ${err.message}`;
+    });
+    const keep = (chunk: Buffer): void => {
+      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      if (this.output.length > OUTPUT_TAIL_LINES)
+        this.output.splice(0, this.output.length - OUTPUT_TAIL_LINES);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+    live.add(child);
+  }
+
+  /** Sends `signal`, waits for the exit; SIGKILL after `timeoutMs` if it is still running. */
+  async signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** True when `GET /healthz` answers 200: JetStream is current with an elected meta leader. */
+  async healthy(): Promise<boolean> {
+    if (!this.running) return false;
+    try {
+      const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** `meta_cluster` of `GET /jsz`, or undefined when the server does not answer. */
+  async metaCluster(): Promise<MetaClusterJson | undefined> {
+    if (!this.running) return undefined;
+    try {
+      const res = await fetch(`${this.monitorUrl}/jsz`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { meta_cluster?: MetaClusterJson };
+      return body.meta_cluster;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * `size` nats-server processes (default 3) forming one JetStream cluster on 127.0.0.1, each from
+ * its own config file (`server_name`, client/cluster/monitoring ports, store dir, routes to all
+ * the others). Connect clients with {@link urls}; `kill()` a server for real and `restart()` it.
+ */
+export class NatsCluster {
+  readonly options: NatsClusterOptions;
+  private readonly binaryPath: string;
+  private readonly rootDir: string;
+  private readonly members: Member[];
+  private client: Promise<{ nc: NatsConnection; jsm: JetStreamManager }> | undefined;
+  private removed = false;
+
+  private constructor(options: NatsClusterOptions, binaryPath: string, rootDir: string, members: Member[]) {
+    this.options = options;
+    this.binaryPath = binaryPath;
+    this.rootDir = rootDir;
+    this.members = members;
+  }
+
+  /**
+   * Starts every server and waits until all are healthy (`/healthz`) and agree on a JetStream
+   * meta leader. Rejects with the servers' log tails when they do not, within `startTimeoutMs`.
+   */
+  static async start(options: Partial<NatsClusterOptions> = {}): Promise<NatsCluster> {
+    const merged: NatsClusterOptions = { ...defaultNatsClusterOptions, ...options };
+    if (!Number.isInteger(merged.size) || merged.size < 2) {
+      throw new Error(`NatsCluster size must be an integer of at least 2, got ${merged.size}`);
+    }
+    const binaryPath = resolveBinary(merged.binary);
+    for (let attempt = 1; ; attempt++) {
+      const cluster = await NatsCluster.create(merged, binaryPath);
+      try {
+        for (const member of cluster.members) member.launch(binaryPath);
+        await cluster.waitUntilReady(cluster.members);
+        return cluster;
+      } catch (err) {
+        await cluster.stop();
+        const portTaken = err instanceof Error && /address already in use/i.test(err.message);
+        if (!portTaken || attempt >= START_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private static async create(options: NatsClusterOptions, binaryPath: string): Promise<NatsCluster> {
+    const rootDir = await mkdtemp(join(tmpdir(), 'wfm-nats-cluster-'));
+    const ports = await freePorts(options.size * 3);
+    const members: Member[] = [];
+    for (let i = 0; i < options.size; i++) {
+      const name = `n${i + 1}`;
+      const dir = join(rootDir, name);
+      await mkdir(dir, { recursive: true });
+      members.push(
+        new Member(
+          name,
+          { client: ports[3 * i]!, cluster: ports[3 * i + 1]!, monitor: ports[3 * i + 2]! },
+          dir,
+        ),
+      );
+    }
+    for (const member of members) {
+      const others = members.filter((m) => m !== member);
+      await writeFile(member.configFile, serverConfig(member, others, options.clusterName));
+    }
+    return new NatsCluster(options, binaryPath, rootDir, members);
+  }
+
+  /** Client URLs of all servers, running or not (give them all to a client so it fails over). */
+  get urls(): string[] {
+    return this.members.map((m) => m.url);
+  }
+
+  /** The servers, `n1` first. */
+  get servers(): readonly NatsClusterServer[] {
+    return this.members;
+  }
+
+  /** One server by name. */
+  server(name: string): NatsClusterServer {
+    return this.member(name);
+  }
+
+  /** Every server's log tail, headed by its name and state (for failure messages). */
+  get log(): string {
+    return this.members.map(describeMember).join('\n');
+  }
+
+  /**
+   * Sends `signal` to one server and waits for it to exit (SIGKILL after `stopTimeoutMs`).
+   * Its store dir stays, so `restart()` brings it back with its data.
+   */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.member(name).signal(signal, this.options.stopTimeoutMs);
+  }
+
+  /**
+   * Starts one server again with the same ports and store dir (SIGTERM first if it is running)
+   * and waits until it has rejoined: healthy, i.e. current with the meta leader and with the
+   * streams it holds replicas of.
+   */
+  async restart(name: string): Promise<void> {
+    if (this.removed) throw new Error('NatsCluster.restart() after stop()');
+    const member = this.member(name);
+    await member.signal('SIGTERM', this.options.stopTimeoutMs);
+    member.launch(this.binaryPath);
+    await this.waitUntilReady([member]);
+  }
+
+  /** Closes the helper's own client, SIGTERMs every server, removes the temp dir. Safe to call twice. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) await client.then(({ nc }) => nc.close()).catch(() => undefined);
+    await Promise.all(this.members.map((m) => m.signal('SIGTERM', this.options.stopTimeoutMs)));
+    if (!this.removed) {
+      this.removed = true;
+      await rm(this.rootDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * server_name of the stream's RAFT leader, from `STREAM.INFO` over the helper's own client.
+   * Rejects while the stream has no leader (during an election, or when it does not exist).
+   */
+  async leaderOf(streamName: string): Promise<string> {
+    const { jsm } = await this.jsm();
+    const info = await jsm.streams.info(streamName);
+    const leader = info.cluster?.leader;
+    if (leader === undefined || leader === '') throw new Error(`stream ${streamName} has no leader`);
+    return leader;
+  }
+
+  /**
+   * server_name of the JetStream meta leader, from every running server's `/jsz`: only when
+   * all of them answer, agree, and the leader is itself running. Undefined otherwise (an
+   * election is under way, or the survivors still name a server that was killed: nats-server
+   * 2.9 keeps naming the dead leader until its election timeout, several seconds).
+   */
+  async metaLeader(): Promise<string | undefined> {
+    const running = this.members.filter((m) => m.running);
+    const metas = await Promise.all(running.map((m) => m.metaCluster()));
+    const leaders = new Set(metas.map((meta) => meta?.leader));
+    if (leaders.size !== 1) return undefined;
+    const [leader] = leaders;
+    if (leader === undefined || leader === '') return undefined;
+    return running.some((m) => m.name === leader) ? leader : undefined;
+  }
+
+  private member(name: string): Member {
+    const member = this.members.find((m) => m.name === name);
+    if (member === undefined) {
+      throw new Error(`no server ${name} in the cluster (${this.members.map((m) => m.name).join(', ')})`);
+    }
+    return member;
+  }
+
+  private jsm(): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
+    this.client ??= (async () => {
+      const nc = await connect({
+        servers: this.urls,
+        name: 'NatsCluster',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
+      return { nc, jsm: await jetstreamManager(nc, { timeout: 2000 }) };
+    })();
+    // A failed connect is not cached: the next call tries again.
+    this.client.catch(() => {
+      this.client = undefined;
+    });
+    return this.client;
+  }
+
+  /** Waits until `members` are healthy and all running servers agree on a running meta leader. */
+  private async waitUntilReady(members: Member[]): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dead = members.find((m) => !m.running);
+      if (dead !== undefined) {
+        throw new Error(`nats-server ${dead.name} exited during start (${dead.exit}):\n${this.log}`);
+      }
+      const health = await Promise.all(members.map((m) => m.healthy()));
+      if (health.every(Boolean) && (await this.metaLeader()) !== undefined) return;
+      if (Date.now() > deadline) {
+        const sick = members.filter((_, i) => !health[i]).map((m) => m.name);
+        const why = sick.length > 0 ? `not healthy: ${sick.join(', ')}` : 'no agreed meta leader';
+        throw new Error(`NatsCluster not ready within ${timeoutMs} ms (${why}):\n${this.log}`);
+      }
+      await sleep(100);
+    }
+  }
+}
+
+function describeMember(m: Member): string {
+  const state = m.running ? `running, pid ${m.pid}` : `down (${m.exit ?? 'not started'})`;
+  return `--- ${m.name} ${m.url} ${state}\n${m.log}`;
+}
+
+/** nats-server config: JSON strings are valid quoted strings in its format. */
+function serverConfig(member: Member, others: Member[], clusterName: string): string {
+  const q = JSON.stringify;
+  const routes = others.map((o) => q(`nats-route://127.0.0.1:${o.ports.cluster}`)).join(', ');
+  return [
+    `server_name: ${q(member.name)}`,
+    `listen: ${q(`127.0.0.1:${member.ports.client}`)}`,
+    `http: ${q(`127.0.0.1:${member.ports.monitor}`)}`,
+    `jetstream { store_dir: ${q(member.storeDir)} }`,
+    'cluster {',
+    `  name: ${q(clusterName)}`,
+    `  listen: ${q(`127.0.0.1:${member.ports.cluster}`)}`,
+    `  routes: [${routes}]`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** `count` distinct free loopback ports (all held open at once so none repeats). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
+      ports.push(address.port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+function resolveBinary(binary: string): string {
+  if (binary.includes('/')) {
+    if (!isExecutable(binary)) throw new Error(NOT_FOUND);
+    return binary;
+  }
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, binary);
+    if (isExecutable(candidate)) return candidate;
+  }
+  throw new Error(NOT_FOUND);
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
