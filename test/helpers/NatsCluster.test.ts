@@ -5,21 +5,26 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsCluster } from './NatsCluster.ts';
-import { waitFor } from './NodeProcess.ts';
 
 const STREAM = 'ORDERS';
 const RETRY_FOR_MS = 20_000;
 
-/** Retries `op` (a publish or a KV call during a leader election) until it succeeds. */
-async function retried<T>(op: () => Promise<T>): Promise<T> {
+/**
+ * Retries `op` (a publish or a KV call during a leader election) until it resolves to a value
+ * other than undefined; rejects with its last error, or `describe()`, after RETRY_FOR_MS.
+ */
+async function retried<T>(op: () => Promise<T | undefined>, describe = () => ''): Promise<T> {
   const deadline = Date.now() + RETRY_FOR_MS;
   for (;;) {
+    let error: unknown;
     try {
-      return await op();
+      const value = await op();
+      if (value !== undefined) return value;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
+      error = err;
     }
+    if (Date.now() > deadline) throw error ?? new Error(`gave up after ${RETRY_FOR_MS} ms: ${describe()}`);
+    await sleep(100);
   }
 }
 
@@ -43,8 +48,8 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
   beforeAll(async () => {
     cluster = await NatsCluster.start();
     nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    js = jetstream(nc, { timeout: 2000 });
-    jsm = await jetstreamManager(nc, { timeout: 2000 });
+    js = jetstream(nc, { timeout: 5000 });
+    jsm = await jetstreamManager(nc, { timeout: 5000 });
   }, 60_000);
 
   afterAll(async () => {
@@ -68,8 +73,10 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
   });
 
   it('an R3 stream and KV keep every message exactly once when the stream leader is SIGKILLed', async () => {
-    await jsm.streams.add({ name: STREAM, subjects: ['orders.>'], num_replicas: 3 });
-    const kv = await new Kvm(js).create('X', { replicas: 3 });
+    // Creating an R3 asset waits for its RAFT group to elect a leader: over 2 s now and then on a
+    // busy machine. Both creates are idempotent, so a timed-out one is simply sent again.
+    await retried(() => jsm.streams.add({ name: STREAM, subjects: ['orders.>'], num_replicas: 3 }));
+    const kv = await retried(() => new Kvm(js).create('X', { replicas: 3 }));
     expect((await jsm.streams.info('KV_X')).config.num_replicas).toBe(3);
     await kv.put('k', 'before');
 
@@ -90,13 +97,10 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
     expect(await retried(async () => (await kv.get('k'))?.string())).toBe('before');
     await retried(() => kv.put('k', 'after'));
 
-    const newLeader = await waitFor(
-      async () => {
-        const l = await cluster.leaderOf(STREAM);
-        return l !== leader ? l : undefined;
-      },
-      { timeoutMs: RETRY_FOR_MS, describe: () => cluster.log },
-    );
+    const newLeader = await retried(async () => {
+      const l = await cluster.leaderOf(STREAM);
+      return l !== leader ? l : undefined;
+    });
     expect(newLeader).not.toBe(leader);
 
     const info = await jsm.streams.info(STREAM);
@@ -114,13 +118,13 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
     await cluster.restart(leader);
     expect(killed.running).toBe(true);
     // Healthy after restart means caught up; the stream's leader then lists it as a current replica.
-    await waitFor(
+    await retried(
       async () => {
         const replicas = (await jsm.streams.info(STREAM)).cluster?.replicas ?? [];
         const back = replicas.find((r) => r.name === leader);
         return back?.current === true && replicas.every((r) => r.current) ? true : undefined;
       },
-      { timeoutMs: RETRY_FOR_MS, describe: () => cluster.log },
+      () => cluster.log,
     );
     expect((await kv.get('k'))?.string()).toBe('after');
     expect((await jsm.streams.info(STREAM)).state.messages).toBe(200);
