@@ -47,6 +47,9 @@ export class HostedLanes {
   #unwatch: (() => void) | null = null;
   #applying: Promise<void> = Promise.resolve();
   #stopped = false;
+  // When the placement last changed (operational clock): leadership moves only once it is stable.
+  #placedAt = Number.NEGATIVE_INFINITY;
+  #placementKey = '';
 
   constructor(options: HostedLanesOptions) {
     this.#o = options;
@@ -94,6 +97,11 @@ export class HostedLanes {
     const { node, replicas, logger } = this.#o;
     const placement = place({ lanes: this.#o.lanes(), nodes, replicas });
     this.#placement = placement;
+    const key = JSON.stringify([...placement.byLane]);
+    if (key !== this.#placementKey) {
+      this.#placementKey = key;
+      this.#placedAt = this.#o.clock.now();
+    }
     if (nodes.length < replicas)
       logger.warn(
         { nodes: nodes.length, copies: replicas },
@@ -154,6 +162,26 @@ export class HostedLanes {
     h.runtime.actor.send({ type: 'stop' });
     await waitFor(h.runtime.actor, (s) => s.status === 'done').catch(() => undefined);
     if (this.#hosted.get(lane) === h && h.leaving) this.#hosted.delete(lane);
+  }
+
+  /**
+   * Gives one lease this node holds to the site's preferred primary by the placement, once the
+   * placement has been stable for `stableMs` — so a node that joins takes its share of
+   * leadership over time, one site per node per call, and leadership never moves back and forth
+   * while nodes come and go.
+   * @returns the lane handed over, if any.
+   */
+  rebalance(stableMs: number): string | null {
+    if (this.#stopped || this.#placement === null) return null;
+    if (this.#o.clock.now() - this.#placedAt < stableMs) return null;
+    for (const [lane, h] of this.#hosted) {
+      const preferred = this.#placement.byLane.get(lane)?.[0];
+      if (h.leaving || !h.election.leading || preferred === undefined || preferred === this.#o.node) continue;
+      this.#o.logger.info({ site: lane, to: preferred }, 'handing the site to its preferred primary');
+      h.election.actor.send({ type: 'release' });
+      return lane;
+    }
+    return null;
   }
 
   /** Hands every lease this node holds over (without waiting for a lease to run out). */

@@ -158,6 +158,7 @@ export class SiteElection implements ElectionServices {
   async release(epoch: number, expected: number): Promise<number | null> {
     await this.#site.writer.release(this.#site.position);
     this.#site.actor.send({ type: 'demote' });
+    // The preferred primary by the placement (or the next replica when that is this node).
     const to = this.#h.replicas(this.#site.site).find((n) => n !== this.#h.node);
     const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, true, to), expected);
     this.#h.logger.info({ site: this.#site.site, epoch, to }, 'lease released');

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { waitFor } from 'xstate';
-import { realClock } from '../actors/index.ts';
+import { type OperationalClock, realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import { NatsError, SiteStartError, WfmError } from '../errors.ts';
@@ -251,6 +251,7 @@ export class WfmNode {
     this.#started = true;
     // Membership may have changed while the first lanes restored.
     void this.#lanes.apply(this.#membership.nodes);
+    this.#rebalanceEvery(clock, config.leaseSeconds * 1000);
     this.#input.open();
     this.#admin.push(
       this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
@@ -273,6 +274,15 @@ export class WfmNode {
       },
       'node started',
     );
+  }
+
+  /** Moves leadership towards the placement's preferred primaries, one site per lease period. */
+  #rebalanceEvery(clock: OperationalClock, leaseMs: number): void {
+    clock.setTimeout(() => {
+      if (this.#stopped) return;
+      this.#lanes.rebalance(2 * leaseMs);
+      this.#rebalanceEvery(clock, leaseMs);
+    }, leaseMs);
   }
 
   #factory(lane: string): SiteProcessorFactory {
