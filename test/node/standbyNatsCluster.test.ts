@@ -1,0 +1,98 @@
+/**
+ * How users scale past one machine: two wfm-agg nodes (primary and backup per site) on a
+ * three-server NATS cluster (cluster routes on free ports, every stream and KV bucket with three
+ * replicas). Under live traffic the server leading `WFM_OUT` is killed mid-stream, then the one
+ * leading `WFM_LEADER`; the outputs must still equal one undisturbed node's on one server:
+ * 0 lost, 0 doubled, 0 different (a 100 ms duplicate window, so server-side dedupe hides nothing).
+ */
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureStreams } from '../../src/streams/index.ts';
+import { ClusterRun } from '../helpers/ClusterRun.ts';
+import { NatsCluster } from '../helpers/NatsCluster.ts';
+import { compareDeadLetters, compareRuns, publishMessages, readStream } from '../helpers/outputs.ts';
+import { baselineRun, CHAOS_DUPLICATE_WINDOW_MS, standbyTraffic } from '../helpers/standbyTraffic.ts';
+
+const SITES = ['S1', 'S2'];
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('hot standby on a three-server NATS cluster', () => {
+  const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 15, hours: 1, seed: 3 });
+  let baseline: Awaited<ReturnType<typeof baselineRun>>;
+  let nats: NatsCluster;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let cluster: ClusterRun;
+  let published = 0;
+  /** Live traffic that rides out a server's death: each message retried until acked. */
+  const publish = async (count: number) => {
+    const end = Math.min(traffic.length, published + Math.floor(count));
+    while (published < end) {
+      const slice = traffic.slice(published, Math.min(end, published + 40));
+      await publishMessages(js, slice, { firstIndex: published, mode: 'retry', retryForMs: 60_000 });
+      published += slice.length;
+      await sleep(20);
+    }
+  };
+
+  beforeAll(async () => {
+    baseline = await baselineRun(traffic, SITES);
+    nats = await NatsCluster.start();
+    nc = await connect({ servers: nats.urls, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    js = jetstream(nc, { timeout: 10_000 });
+    jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    await ensureStreams(jsm, {
+      replicas: 3,
+      outDuplicateWindowMs: CHAOS_DUPLICATE_WINDOW_MS,
+      dlqDuplicateWindowMs: CHAOS_DUPLICATE_WINDOW_MS,
+    });
+    cluster = new ClusterRun({
+      natsUrl: nats.urls,
+      sites: SITES,
+      extraConfig: { leaseSeconds: 3, standbyReplicas: 1, streams: { replicas: 3 } },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await nc?.close().catch(() => undefined);
+    await nats?.stop();
+  });
+
+  it('kills the WFM_OUT leader, then the WFM_LEADER leader: outputs equal the undisturbed run', async () => {
+    await Promise.all([cluster.start('a'), cluster.start('b')]);
+    await publish(traffic.length / 4);
+    await cluster.waitAllLed({ timeoutMs: 20_000 });
+
+    const outLeader = await nats.leaderOf('WFM_OUT');
+    const during = publish(traffic.length / 4);
+    await sleep(300);
+    await nats.kill(outLeader);
+    await during;
+    await nats.restart(outLeader);
+
+    const leaseLeader = await nats.leaderOf('KV_WFM_LEADER');
+    const during2 = publish(traffic.length / 4);
+    await sleep(300);
+    await nats.kill(leaseLeader);
+    await during2;
+    await nats.restart(leaseLeader);
+
+    await publish(traffic.length);
+    expect(published).toBe(traffic.length);
+    await cluster.waitCaughtUp(traffic.length, 120_000);
+    await cluster.waitAllLed({ timeoutMs: 20_000 });
+    for (const node of cluster.processes.values()) if (node.running) await node.stop();
+    const out = await readStream(js, jsm, 'WFM_OUT');
+    const dlq = await readStream(js, jsm, 'WFM_DLQ');
+    const outs = compareRuns(baseline.out, out, 'WFM_OUT');
+    const dlqs = compareDeadLetters(baseline.dlq, dlq);
+    expect(
+      [outs, dlqs].filter((c) => !c.same).map((c) => c.summary),
+      `killed ${outLeader} (WFM_OUT leader), then ${leaseLeader} (WFM_LEADER leader)`,
+    ).toEqual([]);
+    expect(out.length).toBe(baseline.out.length);
+  }, 400_000);
+});
