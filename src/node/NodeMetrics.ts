@@ -1,3 +1,4 @@
+import type { EventLoopDelay } from './EventLoopMonitor.ts';
 import type { SiteCounters } from './SiteHost.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 
@@ -10,6 +11,8 @@ export interface SiteMetrics {
   steps: { steps: number; transitions: number };
   agents: number;
   emptyActivitiesDropped: number;
+  /** Whether this node runs the site as its primary (the lifecycle actor's role). */
+  primary: boolean;
 }
 
 /** What the node counts beyond its sites' own counters. */
@@ -38,6 +41,7 @@ export function siteMetrics(s: SiteRuntime): SiteMetrics {
     steps: supervisor?.stepCounts ?? { steps: 0, transitions: 0 },
     agents: supervisor?.agentCount ?? 0,
     emptyActivitiesDropped: supervisor?.emptyActivitiesDropped ?? 0,
+    primary: s.role === 'primary',
   };
 }
 
@@ -48,7 +52,8 @@ function line(name: string, labels: Record<string, string>, value: number): stri
 
 /**
  * Renders the node's metrics in the Prometheus text exposition format (version 0.0.4):
- * events in, outputs out, DLQ by reason, lag, checkpoint duration.
+ * events in, outputs out, DLQ by reason, lag, checkpoint duration, leadership (leases, takeovers,
+ * fenced writes, renewal round trips) and event-loop stalls (`eventLoop`: null renders none).
  */
 export function renderMetrics(
   nodeId: string,
@@ -56,6 +61,7 @@ export function renderMetrics(
   counters: NodeCounters,
   streamLastSeq: number | null,
   processedSeq: number,
+  eventLoop: EventLoopDelay | null,
 ): string {
   const out: string[] = [];
   const help = (name: string, type: string, text: string) =>
@@ -137,6 +143,75 @@ export function renderMetrics(
     'WFM_IN messages retention dropped before the site checkpointed them.',
     (s) => s.counters.inputGapMessages,
   );
+  help(
+    'wfm_site_primary',
+    'gauge',
+    '1 while this node runs the site as its primary (it writes), 0 as a backup.',
+  );
+  for (const s of siteList) out.push(line('wfm_site_primary', { ...node, site: s.site }, s.primary ? 1 : 0));
+  perSite(
+    'wfm_leases_won_total',
+    'counter',
+    "Leases this node won for the site (each made it the site's primary), by site.",
+    (s) => s.counters.leasesWon,
+  );
+  perSite(
+    'wfm_leases_lost_total',
+    'counter',
+    'Leases this node lost for the site (permit ran out, superseded or fenced; a handover is not counted), by site.',
+    (s) => s.counters.leasesLost,
+  );
+  help(
+    'wfm_takeovers_total',
+    'counter',
+    'Times this node took a site over as primary, by site and kind: hot (went on writing from its outbox) or cold (rebuilt from a checkpoint).',
+  );
+  for (const s of siteList) {
+    out.push(line('wfm_takeovers_total', { ...node, site: s.site, kind: 'hot' }, s.counters.hotTakeovers));
+    out.push(line('wfm_takeovers_total', { ...node, site: s.site, kind: 'cold' }, s.counters.coldTakeovers));
+  }
+  perSite(
+    'wfm_fenced_writes_total',
+    'counter',
+    'Writes held back because the lease permit had run out (nothing of them was sent), by site.',
+    (s) => s.counters.fencedWrites,
+  );
+  perSite(
+    'wfm_checkpoints_deferred_total',
+    'counter',
+    'Backup checkpoints not committed because the primary had not yet stored outputs up to them, by site.',
+    (s) => s.counters.checkpointsDeferred,
+  );
+  perSite(
+    'wfm_lease_renewals_total',
+    'counter',
+    'Successful lease renewals by this node as primary, by site.',
+    (s) => s.counters.renewals,
+  );
+  perSite(
+    'wfm_lease_renew_seconds_total',
+    'counter',
+    'Round-trip time of successful lease renewals, summed, by site (divide by wfm_lease_renewals_total for the mean).',
+    (s) => s.counters.renewSecondsSum,
+  );
+  perSite(
+    'wfm_lease_renew_seconds_max',
+    'gauge',
+    'Longest round trip of a successful lease renewal since the site was placed on this node, by site.',
+    (s) => s.counters.renewSecondsMax,
+  );
+  help(
+    'wfm_event_loop_delay_max_seconds',
+    'gauge',
+    'Longest event-loop stall since the node started (every timer, renewal and write waited this long).',
+  );
+  if (eventLoop !== null) out.push(line('wfm_event_loop_delay_max_seconds', node, eventLoop.maxSeconds));
+  help(
+    'wfm_event_loop_delay_p99_seconds',
+    'gauge',
+    '99th percentile of event-loop delay since the node started.',
+  );
+  if (eventLoop !== null) out.push(line('wfm_event_loop_delay_p99_seconds', node, eventLoop.p99Seconds));
   help('wfm_publish_failures_total', 'counter', 'Times the publishing connection was lost.');
   out.push(line('wfm_publish_failures_total', node, counters.publishFailures));
   help('wfm_pipeline_restarts_total', 'counter', 'Times reading WFM_IN failed and started again.');

@@ -18,6 +18,7 @@ import {
 } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 import { ClusterMembership } from './ClusterMembership.ts';
+import { EventLoopMonitor } from './EventLoopMonitor.ts';
 import { HostedLanes } from './HostedLanes.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics, siteMetrics } from './NodeMetrics.ts';
 import { type NodeStatus, siteStatus } from './NodeStatus.ts';
@@ -58,6 +59,8 @@ export class WfmNode {
   #admin: NatsSubscription[] = [];
   #stopped = false;
   #started = false;
+  /** Event-loop stalls from the node's start to its stop. */
+  #eventLoop: EventLoopMonitor | null = null;
   readonly #initialSites: ReadonlySet<string>;
   #input!: SharedInput;
 
@@ -128,7 +131,14 @@ export class WfmNode {
       // Lag is unknown while NATS is unreachable; the other metrics still render.
     }
     const sites = this.#allLanes().map(siteMetrics);
-    return renderMetrics(this.options.nodeId, sites, this.counters, last, this.#input.routedSeq);
+    return renderMetrics(
+      this.options.nodeId,
+      sites,
+      this.counters,
+      last,
+      this.#input.routedSeq,
+      this.#eventLoop?.delay() ?? null,
+    );
   }
 
   /**
@@ -154,6 +164,7 @@ export class WfmNode {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#eventLoop?.stop();
     for (const sub of this.#admin) sub.unsubscribe();
     await this.#membership?.stop();
     await this.#lanes?.handOver(this.options.handoverTimeoutMs);
@@ -249,6 +260,8 @@ export class WfmNode {
     await this.#lanes.apply(this.#membership.nodes);
     await this.#whenRunning(this.#allLanes());
     this.#started = true;
+    this.#eventLoop = new EventLoopMonitor(10);
+    this.#eventLoop.start();
     // Membership may have changed while the first lanes restored.
     void this.#lanes.apply(this.#membership.nodes);
     this.#rebalanceEvery(clock, config.leaseSeconds * 1000);
