@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { type ConfigOverrides, loadConfig, redactConfig } from '../config/index.ts';
+import { ID_PATTERN } from '../domain/index.ts';
+import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logging/index.ts';
 import { WfmNode } from '../node/index.ts';
 import { parseHttpAddress, startHttpServer } from '../web/index.ts';
@@ -39,6 +41,9 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     hostname()
       .replace(/[^A-Za-z0-9_-]/g, '-')
       .slice(0, 64);
+  // The id names the node in WFM_NODES keys and in every lease: the same rule as other ids.
+  if (!ID_PATTERN.test(nodeId))
+    throw new ConfigError('--node-id', `must match ${ID_PATTERN}, got ${JSON.stringify(nodeId)}`);
   const secrets = [config.tenant.password].filter((s): s is string => s !== undefined);
   const logger = createLogger({
     level: (flags.logLevel ?? 'info') as 'info',

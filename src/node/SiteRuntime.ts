@@ -11,6 +11,7 @@ import type { Decoded } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
 import { JsonText } from '../persistence/index.ts';
 import type { DeadLetter, LeaseMark, Publisher } from '../streams/index.ts';
+import { reportRestore } from './reportRestore.ts';
 import { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 import {
   defaultSiteRuntimeOptions,
@@ -193,21 +194,7 @@ export class SiteRuntime implements SiteLifecycleServices {
     // The checkpoint is a confirmed mark: everything before it was stored, the rest after its positions.
     const base: LeaseMark = { seq, outSeq: this.#meta.outSeq, dlqSeq: this.#meta.dlqSeq };
     this.writer.reset(this.#publisher, base, stored);
-    const first = await this.#host.firstInputSeq();
-    if (first > seq + 1) {
-      const missing = first - seq - 1;
-      this.counters.inputGapMessages += missing;
-      this.#host.logger.error(
-        { site: this.site, startSeq: seq + 1, firstSeq: first, missing },
-        'WFM_IN no longer holds input this site had not checkpointed (retention dropped it): it is lost',
-      );
-    }
-    if (processor instanceof SiteSupervisor && processor.restoredOptionsChanged) {
-      this.#host.logger.info(
-        { site: this.site, before: processor.restoredOptionsFingerprint, now: processor.optionsFingerprint },
-        'site options changed since its checkpoint: a new time profile applies from the next interval boundary, the rest from the next input',
-      );
-    }
+    await reportRestore(this.#host, this.site, this.counters, seq, processor);
     this.#processor = processor;
     this.#processedSeq = seq;
     this.#position = seq;
@@ -249,16 +236,13 @@ export class SiteRuntime implements SiteLifecycleServices {
     if (writing) {
       await publisher.flush(this.site, publisher.flushPoint());
     } else {
-      // A backup (or a primary that may not write): the outputs up to `seq` are the primary's to
-      // store. Commit only once its mark says they are, so a rebuild from this checkpoint never
-      // skips an output nobody stored — and never invites purging input a takeover needs.
-      const reached = await this.writer.markReaches(seq, this.#options.checkpointEveryMs);
-      if (!reached || this.#processor !== processor) {
+      // A backup (or a primary that may not write): see SiteWriter.backupCheckpointMark.
+      const at = await this.writer.backupCheckpointMark(seq, this.#options.checkpointEveryMs);
+      if (at === 'not yet' || this.#processor !== processor) {
         processor.markDirty(capture.agents.map(([id]) => id));
         this.counters.checkpointsDeferred++;
         return;
       }
-      const at = this.writer.markAtOrBefore(seq);
       meta = at === null ? this.#meta : this.#meta.at(at.outSeq, at.dlqSeq);
     }
     const agents = capture.agents.map(([id, json]): [string, JsonText] => [id, new JsonText(json)]);

@@ -250,6 +250,18 @@ export class SiteWriter {
     });
   }
 
+  /**
+   * Where a backup's checkpoint at `seq` says to look for what was stored after it — or
+   * `'not yet'`: the outputs up to `seq` are the primary's to store, so the checkpoint may commit
+   * only once a confirmed mark says they are (waiting up to `timeoutMs`). A rebuild from it then
+   * never skips an output nobody stored, and its `checkpointSeq` never invites purging input a
+   * takeover needs. Null: no mark at or before `seq`; the previous checkpoint's positions hold.
+   */
+  async backupCheckpointMark(seq: number, timeoutMs: number): Promise<LeaseMark | null | 'not yet'> {
+    if (!(await this.markReaches(seq, timeoutMs))) return 'not yet';
+    return this.markAtOrBefore(seq);
+  }
+
   /** The latest confirmed mark at or before `seq` (where a checkpoint at `seq` may say to look). */
   markAtOrBefore(seq: number): LeaseMark | null {
     for (let i = this.#marks.length - 1; i >= 0; i--) if (this.#marks[i]!.seq <= seq) return this.#marks[i]!;

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import type { Output } from '../../src/domain/index.ts';
+import { emptySiteCounters } from '../../src/node/SiteHost.ts';
+import { ColdTakeover, SiteWriter } from '../../src/node/SiteWriter.ts';
+import type { LeaseMark, Publisher, StoredIds } from '../../src/streams/index.ts';
+
+// SiteWriter decides what goes out and whether it may: tested against a recording publisher and
+// xstate's SimulatedClock (the lease permit is judged on it), with no NATS.
+
+const gc = (seq: number): Output =>
+  ({
+    kind: 'gc',
+    tenant: 'T1',
+    site: 'S1',
+    agentId: 'a1',
+    ordinal: 0,
+    payload: { sourceSeq: seq },
+  }) as unknown as Output;
+
+class RecordingPublisher {
+  readonly sent: number[] = [];
+  acked = 0;
+  publishOutput(_lane: string, output: Output): void {
+    this.sent.push((output.payload as { sourceSeq: number }).sourceSeq);
+  }
+  publishDeadLetter(): void {}
+  ackedSeq(): number {
+    return this.acked;
+  }
+  flushPoint(): number {
+    return this.sent.length;
+  }
+  async flush(): Promise<void> {}
+  async settled(): Promise<boolean> {
+    return true;
+  }
+}
+
+function writer(stored: StoredIds = { ids: new Set(), maxSourceSeq: 0 }, outboxMessages = 100) {
+  const clock = new SimulatedClock();
+  const counters = emptySiteCounters();
+  const publisher = new RecordingPublisher();
+  let fenced = 0;
+  let readAfter: LeaseMark | null = null;
+  const w = new SiteWriter(
+    {
+      site: 'S1',
+      clock,
+      counters,
+      storedAfter: async (mark) => {
+        readAfter = mark;
+        return stored;
+      },
+      onFenced: () => {
+        fenced++;
+      },
+    },
+    outboxMessages,
+  );
+  w.reset(
+    publisher as unknown as Publisher,
+    { seq: 0, outSeq: 0, dlqSeq: 0 },
+    { ids: new Set(), maxSourceSeq: 0 },
+  );
+  return { w, clock, counters, publisher, fenced: () => fenced, readAfter: () => readAfter };
+}
+
+describe('SiteWriter', () => {
+  it('a primary sends while its permit holds, and nothing once it ran out (it reports the fence)', async () => {
+    // What a takeover will find stored: the output of input 1, sent before the permit ran out.
+    const t = writer({ ids: new Set(['gc:T1.S1.a1:1:0']), maxSourceSeq: 1 });
+    t.w.permit(1, 100);
+    t.w.setWriting(true);
+    t.w.record(1, [gc(1)], []);
+    t.w.pump();
+    expect(t.publisher.sent).toEqual([1]);
+    t.clock.increment(100); // the permit's end
+    t.w.record(2, [gc(2)], []);
+    t.w.pump();
+    expect(t.publisher.sent).toEqual([1]);
+    expect(t.fenced()).toBe(1);
+    expect(t.counters.fencedWrites).toBe(1);
+    // Leading again: what was held and is not stored goes out, once.
+    t.w.permit(1, 300);
+    await t.w.takeOver(2);
+    t.w.setWriting(true);
+    expect(t.publisher.sent).toEqual([1, 2]);
+  });
+
+  it('a backup sends nothing, keeps what its primary has not confirmed, and drops what a mark covers', () => {
+    const t = writer();
+    for (let seq = 1; seq <= 4; seq++) t.w.record(seq, [gc(seq)], []);
+    t.w.pump();
+    expect(t.publisher.sent).toEqual([]);
+    t.w.observe({ seq: 2, outSeq: 10, dlqSeq: 0 });
+    expect(t.w.outbox.size).toBe(2);
+    t.w.record(2, [gc(2)], []); // re-applied input under the mark: stored, not kept
+    expect(t.w.outbox.size).toBe(2);
+  });
+
+  it('a takeover reads what was stored after the last mark and sends exactly the rest, in input order', async () => {
+    const t = writer({ ids: new Set(['gc:T1.S1.a1:3:0']), maxSourceSeq: 3 });
+    for (let seq = 1; seq <= 5; seq++) t.w.record(seq, [gc(seq)], []);
+    t.w.observe({ seq: 2, outSeq: 10, dlqSeq: 4 });
+    t.w.permit(2, 1000);
+    await t.w.takeOver(5);
+    expect(t.readAfter()).toEqual({ seq: 2, outSeq: 10, dlqSeq: 4 });
+    t.w.setWriting(true);
+    expect(t.publisher.sent).toEqual([4, 5]);
+    expect(t.counters.skippedAlreadyPublished).toBe(1);
+  });
+
+  it('refuses a hot takeover it cannot make exact: behind the mark, or an outbox that overflowed', async () => {
+    const behind = writer();
+    behind.w.observe({ seq: 9, outSeq: 1, dlqSeq: 0 });
+    await expect(behind.w.takeOver(8)).rejects.toBeInstanceOf(ColdTakeover);
+    const full = writer(undefined, 2);
+    for (let seq = 1; seq <= 3; seq++) full.w.record(seq, [gc(seq)], []);
+    await expect(full.w.takeOver(3)).rejects.toBeInstanceOf(ColdTakeover);
+  });
+
+  it('a backup checkpoint commits only once the primary confirmed past it, looking from a mark at or before it', async () => {
+    const t = writer();
+    t.w.observe({ seq: 5, outSeq: 50, dlqSeq: 5 });
+    const pending = t.w.backupCheckpointMark(8, 1000);
+    t.w.observe({ seq: 9, outSeq: 90, dlqSeq: 9 });
+    expect(await pending).toEqual({ seq: 5, outSeq: 50, dlqSeq: 5 });
+    const late = t.w.backupCheckpointMark(20, 1000);
+    t.clock.increment(1000);
+    expect(await late).toBe('not yet');
+  });
+
+  it('a primary confirms a proposed mark once what it sent before is acknowledged, and trims', async () => {
+    const t = writer();
+    t.w.permit(1, 1000);
+    t.w.setWriting(true);
+    t.w.record(1, [gc(1)], []);
+    t.publisher.acked = 7;
+    t.w.propose(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(t.w.mark).toEqual({ seq: 1, outSeq: 7, dlqSeq: 7 });
+    expect(t.w.outbox.size).toBe(0);
+  });
+});
