@@ -93,6 +93,30 @@ export class SiteAgents {
     return agents;
   }
 
+  /** Agents changed since the last capture. */
+  get dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
+  /**
+   * {@link capture} in chunks of `chunk` agents with `pause()` awaited between them, so a capture
+   * of many agents never stalls the event loop for long (lease renewals go on). The caller keeps
+   * input from reaching the agents until it resolves: what it serializes is one moment's state.
+   */
+  async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<[string, string][]> {
+    const ids = [...this.#dirty];
+    this.#dirty.clear();
+    const agents: [string, string][] = [];
+    for (let i = 0; i < ids.length; i += chunk) {
+      if (i > 0) await pause();
+      for (const agentId of ids.slice(i, i + chunk)) {
+        const actor = this.#actors.get(agentId);
+        if (actor !== undefined) agents.push([agentId, agentSnapshotJson(actor.getPersistedSnapshot())]);
+      }
+    }
+    return agents;
+  }
+
   /** Puts agents back in the dirty set; ids of agents not held are ignored. */
   markDirty(agentIds: Iterable<string>): void {
     for (const agentId of agentIds) if (this.#actors.has(agentId)) this.#dirty.add(agentId);

@@ -198,6 +198,21 @@ export class SiteSupervisor {
     return { seq: this.#seq, site: this.#siteState(), agents };
   }
 
+  /** Agents a capture would serialize now. */
+  get dirtyCount(): number {
+    return this.#agents.dirtyCount;
+  }
+
+  /**
+   * {@link capture} in chunks, yielding to the event loop between them (see
+   * `SiteAgents.captureInChunks`); input must not reach the site until it resolves.
+   */
+  async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<SiteCapture> {
+    const seq = this.#seq;
+    const site = this.#siteState();
+    return { seq, site, agents: await this.#agents.captureInChunks(chunk, pause) };
+  }
+
   /**
    * Puts agents back in the dirty set, so the next capture writes them again: a caller whose
    * commit of a capture failed calls it with that capture's agents (B1). Ids of agents this

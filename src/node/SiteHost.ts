@@ -16,6 +16,8 @@ export interface SiteHost {
   publisher(): Publisher;
   /** The site takes input from `seq` on: the node's reader goes back there if it is past it. */
   readFrom(seq: number): void;
+  /** No input is routed to any lane until `until` settles. */
+  holdInput(until: Promise<unknown>): void;
   /** Every input at or before this has been routed to its lane (the reader's position). */
   routedSeq(): number;
   /** `WFM_IN`'s first stored sequence (what retention kept). */
@@ -39,6 +41,11 @@ export interface SiteRuntimeOptions {
    * takeover rebuilds from a checkpoint. @defaultValue 200000
    */
   outboxMessages: number;
+  /**
+   * Changed agents a checkpoint serializes per event-loop turn; more are serialized in chunks of
+   * this size with input held in between. @defaultValue 2000
+   */
+  captureChunk: number;
 }
 
 export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
@@ -48,6 +55,7 @@ export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
   maxRetryDelayMs: 10_000,
   clock: realClock,
   outboxMessages: 200_000,
+  captureChunk: 2000,
 };
 
 /** Counters the node's metrics read. */

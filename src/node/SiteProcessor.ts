@@ -28,6 +28,10 @@ export interface SiteProcessor {
   process(seq: number, subject: string, decoded: Decoded): ProcessorResult;
   /** The state to persist now; the dirty set is taken. */
   capture(): ProcessorCapture;
+  /** Agents a capture would serialize now. */
+  readonly dirtyCount: number;
+  /** {@link capture} in chunks with `pause()` between them; input must wait until it resolves. */
+  captureInChunks(chunk: number, pause: () => Promise<void>): Promise<ProcessorCapture>;
   /** Puts agents back in the dirty set (their capture was not committed). */
   markDirty(agentIds: Iterable<string>): void;
   /** Stops its actors. */

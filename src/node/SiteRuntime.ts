@@ -20,7 +20,12 @@ import {
   type SiteHost,
   type SiteRuntimeOptions,
 } from './SiteHost.ts';
-import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
+import type {
+  ProcessorCapture,
+  ProcessorResult,
+  SiteProcessor,
+  SiteProcessorFactory,
+} from './SiteProcessor.ts';
 import { SiteWriter } from './SiteWriter.ts';
 import { storedSince } from './storedSince.ts';
 
@@ -224,8 +229,8 @@ export class SiteRuntime implements SiteLifecycleServices {
     // positions agree. Everything published after this is stored after the positions taken here.
     this.writer.pump();
     const writing = this.writer.allSent;
-    const capture = processor.capture();
     const seq = this.position;
+    const capture = await this.#capture(processor);
     this.#position = seq;
     const mark = this.writer.mark;
     let meta = this.#meta.at(
@@ -264,6 +269,23 @@ export class SiteRuntime implements SiteLifecycleServices {
     if (seq > this.#checkpointSeq) this.#checkpointSeq = seq;
     this.counters.checkpoints++;
     this.counters.checkpointSecondsSum += (performance.now() - started) / 1000;
+  }
+
+  /**
+   * The processor's state now. Many changed agents are serialized in chunks with input held
+   * (so the state stays this moment's) and the event loop free between chunks: a checkpoint of
+   * 100k agents would otherwise stall it for seconds, past the lease silence.
+   */
+  async #capture(processor: SiteProcessor): Promise<ProcessorCapture> {
+    const chunk = this.#options.captureChunk;
+    if (processor.dirtyCount <= chunk) return processor.capture();
+    let release!: () => void;
+    this.#host.holdInput(new Promise<void>((resolve) => (release = resolve)));
+    try {
+      return await processor.captureInChunks(chunk, () => new Promise((r) => setImmediate(r)));
+    } finally {
+      release();
+    }
   }
 
   async teardown(): Promise<void> {

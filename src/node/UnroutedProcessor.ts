@@ -41,6 +41,12 @@ export class UnroutedProcessor implements SiteProcessor {
     return { seq: this.#seq, site: null, agents: [] };
   }
 
+  readonly dirtyCount = 0;
+
+  async captureInChunks(): Promise<ProcessorCapture> {
+    return this.capture();
+  }
+
   markDirty(): void {
     // No agents.
   }

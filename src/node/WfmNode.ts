@@ -223,6 +223,7 @@ export class WfmNode {
       logger: this.#log,
       publisher: () => publishing.current(),
       readFrom: (seq) => this.#input.readFrom(seq),
+      holdInput: (until) => this.#input.hold(until),
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
     };
@@ -238,6 +239,7 @@ export class WfmNode {
       runtime: {
         checkpointEveryMs: this.options.checkpointEveryMs,
         checkpointEveryMessages: this.options.checkpointEveryMessages,
+        captureChunk: this.options.captureChunk,
         clock,
       },
       lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],

@@ -32,6 +32,8 @@ export interface WfmNodeOptions {
    * @defaultValue the real one (monotonic)
    */
   clock: OperationalClock | undefined;
+  /** Changed agents a checkpoint serializes per event-loop turn (see `SiteRuntimeOptions`). @defaultValue 2000 */
+  captureChunk: number;
   /** Longest wait, stopping, for the leases this node holds to be handed over. @defaultValue 2000 */
   handoverTimeoutMs: number;
   /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
@@ -49,4 +51,5 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   publisher: {},
   startTimeoutMs: 60_000,
   handoverTimeoutMs: 2000,
+  captureChunk: 2000,
 };

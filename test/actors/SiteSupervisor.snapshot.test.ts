@@ -62,6 +62,31 @@ describe('SiteSupervisor.capture: snapshots serialized at capture', () => {
   });
 });
 
+describe('SiteSupervisor.captureInChunks', () => {
+  it('serializes exactly what capture() would, a chunk per pause, and takes the dirty set', async () => {
+    const messages = [
+      ...start,
+      stateMsg('C1', 'Ready', null, utc(10, 2)),
+      stateMsg('D1', 'AfterCallWork', null, utc(10, 3)),
+      stateMsg('E1', 'LoggedOff', null, utc(10, 4)),
+    ];
+    const whole = site();
+    feed(whole, messages);
+    const chunked = site();
+    feed(chunked, messages);
+    expect(chunked.dirtyCount).toBe(5);
+    let pauses = 0;
+    const capture = await chunked.captureInChunks(2, async () => {
+      pauses++;
+    });
+    expect(pauses).toBe(2); // chunks of 2, 2 and 1
+    expect(capture).toEqual(whole.capture());
+    expect(chunked.dirtyCount).toBe(0);
+    whole.stop();
+    chunked.stop();
+  });
+});
+
 describe('SiteSupervisor restore', () => {
   it('takes agent snapshots as parsed JSON or as the JSON text captured, alike', () => {
     const a = site();

@@ -96,7 +96,9 @@ describe('NATS server going down under live traffic', () => {
         },
       },
     });
-    const node = await WfmNode.start({ config, nodeId, logger });
+    // Checkpoints serialize agents 5 at a time with input held between chunks: the chunked path
+    // runs in every checkpoint here, under outages and restarts, and must change no output.
+    const node = await WfmNode.start({ config, nodeId, logger, captureChunk: 5 });
     nodes.push(node);
     return { node, log };
   }
