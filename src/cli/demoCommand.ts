@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localNodeConfig, NatsServer } from '../dev/index.ts';
+import type { NodeStatus } from '../node/index.ts';
+import { parseHttpAddress } from '../web/index.ts';
 
 /** Flags of `wfm-agg demo`. */
 export interface DemoFlags {
@@ -14,17 +16,32 @@ export interface DemoFlags {
   seconds?: string;
 }
 
+/** How long after the nodes listen the demo watches who leads which site. */
+const LEADERSHIP_WATCH_MS = 20_000;
+
 const cliMain = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'wfm-agg.js');
 
-function run(name: string, args: string[]): ChildProcess {
+/** What a child's JSON log line may carry that the demo shows or uses. */
+interface LogEntry {
+  msg?: string;
+  url?: string;
+  startSeq?: number;
+}
+
+function run(
+  name: string,
+  args: string[],
+  onEntry: (entry: LogEntry) => void = () => undefined,
+): ChildProcess {
   const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Node logs are JSON lines: show their message only, prefixed with who said it.
   const show = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
       if (line.trim() === '') continue;
       let text = line;
+      let entry: LogEntry | null = null;
       try {
-        const entry = JSON.parse(line) as { msg?: string; url?: string; startSeq?: number };
+        entry = JSON.parse(line) as LogEntry;
         text = [entry.msg, entry.url, entry.startSeq !== undefined ? `from seq ${entry.startSeq}` : '']
           .filter(Boolean)
           .join(' ');
@@ -32,6 +49,7 @@ function run(name: string, args: string[]): ChildProcess {
         // Not JSON (the simulator's progress): print as is.
       }
       process.stdout.write(`[${name}] ${text}\n`);
+      if (entry !== null) onEntry(entry);
     }
   };
   child.stdout?.on('data', show);
@@ -39,9 +57,32 @@ function run(name: string, args: string[]): ChildProcess {
   return child;
 }
 
+/** The two nodes' `--http`: the flag's, and the next port (both 0 when it is 0: each picks a free one). */
+export function demoHttpAddresses(http: string): [string, string] {
+  const { host, port } = parseHttpAddress(http);
+  const next = port === 0 || port === 65_535 ? 0 : port + 1;
+  return [`${host}:${port}`, `${host}:${next}`];
+}
+
+/** Who leads and who backs each site, as one node's `/api/status` tells it (null: not known yet). */
+export function leadershipLines(status: NodeStatus): string[] | null {
+  if (status.sites.length === 0) return null;
+  const lines: string[] = [];
+  for (const site of [...status.sites].sort((a, b) => a.site.localeCompare(b.site))) {
+    const primary = site.role === 'primary' ? status.nodeId : site.leader;
+    // Known once the site has a leader and its backup is placed on a live node.
+    const backups = site.replicas.filter((n) => n !== primary && status.nodes.includes(n));
+    if (primary === null || backups.length === 0) return null;
+    lines.push(`${site.site}: primary ${primary}, backup ${backups.join(', ')}`);
+  }
+  return lines;
+}
+
 /**
- * Everything on one machine: a local nats-server on a free port (unless `--nats` is given), a
- * node serving `/api/status` and `/metrics`, and the simulator feeding it two sites. Runs until
+ * Everything on one machine: a local nats-server on a free port (unless `--nats` is given), two
+ * nodes (node-a and node-b, each with its own data dir and HTTP port) so every site has a primary
+ * and a hot backup, and the simulator feeding them two sites. Prints which node leads which site
+ * once known (and when that changes, for a while: leadership spreads over the nodes). Runs until
  * Ctrl-C (or `--seconds`), then stops everything and removes its temp dir.
  */
 export async function demoCommand(flags: DemoFlags): Promise<void> {
@@ -49,7 +90,7 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   const server = flags.nats === undefined ? await NatsServer.start() : null;
   const natsUrl = flags.nats ?? server!.url;
   const configFile = join(dir, 'config.json');
-  const config = localNodeConfig({
+  const { dbDumpFile: _sharedDumpFile, ...config } = localNodeConfig({
     tenant: 'demo',
     natsUrl,
     dataDir: join(dir, 'data'),
@@ -59,43 +100,88 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
       { id: 'paris', name: 'Paris', timeZone: 'Europe/Paris', statServer: 'Stat Server Paris' },
     ],
   });
+  // Without dbDumpFile in the file, each node's follows its own --data-dir.
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   process.stdout.write(`demo: NATS ${natsUrl}${server !== null ? ' (local, started for this demo)' : ''}\n`);
   process.stdout.write(`demo: config ${configFile}\n`);
-  const children = [
-    run('node-a', ['node', '--config', configFile, '--node-id', 'node-a', '--http', flags.http]),
-    run('simulate', [
-      'simulate',
-      '--config',
-      configFile,
-      '--agents',
-      flags.agents,
-      '--rate',
-      flags.rate,
-      '--minutes',
-      String(24 * 60),
-      '--quiet',
-    ]),
-  ];
-  const host = flags.http.includes(':') ? flags.http : `127.0.0.1:${flags.http}`;
-  process.stdout.write(
-    `demo: status http://${host}/api/status  metrics http://${host}/metrics  (Ctrl-C stops)\n`,
-  );
   let stopping = false;
+  /** Polls a node's status for a while; prints the leaders once known and whenever they change. */
+  const showLeadership = async (base: string) => {
+    let shown = '';
+    const until = Date.now() + LEADERSHIP_WATCH_MS;
+    while (!stopping && Date.now() < until) {
+      try {
+        const lines = leadershipLines((await (await fetch(`${base}/api/status`)).json()) as NodeStatus);
+        if (lines !== null && lines.join('\n') !== shown) {
+          shown = lines.join('\n');
+          for (const line of lines) process.stdout.write(`demo: ${line}\n`);
+        }
+      } catch {
+        // Not answering yet (or stopping): try again.
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  const names = ['node-a', 'node-b'];
+  const addresses = demoHttpAddresses(flags.http);
+  // The nodes log their URLs (the only way to know a port 0 picked): print both, then watch.
+  const urls = new Map<string, string>();
+  const listening = (name: string, url: string) => {
+    if (urls.has(name)) return;
+    urls.set(name, url);
+    if (urls.size < names.length) return;
+    for (const n of names) {
+      const base = urls.get(n)!;
+      process.stdout.write(`demo: ${n} status ${base}/api/status  metrics ${base}/metrics\n`);
+    }
+    process.stdout.write('demo: Ctrl-C stops\n');
+    void showLeadership(urls.get(names[0]!)!);
+  };
+  const nodes = names.map((name, i) =>
+    run(
+      name,
+      [
+        'node',
+        '--config',
+        configFile,
+        '--node-id',
+        name,
+        '--data-dir',
+        join(dir, name),
+        '--http',
+        addresses[i]!,
+      ],
+      (entry) => {
+        if (entry.msg === 'http listening' && entry.url !== undefined) listening(name, entry.url);
+      },
+    ),
+  );
+  const simulator = run('simulate', [
+    'simulate',
+    '--config',
+    configFile,
+    '--agents',
+    flags.agents,
+    '--rate',
+    flags.rate,
+    '--minutes',
+    String(24 * 60),
+    '--quiet',
+  ]);
+  const exited = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('demo: stopping\n');
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    // Input first, then the nodes one by one: each hands its leases to one still running, and
+    // none is handed a lease while it drains itself (stopping both at once takes seconds longer).
+    await exited(simulator);
+    for (const node of [...nodes].reverse()) await exited(node);
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
     process.exit(0);
