@@ -194,7 +194,6 @@ export class HostedLanes {
         waitFor(h.election.actor, (s) => s.status === 'done', { timeout: timeoutMs }).catch(() => undefined),
       ),
     );
-    this.#unwatch?.();
   }
 
   /** Drains every lane (a final checkpoint each). */
@@ -204,5 +203,7 @@ export class HostedLanes {
     await Promise.all(
       all.map((h) => waitFor(h.runtime.actor, (s) => s.status === 'done').catch(() => undefined)),
     );
+    // Watched until here: a backup's final checkpoint waits for the new primary's mark.
+    this.#unwatch?.();
   }
 }

@@ -121,8 +121,9 @@ export class SiteElection implements ElectionServices {
   observe(entry: LeaseEntry): void {
     if (entry.revision < this.#last.revision) return;
     this.#last = entry;
-    if (this.actor.getSnapshot().status !== 'active') return;
+    // Marks count after the election stopped too: a draining backup's final checkpoint waits for one.
     this.#site.writer.observe(entry.record?.mark ?? null);
+    if (this.actor.getSnapshot().status !== 'active') return;
     this.actor.send({ type: 'observed', lease: observedLease(entry) });
   }
 
