@@ -16,10 +16,14 @@ const program = new Command()
 program
   .command('demo')
   .description(
-    'run everything on this machine: a local nats-server, a node with its HTTP API, and the simulator',
+    'run everything on this machine: a local nats-server, two nodes (a primary and a hot backup per site) with their HTTP APIs, and the simulator',
   )
   .option('--nats <urls>', 'use this NATS instead of starting a local nats-server')
-  .option('--http <host:port>', 'where the node serves /api/status and /metrics', '127.0.0.1:8080')
+  .option(
+    '--http <host:port>',
+    'where the first node serves /api/status and /metrics (the second: the next port)',
+    '127.0.0.1:8080',
+  )
   .option('--agents <n>', 'agents per site', '50')
   .option('--rate <n>', 'simulated messages per second', '200')
   .option('--seconds <n>', 'stop after N seconds (default: run until Ctrl-C)')
