@@ -37,7 +37,9 @@ export const defaultNatsServerOptions: NatsServerOptions = {
   stopTimeoutMs: 10_000,
 };
 
-const NOT_FOUND = 'nats-server not found: apt-get install -y nats-server';
+/** What a missing nats-server binary says. */
+export const NATS_SERVER_NOT_FOUND = 'nats-server not found: apt-get install -y nats-server';
+const NOT_FOUND = NATS_SERVER_NOT_FOUND;
 const OUTPUT_TAIL_LINES = 40;
 
 // Children still running when the test process exits would hold ports and temp dirs.
@@ -70,7 +72,7 @@ export class NatsServer {
   /** Starts a server; rejects with a clear message when the binary is missing or it fails to start. */
   static async start(options: Partial<NatsServerOptions> = {}): Promise<NatsServer> {
     const merged: NatsServerOptions = { ...defaultNatsServerOptions, ...options };
-    const binaryPath = resolveBinary(merged.binary);
+    const binaryPath = resolveNatsServerBinary(merged.binary);
     const rootDir = await mkdtemp(join(tmpdir(), 'wfm-nats-'));
     const server = new NatsServer(merged, binaryPath, rootDir);
     try {
@@ -215,7 +217,12 @@ export class NatsServer {
   }
 }
 
-function resolveBinary(binary: string): string {
+/**
+ * The nats-server executable: `binary` itself when it is a path, else found on PATH or in
+ * /usr/sbin, /usr/local/bin, /usr/bin (where Debian and release tarballs put it).
+ * @throws Error naming the package to install when there is none.
+ */
+export function resolveNatsServerBinary(binary: string): string {
   if (binary.includes('/')) {
     if (!isExecutable(binary)) throw new Error(NOT_FOUND);
     return binary;

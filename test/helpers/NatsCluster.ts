@@ -5,15 +5,14 @@
  * same ports and store dir rejoins the cluster and catches up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { defaultNatsServerOptions } from './NatsServer.ts';
+import { defaultNatsServerOptions, NATS_SERVER_NOT_FOUND, resolveNatsServerBinary } from './NatsServer.ts';
 
 /** How to launch a throwaway NATS cluster for a test. */
 export interface NatsClusterOptions {
@@ -75,7 +74,7 @@ export interface NatsClusterServer {
   readonly log: string;
 }
 
-const NOT_FOUND = 'nats-server not found: apt-get install -y nats-server';
+const NOT_FOUND = NATS_SERVER_NOT_FOUND;
 const OUTPUT_TAIL_LINES = 60;
 // A free port found by listen(0) may be taken again before nats-server binds it: try again then.
 const START_ATTEMPTS = 3;
@@ -236,7 +235,7 @@ export class NatsCluster {
     if (!Number.isInteger(merged.size) || merged.size < 2) {
       throw new Error(`NatsCluster size must be an integer of at least 2, got ${merged.size}`);
     }
-    const binaryPath = resolveBinary(merged.binary);
+    const binaryPath = resolveNatsServerBinary(merged.binary);
     for (let attempt = 1; ; attempt++) {
       const cluster = await NatsCluster.create(merged, binaryPath);
       try {
@@ -443,28 +442,5 @@ async function freePorts(count: number): Promise<number[]> {
     return ports;
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
-
-function resolveBinary(binary: string): string {
-  if (binary.includes('/')) {
-    if (!isExecutable(binary)) throw new Error(NOT_FOUND);
-    return binary;
-  }
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
-  for (const dir of dirs) {
-    if (dir === '') continue;
-    const candidate = join(dir, binary);
-    if (isExecutable(candidate)) return candidate;
-  }
-  throw new Error(NOT_FOUND);
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -113,9 +113,35 @@ export async function baselineRun(
   }
 }
 
+/**
+ * Publishes `traffic` as live input, in slices of 40 with a short pause between them, from where
+ * the last call stopped: `publish(n)` sends the next `n` messages (all that is left by default).
+ * `retry` rides out a NATS server's death (each message retried until acked).
+ */
+export function livePublisher(
+  js: JetStreamClient,
+  traffic: readonly TrafficMessage[],
+  options: { retry?: boolean } = {},
+): { publish: (count?: number) => Promise<void>; published: () => number } {
+  let published = 0;
+  const mode = options.retry === true ? ({ mode: 'retry', retryForMs: 60_000 } as const) : {};
+  return {
+    published: () => published,
+    publish: async (count = traffic.length - published) => {
+      const end = Math.min(traffic.length, published + Math.floor(count));
+      while (published < end) {
+        const slice = traffic.slice(published, Math.min(end, published + 40));
+        await publishMessages(js, slice, { firstIndex: published, ...mode });
+        published += slice.length;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  };
+}
+
 /** Both streams of a run against the baseline: the summaries of what differs (empty: the same). */
 export async function differences(
-  nats: StandbyNats,
+  nats: Pick<StandbyNats, 'js' | 'jsm'>,
   baseline: { out: StreamRecord[]; dlq: StreamRecord[] },
 ): Promise<string[]> {
   const out = await readStream(nats.js, nats.jsm, 'WFM_OUT');

@@ -12,10 +12,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
 import { waitFor } from '../helpers/NodeProcess.ts';
-import { publishMessages } from '../helpers/outputs.ts';
 import {
   baselineRun,
   differences,
+  livePublisher,
   type StandbyNats,
   standbyNats,
   standbyTraffic,
@@ -50,17 +50,7 @@ async function setUp(
     extraConfig: { standbyReplicas: 1, ...extraConfig },
   });
   cleanup.push(() => cluster.stop());
-  let published = 0;
-  /** Publishes `count` more messages of the traffic as live input (all that is left by default). */
-  const publish = async (count = traffic.length - published) => {
-    const end = Math.min(traffic.length, published + Math.floor(count));
-    while (published < end) {
-      const slice = traffic.slice(published, Math.min(end, published + 40));
-      await publishMessages(nats.js, slice, { firstIndex: published });
-      published += slice.length;
-      await sleep(20);
-    }
-  };
+  const { publish } = livePublisher(nats.js, traffic);
   /** Publishes the rest, waits for every replica, stops the nodes, and compares the streams. */
   const finish = async () => {
     await publish();

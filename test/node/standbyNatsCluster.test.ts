@@ -11,8 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStreams } from '../../src/streams/index.ts';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
 import { NatsCluster } from '../helpers/NatsCluster.ts';
-import { compareDeadLetters, compareRuns, publishMessages, readStream } from '../helpers/outputs.ts';
-import { baselineRun, CHAOS_DUPLICATE_WINDOW_MS, standbyTraffic } from '../helpers/standbyTraffic.ts';
+import {
+  baselineRun,
+  CHAOS_DUPLICATE_WINDOW_MS,
+  differences,
+  livePublisher,
+  standbyTraffic,
+} from '../helpers/standbyTraffic.ts';
 
 const SITES = ['S1', 'S2'];
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -25,17 +30,8 @@ describe('hot standby on a three-server NATS cluster', () => {
   let js: JetStreamClient;
   let jsm: JetStreamManager;
   let cluster: ClusterRun;
-  let published = 0;
-  /** Live traffic that rides out a server's death: each message retried until acked. */
-  const publish = async (count: number) => {
-    const end = Math.min(traffic.length, published + Math.floor(count));
-    while (published < end) {
-      const slice = traffic.slice(published, Math.min(end, published + 40));
-      await publishMessages(js, slice, { firstIndex: published, mode: 'retry', retryForMs: 60_000 });
-      published += slice.length;
-      await sleep(20);
-    }
-  };
+  let live: ReturnType<typeof livePublisher>;
+  const publish = (count?: number) => live.publish(count);
 
   beforeAll(async () => {
     baseline = await baselineRun(traffic, SITES);
@@ -43,6 +39,8 @@ describe('hot standby on a three-server NATS cluster', () => {
     nc = await connect({ servers: nats.urls, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
     js = jetstream(nc, { timeout: 10_000 });
     jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    // Live traffic that rides out a server's death: each message retried until acked.
+    live = livePublisher(js, traffic, { retry: true });
     await ensureStreams(jsm, {
       replicas: 3,
       outDuplicateWindowMs: CHAOS_DUPLICATE_WINDOW_MS,
@@ -80,19 +78,14 @@ describe('hot standby on a three-server NATS cluster', () => {
     await during2;
     await nats.restart(leaseLeader);
 
-    await publish(traffic.length);
-    expect(published).toBe(traffic.length);
+    await publish();
+    expect(live.published()).toBe(traffic.length);
     await cluster.waitCaughtUp(traffic.length, 120_000);
     await cluster.waitAllLed({ timeoutMs: 20_000 });
     for (const node of cluster.processes.values()) if (node.running) await node.stop();
-    const out = await readStream(js, jsm, 'WFM_OUT');
-    const dlq = await readStream(js, jsm, 'WFM_DLQ');
-    const outs = compareRuns(baseline.out, out, 'WFM_OUT');
-    const dlqs = compareDeadLetters(baseline.dlq, dlq);
     expect(
-      [outs, dlqs].filter((c) => !c.same).map((c) => c.summary),
+      await differences({ js, jsm }, baseline),
       `killed ${outLeader} (WFM_OUT leader), then ${leaseLeader} (WFM_LEADER leader)`,
     ).toEqual([]);
-    expect(out.length).toBe(baseline.out.length);
   }, 400_000);
 });

@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
 import type { NodeStatusJson } from '../helpers/NodeProcess.ts';
-import { publishMessages } from '../helpers/outputs.ts';
 import {
   baselineRun,
   differences,
+  livePublisher,
   type StandbyNats,
   standbyNats,
   standbyTraffic,
@@ -39,20 +39,12 @@ describe('hot standby placement: three nodes, six sites, then a kill and a join'
   let baseline: Awaited<ReturnType<typeof baselineRun>>;
   let nats: StandbyNats;
   let cluster: ClusterRun;
-  let published = 0;
-  const publish = async (count: number) => {
-    const end = Math.min(traffic.length, published + Math.floor(count));
-    while (published < end) {
-      const slice = traffic.slice(published, Math.min(end, published + 40));
-      await publishMessages(nats.js, slice, { firstIndex: published });
-      published += slice.length;
-      await sleep(20);
-    }
-  };
+  let publish: (count?: number) => Promise<void>;
 
   beforeAll(async () => {
     baseline = await baselineRun(traffic, SITES);
     nats = await standbyNats(true);
+    publish = livePublisher(nats.js, traffic).publish;
     cluster = new ClusterRun({
       natsUrl: nats.server.url,
       sites: SITES,
@@ -135,7 +127,7 @@ describe('hot standby placement: three nodes, six sites, then a kill and a join'
     for (const [site, n] of changes) expect({ site, changes: n }).toEqual({ site, changes: Math.min(n, 2) });
     await cluster.waitAllLed({ timeoutMs: 10_000 });
 
-    await publish(traffic.length);
+    await publish();
     await cluster.waitCaughtUp(traffic.length, 60_000);
     for (const node of cluster.processes.values()) if (node.running) await node.stop();
     expect(await differences(nats, baseline)).toEqual([]);

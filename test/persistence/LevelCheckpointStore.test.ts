@@ -127,6 +127,22 @@ describe('LevelCheckpointStore on disk', () => {
     await store.close();
   });
 
+  it('writes a commit larger than one batch slice whole, and a later one over it (one batch each)', async () => {
+    const key = { tenant: 'T1', site: 'S1' };
+    const many = (n: number, v: number): [string, number][] =>
+      Array.from({ length: n }, (_, i): [string, number] => [`a${i}`, v]);
+    await store.commit(key, { seq: 1, site: { t: 1 }, agents: many(4500, 1) });
+    let loaded = await store.load(key);
+    expect(loaded?.agents.size).toBe(4500);
+    expect(loaded?.agents.get('a4499')).toBe(1);
+    const removed = Array.from({ length: 2500 }, (_, i) => `a${i + 2000}`);
+    await store.commit(key, { seq: 2, site: { t: 2 }, agents: many(2000, 2), removedAgents: removed });
+    loaded = await store.load(key);
+    expect(loaded?.seq).toBe(2);
+    expect(loaded?.agents.size).toBe(2000);
+    expect([...new Set(loaded?.agents.values())]).toEqual([2]);
+  });
+
   it('keeps everything across close and a new instance on the same location', async () => {
     await store.commit(
       { tenant: 'T1', site: 'S1' },
