@@ -34,6 +34,12 @@ export interface ElectionServices {
   release(epoch: number, expected: number): Promise<number | null>;
   /** Whether this replica may lead now (running, and caught up with the holder's mark). */
   ready(): boolean;
+  /**
+   * Whether the holder's process is known alive though its renewals are silent (its main thread
+   * busy): then the lease is not taken from it yet. Its permit still runs out, so it writes
+   * nothing meanwhile; a process silent altogether, or stalled too long, is not alive.
+   */
+  holderAlive(holder: string): boolean;
   /** How long this replica waits before it claims a vacant lease (its rank among the replicas). */
   stagger(lease: ObservedLease): number;
   /** The site becomes primary at `epoch`; it may write until `validUntil` (this clock). */
@@ -98,7 +104,8 @@ export const VACANT_LEASE: ObservedLease = { revision: 0, holder: null, epoch: 0
 
 /**
  * A site's leader election over its lease in `WFM_LEADER` (DESIGN guarantee 2): `following`
- * (the holder renews; silence for `silenceMs` on this node's clock makes the lease vacant) →
+ * (the holder renews; silence for `silenceMs` on this node's clock makes the lease vacant,
+ * unless the holder's process is known alive and only busy: `suspecting`) →
  * `candidate` (waits its stagger, so the first-ranked replica wins cleanly) → `campaigning`
  * (compare-and-set of epoch + 1) → `leading` (renews every `renewEveryMs`; may write only until
  * `permitMs` after its last successful renewal was sent) → back to `following` when superseded,
@@ -131,9 +138,16 @@ export function createElectionMachine() {
       permitLeft: ({ context }) => Math.max(0, context.validUntil - context.clock.now()),
     },
     guards: {
+      // Its own lease (an earlier epoch of this node, or of its previous process) is vacant too:
+      // it may claim it again at once, by compare-and-set like any claim.
       vacant: ({ context }) =>
         context.observed.revision !== context.refused &&
-        (context.observed.revision === 0 || context.observed.holder === null || context.observed.released),
+        (context.observed.revision === 0 ||
+          context.observed.holder === null ||
+          context.observed.holder === context.node ||
+          context.observed.released),
+      holderAlive: ({ context }) =>
+        context.observed.holder !== null && context.services.holderAlive(context.observed.holder),
       ready: ({ context }) => context.services.ready(),
       stopping: ({ context }) => context.stopping,
       refused: ({ event }) => (event as unknown as { output: number | null }).output === null,
@@ -172,14 +186,27 @@ export function createElectionMachine() {
         };
       }),
       promote: ({ context }) => context.services.promote(context.epoch, context.validUntil),
-      renewed: assign(({ context, event }) => ({
-        revision: (event as unknown as { output: number }).output,
-        validUntil: context.sentAt + context.permitMs,
-      })),
+      renewed: assign(({ context, event }) => {
+        const revision = (event as unknown as { output: number }).output;
+        // Its own write is the key's value now, whether or not the watcher echoed it yet.
+        return {
+          revision,
+          validUntil: context.sentAt + context.permitMs,
+          observed:
+            revision > context.observed.revision ? { ...context.observed, revision } : context.observed,
+        };
+      }),
       notifyRenewed: ({ context }) => context.services.renewed(context.validUntil),
       demote: ({ context }, params: { reason: DemoteReason }) => context.services.demote(params.reason),
       markStopping: assign({ stopping: true }),
       noteRefused: assign({ refused: ({ context }) => context.observed.revision }),
+      // What it wrote releasing, as a watcher will see it (its own echo may come later).
+      released: assign(({ context, event }) => {
+        const revision = (event as unknown as { output: number | null }).output;
+        return revision === null
+          ? { refused: context.observed.revision }
+          : { observed: { revision, holder: context.node, epoch: context.epoch, released: true } };
+      }),
     },
   }).createMachine({
     id: 'election',
@@ -200,8 +227,15 @@ export function createElectionMachine() {
       following: {
         always: { guard: 'vacant', target: 'candidate' },
         // Every value heard restarts the silence timer: the holder is alive while it renews.
-        after: { silence: 'candidate' },
+        after: { silence: [{ guard: 'holderAlive', target: 'suspecting' }, { target: 'candidate' }] },
         on: { observed: { target: 'following', reenter: true, actions: 'observe' } },
+      },
+      suspecting: {
+        // Silent renewals from a live, busy process: look again shortly.
+        after: {
+          retry: [{ guard: 'holderAlive', target: 'suspecting', reenter: true }, { target: 'candidate' }],
+        },
+        on: { observed: { target: 'following', actions: 'observe' } },
       },
       candidate: {
         after: { stagger: [{ guard: 'ready', target: 'campaigning' }, { target: 'catchingUp' }] },
@@ -282,7 +316,7 @@ export function createElectionMachine() {
                 {
                   guard: 'refused',
                   target: '#election.following',
-                  actions: { type: 'demote', params: { reason: 'superseded' } },
+                  actions: [{ type: 'demote', params: { reason: 'superseded' } }, 'noteRefused'],
                 },
                 { target: 'holding', actions: ['renewed', 'notifyRenewed'] },
               ],
@@ -297,8 +331,14 @@ export function createElectionMachine() {
         invoke: {
           src: 'release',
           input: ({ context }) => ({ s: context.services, epoch: context.epoch, expected: context.revision }),
-          onDone: [{ guard: 'stopping', target: 'stopped' }, { target: 'following' }],
-          onError: [{ guard: 'stopping', target: 'stopped' }, { target: 'following' }],
+          onDone: [
+            { guard: 'stopping', target: 'stopped' },
+            { target: 'following', actions: 'released' },
+          ],
+          onError: [
+            { guard: 'stopping', target: 'stopped' },
+            { target: 'following', actions: 'noteRefused' },
+          ],
         },
       },
       stopped: { type: 'final' },

@@ -25,6 +25,8 @@ export interface HostedLanesOptions {
   factory: (lane: string) => SiteProcessorFactory;
   /** Where a lane new to the cluster (no lease yet) and to this node starts. */
   startedAt: (lane: string) => number;
+  /** Whether a node's process is alive though its main thread may be busy. */
+  nodeAlive: (node: string) => boolean;
 }
 
 interface Hosted {
@@ -144,6 +146,7 @@ export class HostedLanes {
         timing: o.timing,
         logger: o.logger,
         replicas: (l) => this.replicas(l),
+        nodeAlive: o.nodeAlive,
       },
       entry,
     );

@@ -49,6 +49,8 @@ export interface SiteElectionHost {
    * missing when the site is leaving it).
    */
   replicas(site: string): readonly string[];
+  /** Whether `node`'s process is alive though its main thread may be busy (its beacon). */
+  nodeAlive(node: string): boolean;
 }
 
 /** The lease a watcher saw, as the election machine reads it. */
@@ -171,18 +173,24 @@ export class SiteElection implements ElectionServices {
     return site.actor.getSnapshot().matches('running') && site.position >= site.writer.mark.seq;
   }
 
+  holderAlive(holder: string): boolean {
+    return holder !== this.#h.node && this.#h.nodeAlive(holder);
+  }
+
   stagger(lease: ObservedLease): number {
     const me = this.#h.node;
     const { staggerMs, silenceMs } = this.#h.timing;
-    if (lease.to === me) return 0;
+    // Handed to this node, or this node's own earlier lease (its permit ran out, or its previous
+    // process held it): claim at once.
+    if (lease.to === me || (lease.holder === me && !lease.released)) return 0;
     const order = this.#h.replicas(this.#site.site).filter((n) => n !== lease.holder && n !== lease.to);
     const rank = order.indexOf(me);
     // Not placed here (a site on its way out): after every placed replica had its turn.
     const turn = (rank < 0 ? order.length : rank) * staggerMs;
-    // Handed to someone: the others step in only if it did not take the lease within a silence
-    // (the one that released it last of all).
-    if (lease.released && lease.to !== undefined)
-      return silenceMs + (lease.holder === me ? (order.length + 1) * staggerMs : turn);
+    // It gave the lease up itself: it takes it back only if nobody else did within a silence.
+    if (lease.released && lease.holder === me) return silenceMs + (order.length + 1) * staggerMs;
+    // Handed to another: the others step in only if that one did not take it within a silence.
+    if (lease.released && lease.to !== undefined) return silenceMs + turn;
     return turn;
   }
 

@@ -12,6 +12,7 @@ import {
   connectNats,
   ensureStreams,
   LeaseStore,
+  NodeBeacon,
   NodeRegistry,
   natsStatusEvents,
   type RawInput,
@@ -55,6 +56,8 @@ export class WfmNode {
   #publishing: PublishingConnection | null = null;
   #lanes!: HostedLanes;
   #membership: ClusterMembership | null = null;
+  #beacon: NodeBeacon | null = null;
+  #beaconStarting: Promise<NodeBeacon> | null = null;
   #host!: SiteHost;
   #admin: NatsSubscription[] = [];
   #stopped = false;
@@ -166,8 +169,11 @@ export class WfmNode {
     this.#stopped = true;
     this.#eventLoop?.stop();
     for (const sub of this.#admin) sub.unsubscribe();
-    await this.#membership?.stop();
+    // Leases first (a successor claims at once), then the beacon says the node is leaving.
     await this.#lanes?.handOver(this.options.handoverTimeoutMs);
+    const beacon = this.#beacon ?? (await this.#beaconStarting?.catch(() => null));
+    await beacon?.stop();
+    this.#membership?.stop();
     this.#input?.stop();
     await this.#lanes?.drain();
     await this.#store
@@ -190,6 +196,15 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
+    // The beacon's worker thread starts meanwhile (it loads and connects on its own).
+    this.#beaconStarting = NodeBeacon.start({
+      node: nodeId,
+      tenant: this.#tenant,
+      replicas: config.streams.replicas,
+      everyMs: electionTiming(config.leaseSeconds).renewEveryMs,
+      connect: natsConnectOptions(config, `wfm-agg ${nodeId} beacon`),
+    });
+    this.#beaconStarting.catch(() => undefined); // awaited below; stop() ends it when start fails
     const leases = await LeaseStore.open(this.#nc, this.#tenant, config.streams.replicas);
     const registry = await NodeRegistry.open(this.#nc, this.#tenant, config.streams.replicas);
     this.#publishing = await PublishingConnection.open({
@@ -245,14 +260,19 @@ export class WfmNode {
       lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],
       factory: (lane) => this.#factory(lane),
       startedAt: (lane) => this.#startedAt(lane),
+      // A holder whose beacon says its process lives, its main thread busy for less than three
+      // leases, keeps its lease: no takeover for a long checkpoint or interval close.
+      nodeAlive: (node) =>
+        this.#membership?.alive(node, timing.silenceMs, 3 * config.leaseSeconds * 1000) ?? false,
     });
     await this.#lanes.start();
+    this.#beacon = await this.#beaconStarting;
     this.#membership = new ClusterMembership({
       node: nodeId,
       registry,
       clock,
       logger: this.#log,
-      announceEveryMs: timing.renewEveryMs * 2,
+      announceEveryMs: timing.renewEveryMs,
       timeoutMs: config.leaseSeconds * 1000,
       onChange: (nodes) => {
         if (this.#started) void this.#lanes.apply(nodes);

@@ -10,6 +10,8 @@ export interface NodeAnnouncement {
   node: string;
   /** The node is stopping: count it out now rather than when its heartbeats stop. */
   leaving: boolean;
+  /** How long the node's main thread had not beaten when this was sent (ms; 0 when unknown). */
+  stalledMs: number;
 }
 
 /**
@@ -58,7 +60,12 @@ export class NodeRegistry {
         if (e.operation !== 'PUT') continue;
         try {
           const a = JSON.parse(new TextDecoder().decode(e.value)) as Partial<NodeAnnouncement>;
-          if (typeof a.node === 'string') onAnnouncement({ node: a.node, leaving: a.leaving === true });
+          if (typeof a.node === 'string')
+            onAnnouncement({
+              node: a.node,
+              leaving: a.leaving === true,
+              stalledMs: typeof a.stalledMs === 'number' && a.stalledMs >= 0 ? a.stalledMs : 0,
+            });
         } catch {
           // Not an announcement of this version: ignored.
         }

@@ -35,6 +35,8 @@ export {
   type LeaseWrite,
   parseLeaseRecord,
 } from './LeaseStore.ts';
+export { monotonicMs } from './monotonicMs.ts';
+export { NodeBeacon, type NodeBeaconOptions } from './NodeBeacon.ts';
 export { NODES_BUCKET, type NodeAnnouncement, NodeRegistry } from './NodeRegistry.ts';
 export { defaultNatsErrorFromOptions, type NatsErrorFromOptions, natsErrorFrom } from './natsErrorFrom.ts';
 export {

@@ -152,6 +152,27 @@ describe('election: claiming a lease', () => {
   });
 });
 
+describe('election: a silent holder that is alive (busy)', () => {
+  it('is not taken over while its process is alive; once it is not, the lease is claimed', async () => {
+    const e = start((s) => s.aliveHolders.add('busy'), held(3, 'busy', 1));
+    await e.advance(SILENCE);
+    expect(e.value()).toBe('suspecting');
+    await e.advance(RETRY * 5);
+    expect(e.services.writes).toEqual([]);
+    e.services.aliveHolders.delete('busy');
+    await e.advance(RETRY);
+    await e.advance(0);
+    expect(e.services.take('claim')).toMatchObject({ epoch: 2, expected: 3 });
+  });
+
+  it('a renewal heard while suspecting makes it follow again', async () => {
+    const e = start((s) => s.aliveHolders.add('busy'), held(3, 'busy', 1));
+    await e.advance(SILENCE);
+    e.observe(held(4, 'busy', 1));
+    expect(e.value()).toBe('following');
+  });
+});
+
 describe('election: holding a lease', () => {
   it('renews every tick on its own revision and extends the permit from when it sent', async () => {
     const e = await leader();
@@ -177,8 +198,12 @@ describe('election: holding a lease', () => {
     expect(e.value()).toEqual({ leading: 'holding' });
     expect(e.services.calls.at(-1)).toBe(`renewed until ${RENEW + PERMIT}`);
     await e.advance(1); // t = 750 = the permit
-    expect(e.value()).toBe('following');
+    // Its own lease, out of permit: it claims it again (epoch 2) by compare-and-set, at once.
+    expect(e.value()).toBe('candidate');
     expect(e.services.calls.at(-1)).toBe('demote lost');
+    await e.advance(0);
+    // (A renewal started at the same tick is abandoned with its state.)
+    expect(e.services.writes.find((w) => w.kind === 'claim')).toMatchObject({ epoch: 2, expected: 11 });
   });
 
   it('demotes when a renewal is refused: another holds the lease', async () => {
@@ -202,7 +227,7 @@ describe('election: holding a lease', () => {
   it('a fenced write demotes it', async () => {
     const e = await leader();
     e.actor.send({ type: 'fenced' });
-    expect(e.value()).toBe('following');
+    expect(e.value()).toBe('candidate');
     expect(e.services.calls.at(-1)).toBe('demote fenced');
   });
 
@@ -213,7 +238,9 @@ describe('election: holding a lease', () => {
     expect(release).toMatchObject({ epoch: 1, expected: 10 });
     release.resolve(11);
     await flush();
-    expect(e.value()).toBe('following');
+    // Released: vacant, but it waits its (long) turn, giving the lease to the others first.
+    expect(e.value()).toBe('candidate');
+    expect(e.context().observed).toEqual({ revision: 11, holder: 'me', epoch: 1, released: true });
   });
 
   it('stop while leading hands over first, then stops', async () => {

@@ -32,6 +32,11 @@ export class FakeElectionServices implements ElectionServices {
   ready(): boolean {
     return this.isReady;
   }
+  /** Holders whose process counts as alive though silent. */
+  readonly aliveHolders = new Set<string>();
+  holderAlive(holder: string): boolean {
+    return this.aliveHolders.has(holder);
+  }
   stagger(_lease: ObservedLease): number {
     return this.rank * this.staggerMs;
   }
