@@ -1,6 +1,8 @@
 import type { SiteRef } from '../config/index.ts';
+import type { NodeCluster } from './NodeCluster.ts';
 import type { SiteElection } from './SiteElection.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
+import { UNROUTED_LANE } from './UnroutedProcessor.ts';
 
 /** One site as `GET /api/status` shows it. */
 export interface SiteStatus {
@@ -34,6 +36,25 @@ export interface NodeStatus {
   /** The live nodes of the cluster as this node sees them. */
   nodes: string[];
   sites: SiteStatus[];
+}
+
+/** `GET /api/status`: the sites this node hosts (the unrouted lane's checkpoint bounds theirs). */
+export function nodeStatus(
+  nodeId: string,
+  tenant: string,
+  refs: ReadonlyMap<string, SiteRef>,
+  cluster: NodeCluster | null,
+): NodeStatus {
+  const lanes = cluster?.lanes;
+  if (lanes == null) return { nodeId, tenant, nodes: [], sites: [] };
+  const floor = lanes.get(UNROUTED_LANE)?.checkpointSeq ?? Number.POSITIVE_INFINITY;
+  const sites: SiteStatus[] = [];
+  for (const [lane, h] of lanes.lanes) {
+    const ref = refs.get(lane);
+    if (ref !== undefined)
+      sites.push(siteStatus(tenant, ref, h.runtime, floor, h.election, lanes.replicas(lane)));
+  }
+  return { nodeId, tenant, nodes: [...cluster!.nodes], sites };
 }
 
 /**

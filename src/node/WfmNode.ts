@@ -1,41 +1,28 @@
 import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { waitFor } from 'xstate';
-import { type OperationalClock, realClock } from '../actors/index.ts';
+import { realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
-import { NatsError, SiteStartError, WfmError } from '../errors.ts';
+import { WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
-import {
-  connectNats,
-  ensureStreams,
-  LeaseStore,
-  NodeBeacon,
-  NodeRegistry,
-  natsStatusEvents,
-  type RawInput,
-} from '../streams/index.ts';
+import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
-import { ClusterMembership } from './ClusterMembership.ts';
 import { EventLoopMonitor } from './EventLoopMonitor.ts';
-import { HostedLanes } from './HostedLanes.ts';
+import { NodeCluster } from './NodeCluster.ts';
 import { emptyNodeCounters, type NodeCounters, renderMetrics, siteMetrics } from './NodeMetrics.ts';
-import { type NodeStatus, siteStatus } from './NodeStatus.ts';
+import { type NodeStatus, nodeStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
 import { SharedInput } from './SharedInput.ts';
-import { electionTiming } from './SiteElection.ts';
 import type { SiteHost } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 import { siteProcessorFactory } from './siteProcessorFactory.ts';
 import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
 import { defaultWfmNodeOptions, type WfmNodeOptions } from './WfmNodeOptions.ts';
-
-/** Restores of one site that may fail in a row before the node's start fails. */
-const START_ATTEMPTS = 3;
+import { whenSitesRun } from './whenSitesRun.ts';
 
 /**
  * The composition root of a cluster node: connections, the shared input, the publisher, the
@@ -54,14 +41,10 @@ export class WfmNode {
   #jsm!: JetStreamManager;
   #store!: CheckpointStore;
   #publishing: PublishingConnection | null = null;
-  #lanes!: HostedLanes;
-  #membership: ClusterMembership | null = null;
-  #beacon: NodeBeacon | null = null;
-  #beaconStarting: Promise<NodeBeacon> | null = null;
+  #cluster: NodeCluster | null = null;
   #host!: SiteHost;
   #admin: NatsSubscription[] = [];
   #stopped = false;
-  #started = false;
   /** Event-loop stalls from the node's start to its stop. */
   #eventLoop: EventLoopMonitor | null = null;
   readonly #initialSites: ReadonlySet<string>;
@@ -99,30 +82,23 @@ export class WfmNode {
   /** Sites this node hosts (as primary or backup) by id. */
   get sites(): ReadonlyMap<string, SiteRuntime> {
     const sites = new Map<string, SiteRuntime>();
-    for (const [lane, h] of this.#lanes?.lanes ?? []) if (lane !== UNROUTED_LANE) sites.set(lane, h.runtime);
+    for (const [lane, h] of this.#cluster?.lanes?.lanes ?? [])
+      if (lane !== UNROUTED_LANE) sites.set(lane, h.runtime);
     return sites;
   }
 
   /** The live nodes this node sees (itself included). */
   get clusterNodes(): readonly string[] {
-    return this.#membership?.nodes ?? [this.options.nodeId];
+    return this.#cluster?.nodes ?? [this.options.nodeId];
   }
 
   /** Every lane hosted here: sites and, when placed here, the lane of input no site owns. */
   #allLanes(): SiteRuntime[] {
-    return [...(this.#lanes?.lanes.values() ?? [])].map((h) => h.runtime);
+    return [...(this.#cluster?.lanes?.lanes.values() ?? [])].map((h) => h.runtime);
   }
 
   status(): NodeStatus {
-    const unrouted = this.#lanes.get(UNROUTED_LANE);
-    const floor = unrouted?.checkpointSeq ?? Number.POSITIVE_INFINITY;
-    const sites: NodeStatus['sites'] = [];
-    for (const [lane, h] of this.#lanes.lanes) {
-      const ref = this.#refs.get(lane);
-      if (ref === undefined) continue;
-      sites.push(siteStatus(this.#tenant, ref, h.runtime, floor, h.election, this.#lanes.replicas(lane)));
-    }
-    return { nodeId: this.options.nodeId, tenant: this.#tenant, nodes: [...this.clusterNodes], sites };
+    return nodeStatus(this.options.nodeId, this.#tenant, this.#refs, this.#cluster);
   }
 
   /** Prometheus text. */
@@ -170,12 +146,10 @@ export class WfmNode {
     this.#eventLoop?.stop();
     for (const sub of this.#admin) sub.unsubscribe();
     // Leases first (a successor claims at once), then the beacon says the node is leaving.
-    await this.#lanes?.handOver(this.options.handoverTimeoutMs);
-    const beacon = this.#beacon ?? (await this.#beaconStarting?.catch(() => null));
-    await beacon?.stop();
-    this.#membership?.stop();
+    await this.#cluster?.handOver(this.options.handoverTimeoutMs);
+    await this.#cluster?.leave();
     this.#input?.stop();
-    await this.#lanes?.drain();
+    await this.#cluster?.drain();
     await this.#store
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
@@ -196,17 +170,8 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
-    // The beacon's worker thread starts meanwhile (it loads and connects on its own).
-    this.#beaconStarting = NodeBeacon.start({
-      node: nodeId,
-      tenant: this.#tenant,
-      replicas: config.streams.replicas,
-      everyMs: electionTiming(config.leaseSeconds).renewEveryMs,
-      connect: natsConnectOptions(config, `wfm-agg ${nodeId} beacon`),
-    });
-    this.#beaconStarting.catch(() => undefined); // awaited below; stop() ends it when start fails
-    const leases = await LeaseStore.open(this.#nc, this.#tenant, config.streams.replicas);
-    const registry = await NodeRegistry.open(this.#nc, this.#tenant, config.streams.replicas);
+    this.#cluster = await NodeCluster.open({ nc: this.#nc, config, node: nodeId, clock, logger: this.#log });
+    const cluster = this.#cluster;
     this.#publishing = await PublishingConnection.open({
       connect: natsConnectOptions(config, `wfm-agg ${nodeId} out`),
       publisher: this.options.publisher,
@@ -242,15 +207,8 @@ export class WfmNode {
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
     };
-    const timing = electionTiming(config.leaseSeconds);
-    this.#lanes = new HostedLanes({
-      node: nodeId,
+    await cluster.join({
       host: this.#host,
-      leases,
-      clock,
-      timing,
-      logger: this.#log,
-      replicas: 1 + config.standbyReplicas,
       runtime: {
         checkpointEveryMs: this.options.checkpointEveryMs,
         checkpointEveryMessages: this.options.checkpointEveryMessages,
@@ -260,33 +218,11 @@ export class WfmNode {
       lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],
       factory: (lane) => this.#factory(lane),
       startedAt: (lane) => this.#startedAt(lane),
-      // A holder whose beacon says its process lives, its main thread busy for less than three
-      // leases, keeps its lease: no takeover for a long checkpoint or interval close.
-      nodeAlive: (node) =>
-        this.#membership?.alive(node, timing.silenceMs, 3 * config.leaseSeconds * 1000) ?? false,
     });
-    await this.#lanes.start();
-    this.#beacon = await this.#beaconStarting;
-    this.#membership = new ClusterMembership({
-      node: nodeId,
-      registry,
-      clock,
-      logger: this.#log,
-      announceEveryMs: timing.renewEveryMs,
-      timeoutMs: config.leaseSeconds * 1000,
-      onChange: (nodes) => {
-        if (this.#started) void this.#lanes.apply(nodes);
-      },
-    });
-    await this.#membership.start();
-    await this.#lanes.apply(this.#membership.nodes);
-    await this.#whenRunning(this.#allLanes());
-    this.#started = true;
+    await whenSitesRun(this.#allLanes(), this.options.startTimeoutMs);
+    cluster.started();
     this.#eventLoop = new EventLoopMonitor(10);
     this.#eventLoop.start();
-    // Membership may have changed while the first lanes restored.
-    void this.#lanes.apply(this.#membership.nodes);
-    this.#rebalanceEvery(clock, config.leaseSeconds * 1000);
     this.#input.open();
     this.#admin.push(
       this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
@@ -304,20 +240,11 @@ export class WfmNode {
       {
         nodeId,
         sites: [...this.sites.keys()],
-        nodes: this.#membership.nodes,
+        nodes: cluster.nodes,
         startSeq: this.#input.routedSeq + 1,
       },
       'node started',
     );
-  }
-
-  /** Moves leadership towards the placement's preferred primaries, one site per lease period. */
-  #rebalanceEvery(clock: OperationalClock, leaseMs: number): void {
-    clock.setTimeout(() => {
-      if (this.#stopped) return;
-      this.#lanes.rebalance(2 * leaseMs);
-      this.#rebalanceEvery(clock, leaseMs);
-    }, leaseMs);
   }
 
   #factory(lane: string): SiteProcessorFactory {
@@ -333,26 +260,6 @@ export class WfmNode {
   #startedAt(lane: string): number {
     if (lane === UNROUTED_LANE || this.#initialSites.has(lane)) return 0;
     return this.#input.routedSeq;
-  }
-
-  async #whenRunning(lanes: SiteRuntime[]): Promise<void> {
-    const timeout = this.options.startTimeoutMs;
-    await Promise.all(
-      lanes.map(async (lane) => {
-        // Running, or failing to restore three times in a row: a start that cannot succeed
-        // (an unreadable checkpoint, a stream it cannot read) fails now rather than at the timeout.
-        const settled = await waitFor(
-          lane.actor,
-          (s) => s.matches('running') || s.context.failures >= START_ATTEMPTS,
-          { timeout },
-        ).catch((err: unknown) => {
-          throw new NatsError(`site ${lane.site} did not start within ${timeout} ms`, { cause: err });
-        });
-        if (!settled.matches('running')) {
-          throw new SiteStartError(`site ${lane.site} could not be restored: ${settled.context.lastError}`);
-        }
-      }),
-    );
   }
 
   /**
@@ -376,7 +283,7 @@ export class WfmNode {
     const restarted: string[] = [];
     const added: string[] = [];
     for (const ref of resolved.sites) {
-      const site = this.#lanes.get(ref.site);
+      const site = this.#cluster?.lanes?.get(ref.site);
       const known = this.#refs.has(ref.site);
       this.#refs.set(ref.site, ref);
       if (site !== undefined) {
@@ -387,7 +294,7 @@ export class WfmNode {
         added.push(ref.site);
       }
     }
-    if (added.length > 0) void this.#lanes.apply(this.clusterNodes);
+    if (added.length > 0) this.#cluster?.replace();
     this.#log.info({ restarted, added }, 'restart');
     return { nodeId, ok: true, restarted, added };
   }
@@ -396,11 +303,12 @@ export class WfmNode {
     const decoded = decodeInput(raw.subject, raw.data, this.#decode);
     const address = decoded.address;
     const own = address !== null && address.tenant === this.#tenant && this.#refs.has(address.site);
-    const site = own ? this.#lanes.get(address.site) : undefined;
+    const lanes = this.#cluster!.lanes!;
+    const site = own ? lanes.get(address.site) : undefined;
     if (site !== undefined && raw.seq > site.startedAt) site.apply(raw.seq, raw.subject, raw.data, decoded);
     // A configured site placed on other nodes is theirs; the rest belongs to no site.
     else if (!own || site !== undefined)
-      this.#lanes.get(UNROUTED_LANE)?.apply(raw.seq, raw.subject, raw.data, decoded);
+      lanes.get(UNROUTED_LANE)?.apply(raw.seq, raw.subject, raw.data, decoded);
   }
 }
 
