@@ -77,6 +77,8 @@ export class SiteElection implements ElectionServices {
   readonly #site: SiteRuntime;
   readonly #h: SiteElectionHost;
   #last: LeaseEntry;
+  // The last epoch this process held (read while the actor is still being made, so not from it).
+  #held = 0;
 
   constructor(site: SiteRuntime, host: SiteElectionHost, initial: LeaseEntry) {
     this.#site = site;
@@ -187,14 +189,17 @@ export class SiteElection implements ElectionServices {
     const rank = order.indexOf(me);
     // Not placed here (a site on its way out): after every placed replica had its turn.
     const turn = (rank < 0 ? order.length : rank) * staggerMs;
-    // It gave the lease up itself: it takes it back only if nobody else did within a silence.
-    if (lease.released && lease.holder === me) return silenceMs + (order.length + 1) * staggerMs;
+    // This process gave the lease up: it takes it back only if nobody else did within a silence.
+    // (Released by its previous process, stopped gracefully, it is as vacant as any.)
+    if (lease.released && lease.holder === me && lease.epoch === this.#held)
+      return silenceMs + (order.length + 1) * staggerMs;
     // Handed to another: the others step in only if that one did not take it within a silence.
     if (lease.released && lease.to !== undefined) return silenceMs + turn;
     return turn;
   }
 
   promote(epoch: number, validUntil: number): void {
+    this.#held = epoch;
     this.#site.counters.leasesWon++;
     this.#site.writer.permit(epoch, validUntil);
     this.#site.actor.send({ type: 'promote' });
