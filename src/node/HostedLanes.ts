@@ -52,6 +52,10 @@ export class HostedLanes {
   // When the placement last changed (operational clock): leadership moves only once it is stable.
   #placedAt = Number.NEGATIVE_INFINITY;
   #placementKey = '';
+  // Lanes handed to their preferred primary that came back (it could not take them yet: still
+  // restoring or catching up), and until when they are left alone.
+  #handedOver: string | null = null;
+  readonly #holdUntil = new Map<string, number>();
 
   constructor(options: HostedLanesOptions) {
     this.#o = options;
@@ -176,10 +180,19 @@ export class HostedLanes {
    */
   rebalance(stableMs: number): string | null {
     if (this.#stopped || this.#placement === null) return null;
-    if (this.#o.clock.now() - this.#placedAt < stableMs) return null;
+    const now = this.#o.clock.now();
+    const last = this.#handedOver;
+    this.#handedOver = null;
+    // Handed over last time and leading it again: the preferred node did not take it. Wait long
+    // before trying again, rather than pausing its outputs every lease period.
+    if (last !== null && this.#hosted.get(last)?.election.leading)
+      this.#holdUntil.set(last, now + 5 * stableMs);
+    if (now - this.#placedAt < stableMs) return null;
     for (const [lane, h] of this.#hosted) {
       const preferred = this.#placement.byLane.get(lane)?.[0];
       if (h.leaving || !h.election.leading || preferred === undefined || preferred === this.#o.node) continue;
+      if ((this.#holdUntil.get(lane) ?? Number.NEGATIVE_INFINITY) > now) continue;
+      this.#handedOver = lane;
       this.#o.logger.info({ site: lane, to: preferred }, 'handing the site to its preferred primary');
       h.election.actor.send({ type: 'release' });
       return lane;

@@ -51,6 +51,9 @@ export class SiteWriter {
   #mark: LeaseMark = { seq: 0, outSeq: 0, dlqSeq: 0 };
   #marks: LeaseMark[] = [];
   #proposing = false;
+  // Publishes of the site before this flush point are settled and counted for by a confirmed
+  // mark or a restore; a failure at or after it keeps any later mark unconfirmed.
+  #cleanSince = 0;
   #markWaiters: { seq: number; resolve: (reached: boolean) => void }[] = [];
 
   constructor(host: SiteWriterHost, outboxMessages: number) {
@@ -76,6 +79,7 @@ export class SiteWriter {
   /** After a restore: the site's state is the checkpoint's, `base` its mark, `stored` what followed it. */
   reset(publisher: Publisher, base: LeaseMark, stored: StoredIds): void {
     this.#publisher = publisher;
+    this.#cleanSince = publisher.flushPoint();
     this.outbox.clear();
     this.#stored = stored;
     this.#resendAll = false;
@@ -186,8 +190,12 @@ export class SiteWriter {
       outSeq: Math.max(publisher.ackedSeq('WFM_OUT'), this.#mark.outSeq),
       dlqSeq: Math.max(publisher.ackedSeq('WFM_DLQ'), this.#mark.dlqSeq),
     };
-    const ok = await publisher.settled(this.#h.site, publisher.flushPoint());
-    if (ok && mark.seq > this.#mark.seq) this.#confirm(mark);
+    const fp = publisher.flushPoint();
+    await publisher.settled(this.#h.site, fp);
+    if (this.#cleanAt(publisher) && mark.seq > this.#mark.seq) {
+      this.#cleanSince = fp;
+      this.#confirm(mark);
+    }
     return this.#mark;
   }
 
@@ -212,14 +220,24 @@ export class SiteWriter {
       dlqSeq: Math.max(publisher.ackedSeq('WFM_DLQ'), this.#mark.dlqSeq),
     };
     this.#proposing = true;
+    const fp = publisher.flushPoint();
     publisher
-      .settled(this.#h.site, publisher.flushPoint())
-      .then((ok) => {
-        if (ok && this.#publisher === publisher && mark.seq > this.#mark.seq) this.#confirm(mark);
+      .settled(this.#h.site, fp)
+      .then(() => {
+        // Not `settled`'s own answer alone: a checkpoint's flush may have taken the lane's failure
+        // first (the site then rebuilds); the failed publish's id is what tells.
+        if (!this.#cleanAt(publisher) || this.#publisher !== publisher || mark.seq <= this.#mark.seq) return;
+        this.#cleanSince = fp;
+        this.#confirm(mark);
       })
       .finally(() => {
         this.#proposing = false;
       });
+  }
+
+  /** No publish of the site failed since the last confirmed mark (or restore). */
+  #cleanAt(publisher: Publisher): boolean {
+    return publisher.lastFailed(this.#h.site) < this.#cleanSince;
   }
 
   #confirm(mark: LeaseMark): void {

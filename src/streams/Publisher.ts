@@ -45,6 +45,8 @@ interface Pending {
 interface Lane {
   pending: Set<number>;
   failure: { msgId: string; error: unknown; count: number } | undefined;
+  /** The id of the latest publish of the lane that failed (-1: none); never reset. */
+  lastFailed: number;
   waiters: { upto: number; resolve: () => void }[];
 }
 
@@ -155,6 +157,14 @@ export class Publisher {
   }
 
   /**
+   * The flush point of the latest publish of `lane` that failed (-1: none), whether or not a
+   * flush has reported it since: a mark is confirmed only when no publish it covers failed.
+   */
+  lastFailed(lane: string): FlushPoint {
+    return this.#lane(lane).lastFailed;
+  }
+
+  /**
    * Fails every pending publish now (the connection is gone: no ack will come) and every later
    * one, so each site's next flush rejects at once instead of after the ack timeout.
    */
@@ -166,7 +176,7 @@ export class Publisher {
   #lane(name: string): Lane {
     let lane = this.#lanes.get(name);
     if (lane === undefined) {
-      lane = { pending: new Set(), failure: undefined, waiters: [] };
+      lane = { pending: new Set(), failure: undefined, lastFailed: -1, waiters: [] };
       this.#lanes.set(name, lane);
     }
     return lane;
@@ -264,6 +274,7 @@ export class Publisher {
     lane.pending.delete(id);
     if (duplicate === null) {
       this.#counts.failed++;
+      if (id > lane.lastFailed) lane.lastFailed = id;
       if (lane.failure === undefined) lane.failure = { msgId: entry.msgId, error, count: 1 };
       else lane.failure.count++;
     } else if (duplicate) {

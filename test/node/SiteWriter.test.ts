@@ -32,8 +32,12 @@ class RecordingPublisher {
     return this.sent.length;
   }
   async flush(): Promise<void> {}
+  failedAt = -1;
   async settled(): Promise<boolean> {
-    return true;
+    return this.failedAt < 0;
+  }
+  lastFailed(): number {
+    return this.failedAt;
   }
 }
 
@@ -67,6 +71,25 @@ function writer(stored: StoredIds = { ids: new Set(), maxSourceSeq: 0 }, outboxM
 }
 
 describe('SiteWriter', () => {
+  it('never confirms a mark over a failed publish, even once a flush took the failure', async () => {
+    const t = writer();
+    t.w.permit(1, 1000);
+    t.w.setWriting(true);
+    t.w.record(1, [gc(1)], []);
+    t.w.pump();
+    // The publish of input 1 failed; the checkpoint's flush reported it (the site rebuilds), so
+    // `settled` alone would answer true again.
+    t.publisher.failedAt = 0;
+    const settled = t.publisher.settled.bind(t.publisher);
+    t.publisher.settled = async () => (await settled(), true);
+    t.w.propose(1);
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(t.w.mark.seq).toBe(0);
+    expect(t.w.outbox.size).toBe(1);
+  });
+
   it('a primary sends while its permit holds, and nothing once it ran out (it reports the fence)', async () => {
     // What a takeover will find stored: the output of input 1, sent before the permit ran out.
     const t = writer({ ids: new Set(['gc:T1.S1.a1:1:0']), maxSourceSeq: 1 });
