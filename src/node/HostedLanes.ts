@@ -76,11 +76,6 @@ export class HostedLanes {
     return this.#placement?.byLane.get(lane) ?? [];
   }
 
-  /** The current placement (null before the first). */
-  get placement(): Placement | null {
-    return this.#placement;
-  }
-
   /** Starts watching the leases. */
   async start(): Promise<void> {
     this.#unwatch = await this.#o.leases.watch((lane, entry) => {
