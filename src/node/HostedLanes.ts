@@ -156,10 +156,18 @@ export class HostedLanes {
   }
 
   async #remove(lane: string, h: Hosted): Promise<void> {
-    if (h.election.leading) h.election.actor.send({ type: 'release' });
-    // Hosted until another node leads it (or nobody else is placed to), then drained.
-    await waitFor(h.election.actor, (s) => !s.matches('leading') && !s.matches('releasing'));
-    if (!h.leaving || this.#hosted.get(lane) !== h) return;
+    // Hosted until another node leads it: released, and released again should this node have
+    // taken it back because nobody else claimed it (a replica still restoring), so the site is
+    // never left without a leader while it moves. Then drained.
+    for (;;) {
+      if (!h.leaving || this.#hosted.get(lane) !== h || this.#stopped) return;
+      const lease = h.election.lease.record;
+      if (!h.election.leading && lease !== null && lease.node !== this.#o.node && !lease.released) break;
+      if (h.election.leading) h.election.actor.send({ type: 'release' });
+      await new Promise<void>((resolve) =>
+        this.#o.clock.setTimeout(() => resolve(), this.#o.timing.silenceMs),
+      );
+    }
     h.election.actor.send({ type: 'stop' });
     h.runtime.actor.send({ type: 'stop' });
     await waitFor(h.runtime.actor, (s) => s.status === 'done').catch(() => undefined);
