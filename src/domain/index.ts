@@ -6,6 +6,7 @@ export * from './DeadlineQueue.ts';
 export * from './decodeInput.ts';
 export * from './gcMapping.ts';
 export * from './intervalAccounting.ts';
+export * from './intervalReport.ts';
 export * from './optionsFingerprint.ts';
 export * from './placement.ts';
 export * from './schedule.ts';
