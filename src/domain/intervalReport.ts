@@ -5,7 +5,7 @@
  * interval like a 15-minute one and an interval with 60 scheduled seconds like a full one).
  * Pure: no I/O, no wall clock.
  */
-import type { IntervalRecord, Presence } from './types.ts';
+import { type IntervalRecord, PRESENCES, type Presence } from './types.ts';
 
 /** One interval of one agent, as the report shows it: the stored record's figures as they are. */
 export interface IntervalReportRow {
@@ -22,6 +22,7 @@ export interface IntervalReportRow {
   conformanceScheduleSecs: number;
   conformanceActualSecs: number;
   conformancePercentage: number | null;
+  /** Keys in `PRESENCES` order, whatever order the sink returned them in. */
   secondsByPresence: Partial<Record<Presence, number>>;
 }
 
@@ -43,6 +44,7 @@ export interface IntervalReportTotal {
   conformanceActualSecs: number;
   /** `actual / schedule × 100` of the sums, 2 decimals; null when no on-queue work was scheduled. */
   conformancePercentage: number | null;
+  /** Keys in `PRESENCES` order. */
   secondsByPresence: Partial<Record<Presence, number>>;
 }
 
@@ -129,10 +131,21 @@ export function localIsoMinute(ts: number, timeZone: string): string {
   return `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)}T${pad(f.hour)}:${pad(f.minute)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-function addPresence(into: Partial<Record<Presence, number>>, from: Partial<Record<Presence, number>>): void {
-  for (const [presence, secs] of Object.entries(from) as [Presence, number][]) {
-    into[presence] = roundMs((into[presence] ?? 0) + secs);
+/**
+ * `a + b` per presence, keys in `PRESENCES` order: a sink may hand the map back in another key
+ * order (PostgreSQL's jsonb sorts keys), and the same history must print the same from either.
+ */
+function sumPresence(
+  a: Partial<Record<Presence, number>>,
+  b: Partial<Record<Presence, number>>,
+): Partial<Record<Presence, number>> {
+  const sum: Partial<Record<Presence, number>> = {};
+  for (const presence of PRESENCES) {
+    const x = a[presence];
+    const y = b[presence];
+    if (x !== undefined || y !== undefined) sum[presence] = roundMs((x ?? 0) + (y ?? 0));
   }
+  return sum;
 }
 
 /**
@@ -166,7 +179,7 @@ export function intervalReport(
       conformanceScheduleSecs: r.conformanceScheduleSecs,
       conformanceActualSecs: r.conformanceActualSecs,
       conformancePercentage: r.conformancePercentage,
-      secondsByPresence: { ...r.secondsByPresence },
+      secondsByPresence: sumPresence(r.secondsByPresence, {}),
     });
     // Sorted by site, agent and start, so one (site, agent, day) group is one run of rows.
     let total = totals.at(-1);
@@ -179,7 +192,7 @@ export function intervalReport(
     total.exceptionDurationSecs = roundMs(total.exceptionDurationSecs + r.exceptionDurationSecs);
     total.conformanceScheduleSecs = roundMs(total.conformanceScheduleSecs + r.conformanceScheduleSecs);
     total.conformanceActualSecs = roundMs(total.conformanceActualSecs + r.conformanceActualSecs);
-    addPresence(total.secondsByPresence, r.secondsByPresence);
+    total.secondsByPresence = sumPresence(total.secondsByPresence, r.secondsByPresence);
   }
   for (const t of totals) {
     t.adherencePercentage =

@@ -137,6 +137,9 @@ describe('intervalReport', () => {
     );
     const { sourceSeq: _, ...worked } = a1[1]!;
     expect(report.intervals[1]).toEqual({ ...worked, day: '2026-01-05' });
+    // Presence keys in PRESENCES order (the record had ON_QUEUE, BUSY, MEAL): the same from any sink.
+    expect(Object.keys(report.intervals[1]!.secondsByPresence)).toEqual(['BUSY', 'MEAL', 'ON_QUEUE']);
+    expect(Object.keys(report.totals[0]!.secondsByPresence)).toEqual(['BUSY', 'BREAK', 'MEAL', 'ON_QUEUE']);
     expect(report.intervals.map((r) => r.day)).toEqual([
       '2026-01-05',
       '2026-01-05',
