@@ -10,6 +10,8 @@ export type WfmErrorCode =
   | 'WFM_CHECKPOINT_FAILED'
   | 'WFM_PUBLISH_FAILED'
   | 'WFM_DATABASE_UNAVAILABLE'
+  | 'WFM_WRITE_FENCED'
+  | 'WFM_DUMP_FILE_INVALID'
   | 'WFM_TRANSFER_FAILED'
   | 'WFM_INTERNAL'
   | 'WFM_SITE_START_FAILED'
@@ -173,6 +175,46 @@ export class DatabaseError extends WfmError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('WFM_DATABASE_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * A site's interval write was refused because a newer primary (a higher lease epoch) has written
+ * the site since: this node was deposed and must demote the site. Never retried.
+ */
+export class FencedWriteError extends WfmError {
+  override name = 'FencedWriteError';
+  readonly tenant: string;
+  readonly site: string;
+  /** The epoch the refused write carried. */
+  readonly epoch: number;
+  /** The epoch the store holds for the site. */
+  readonly storedEpoch: number;
+
+  constructor(tenant: string, site: string, epoch: number, storedEpoch: number) {
+    super(
+      'WFM_WRITE_FENCED',
+      `interval write for site ${tenant}/${site} refused: epoch ${epoch} is older than the stored epoch ${storedEpoch}`,
+    );
+    this.tenant = tenant;
+    this.site = site;
+    this.epoch = epoch;
+    this.storedEpoch = storedEpoch;
+  }
+}
+
+/**
+ * A database dump file (DESIGN guarantee 4) that cannot be read back as this node's own: corrupt,
+ * truncated, another format or version, or another tenant's. It is kept as it is, never deleted.
+ */
+export class DumpFileError extends WfmError {
+  override name = 'DumpFileError';
+  /** Path of the refused file. */
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('WFM_DUMP_FILE_INVALID', `dump file ${path}: ${message}; it is kept as it is`, options);
+    this.path = path;
   }
 }
 
