@@ -10,3 +10,28 @@ export {
   type LevelCheckpointStoreOptions,
 } from './LevelCheckpointStore.ts';
 export { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';
+export type {
+  IntervalBatch,
+  IntervalQuery,
+  IntervalSink,
+  SiteWriteMark,
+  StoredInterval,
+} from './IntervalSink.ts';
+export {
+  createIntervalSink,
+  describeIntervalSink,
+  type IntervalSinkConfig,
+  levelIntervalLocation,
+} from './createIntervalSink.ts';
+export {
+  defaultLevelIntervalSinkOptions,
+  isLockedError,
+  LevelIntervalSink,
+  type LevelIntervalSinkOptions,
+} from './LevelIntervalSink.ts';
+export {
+  defaultPostgresIntervalSinkOptions,
+  PostgresIntervalSink,
+  type PostgresIntervalSinkOptions,
+} from './PostgresIntervalSink.ts';
+export { POSTGRES_SCHEMA_VERSION } from './postgresIntervalSchema.ts';
