@@ -27,6 +27,14 @@ export {
   type RawInput,
 } from './inputMessages.ts';
 export {
+  type IntervalMessage,
+  type IntervalRecordsOptions,
+  intervalRecords,
+  intervalSubject,
+  parseIntervalMessage,
+  readIntervalRecords,
+} from './intervalRecords.ts';
+export {
   LEADER_BUCKET,
   type LeaseEntry,
   type LeaseMark,
@@ -47,6 +55,7 @@ export {
   type PublishStats,
 } from './Publisher.ts';
 export { type ReadStoredIdsOptions, readStoredIds, type StoredIds } from './readStoredIds.ts';
+export { readStoredRange, type StoredRange } from './readStoredRange.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';
 export {
   type DeadLetter,
