@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { WfmError } from '../errors.ts';
 import { demoCommand } from './demoCommand.ts';
 import { nodeCommand } from './nodeCommand.ts';
+import { reportCommand } from './reportCommand.ts';
 import { restartCommand } from './restartCommand.ts';
 import { simulateCommand } from './simulateCommand.ts';
 import { statusCommand } from './statusCommand.ts';
@@ -84,6 +85,32 @@ program
   .option('--business-unit <id>', 'restart every site of this business unit')
   .option('--wait-ms <ms>', "how long to collect the nodes' replies", '1000')
   .action(restartCommand);
+
+program
+  .command('report')
+  .description(
+    'interval history (adherence, conformance, seconds by presence) of an agent, a site or a business unit over a time range, with totals per agent and local day',
+  )
+  .requiredOption('--config <file>', 'configuration file (JSON): sites, time zones, database')
+  .option('--agent <id>', 'only this agent (with no --site: its one site, wherever that is)')
+  .option('--site <id>', 'only this site')
+  .option('--business-unit <id>', 'every site of this business unit')
+  .requiredOption(
+    '--from <time>',
+    'start, inclusive: ISO 8601 with Z or an offset (2026-01-05T08:00:00Z), or a date (midnight UTC)',
+  )
+  .requiredOption('--to <time>', 'end, exclusive: as --from')
+  .addOption(
+    new Option('--format <format>', 'output format (default: table on a terminal, else csv)').choices([
+      'table',
+      'csv',
+      'json',
+    ]),
+  )
+  .option('--data-dir <dir>', 'data directory of the embedded store (overrides config and WFM_DATA_DIR)')
+  .option('--nats <urls>', 'NATS server URL(s), to ask the running nodes when one holds the embedded store')
+  .option('--wait-ms <ms>', "how long to collect the running nodes' replies", '2000')
+  .action(reportCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ export * from './adminSubjects.ts';
 export * from './InputBatcher.ts';
 export * from './NodeMetrics.ts';
 export * from './NodeStatus.ts';
+export * from './reportRequest.ts';
 export * from './restartRequest.ts';
 export * from './SiteCheckpointMeta.ts';
 export * from './SiteHost.ts';
