@@ -18,6 +18,13 @@ export type {
   StoredInterval,
 } from './IntervalSink.ts';
 export {
+  type DumpContents,
+  type DumpedSite,
+  readDumpFile,
+  removeDumpFile,
+  writeDumpFile,
+} from './DumpFile.ts';
+export {
   createIntervalSink,
   describeIntervalSink,
   type IntervalSinkConfig,
