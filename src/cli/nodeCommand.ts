@@ -6,6 +6,19 @@ import { createLogger } from '../logging/index.ts';
 import { WfmNode } from '../node/index.ts';
 import { parseHttpAddress, startHttpServer } from '../web/index.ts';
 
+/** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
+export const EXIT_DATABASE_LOST = 3;
+
+/** The password inside a database URL, so the logger masks it wherever it shows up. */
+function databasePassword(database: string | null): string | undefined {
+  if (database === null) return undefined;
+  try {
+    return decodeURIComponent(new URL(database).password);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Flags of `wfm-agg node`. */
 export interface NodeFlags {
   config?: string;
@@ -44,26 +57,38 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
   // The id names the node in WFM_NODES keys and in every lease: the same rule as other ids.
   if (!ID_PATTERN.test(nodeId))
     throw new ConfigError('--node-id', `must match ${ID_PATTERN}, got ${JSON.stringify(nodeId)}`);
-  const secrets = [config.tenant.password].filter((s): s is string => s !== undefined);
+  const secrets = [config.tenant.password, databasePassword(config.database)].filter(
+    (s): s is string => s !== undefined && s !== '',
+  );
   const logger = createLogger({
     level: (flags.logLevel ?? 'info') as 'info',
     name: `wfm-agg:${nodeId}`,
     secrets,
   });
   logger.info({ config: redactConfig(config) }, 'starting node');
-  // `wfm-agg restart` makes the node read its file again for the sites it restarts.
-  const node = await WfmNode.start({ config, nodeId, logger, reloadConfig: load });
-  const http = flags.http !== undefined ? await startHttpServer(node, parseHttpAddress(flags.http)) : null;
-  if (http !== null) logger.info({ url: http.url }, 'http listening');
   let stopping = false;
-  const stop = async (signal: string) => {
+  let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
+  let node: WfmNode | null = null;
+  // Exit 0 after a signal; 3 when the WFM database stayed unreachable (the stop wrote the dump).
+  const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'draining');
+    logger.info({ reason }, 'draining');
     await http?.close();
-    await node.stop();
-    process.exit(0);
+    await node?.stop();
+    if (code !== 0) logger.fatal({ reason, exitCode: code }, 'node stopped because it cannot go on');
+    process.exit(code);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // `wfm-agg restart` makes the node read its file again for the sites it restarts.
+  node = await WfmNode.start({
+    config,
+    nodeId,
+    logger,
+    reloadConfig: load,
+    onFatal: (error) => void stop(error.message, EXIT_DATABASE_LOST),
+  });
+  http = flags.http !== undefined ? await startHttpServer(node, parseHttpAddress(flags.http)) : null;
+  if (http !== null) logger.info({ url: http.url }, 'http listening');
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
 }

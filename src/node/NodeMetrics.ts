@@ -220,3 +220,36 @@ export function renderMetrics(
   out.push(line('wfm_nats_disconnects_total', node, counters.natsDisconnects));
   return `${out.join('\n')}\n`;
 }
+
+/** The WFM database side of a node, as its metrics see it. */
+export interface DatabaseMetrics {
+  sink: 'postgres' | 'level';
+  state: 'ok' | 'retrying' | 'outage';
+  rowsWritten: number;
+  failures: number;
+  /** Sites this node writes: the `WFM_OUT` position the sink holds, and rows read but not written. */
+  sites: { site: string; position: number; backlog: number }[];
+}
+
+/** The database metrics in the Prometheus text format (appended to {@link renderMetrics}'s). */
+export function renderDatabaseMetrics(nodeId: string, db: DatabaseMetrics): string {
+  const node = { node: nodeId };
+  const out = [
+    '# HELP wfm_db_up Whether the interval sink accepts writes (0 while retrying or after an outage), by sink.',
+    '# TYPE wfm_db_up gauge',
+    line('wfm_db_up', { ...node, sink: db.sink }, db.state === 'ok' ? 1 : 0),
+    '# HELP wfm_db_rows_written_total Interval rows this node wrote to the interval sink.',
+    '# TYPE wfm_db_rows_written_total counter',
+    line('wfm_db_rows_written_total', node, db.rowsWritten),
+    '# HELP wfm_db_write_failures_total Failed interval sink calls (each retried until dbRetrySeconds).',
+    '# TYPE wfm_db_write_failures_total counter',
+    line('wfm_db_write_failures_total', node, db.failures),
+    "# HELP wfm_db_position The WFM_OUT sequence up to which the sink holds a site's interval rows.",
+    '# TYPE wfm_db_position gauge',
+    ...db.sites.map((s) => line('wfm_db_position', { ...node, site: s.site }, s.position)),
+    '# HELP wfm_db_backlog Interval rows read from WFM_OUT and not yet written, by site.',
+    '# TYPE wfm_db_backlog gauge',
+    ...db.sites.map((s) => line('wfm_db_backlog', { ...node, site: s.site }, s.backlog)),
+  ];
+  return `${out.join('\n')}\n`;
+}

@@ -1,4 +1,6 @@
 import type { SiteRef } from '../config/index.ts';
+import type { DatabaseState } from './DatabaseHealth.ts';
+import type { IntervalHistory, SiteHistoryStatus } from './IntervalHistory.ts';
 import type { NodeCluster } from './NodeCluster.ts';
 import type { SiteElection } from './SiteElection.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
@@ -27,6 +29,8 @@ export interface SiteStatus {
   checkpointSeq: number;
   siteTime: number;
   agents: number;
+  /** This node's writing of the site's interval history (null: another node writes it). */
+  history: SiteHistoryStatus | null;
 }
 
 /** `GET /api/status` and the `status` admin reply. */
@@ -35,6 +39,8 @@ export interface NodeStatus {
   tenant: string;
   /** The live nodes of the cluster as this node sees them. */
   nodes: string[];
+  /** The interval sink: PostgreSQL or the embedded LevelDB, and how it is doing. */
+  database: { sink: 'postgres' | 'level'; state: DatabaseState } | null;
   sites: SiteStatus[];
 }
 
@@ -44,17 +50,22 @@ export function nodeStatus(
   tenant: string,
   refs: ReadonlyMap<string, SiteRef>,
   cluster: NodeCluster | null,
+  history: IntervalHistory | null,
 ): NodeStatus {
   const lanes = cluster?.lanes;
-  if (lanes == null) return { nodeId, tenant, nodes: [], sites: [] };
+  const database = history === null ? null : { sink: history.sink, state: history.state };
+  if (lanes == null) return { nodeId, tenant, nodes: [], database, sites: [] };
   const floor = lanes.get(UNROUTED_LANE)?.checkpointSeq ?? Number.POSITIVE_INFINITY;
   const sites: SiteStatus[] = [];
   for (const [lane, h] of lanes.lanes) {
     const ref = refs.get(lane);
     if (ref !== undefined)
-      sites.push(siteStatus(tenant, ref, h.runtime, floor, h.election, lanes.replicas(lane)));
+      sites.push({
+        ...siteStatus(tenant, ref, h.runtime, floor, h.election, lanes.replicas(lane)),
+        history: history?.site(lane) ?? null,
+      });
   }
-  return { nodeId, tenant, nodes: [...cluster!.nodes], sites };
+  return { nodeId, tenant, nodes: [...cluster!.nodes], database, sites };
 }
 
 /**
@@ -69,7 +80,7 @@ export function siteStatus(
   floorSeq: number,
   election: SiteElection,
   replicas: readonly string[],
-): SiteStatus {
+): Omit<SiteStatus, 'history'> {
   const supervisor = site.supervisor;
   const lease = election.lease.record;
   const leading = election.leading;

@@ -1,9 +1,10 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { type OperationalClock, realClock } from '../actors/index.ts';
+import { type OperationalClock, realClock, type SiteRole } from '../actors/index.ts';
 import type { Output, RejectionReason } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { CheckpointStore } from '../persistence/index.ts';
 import type { Publisher } from '../streams/index.ts';
+import type { SiteRuntime } from './SiteRuntime.ts';
 
 /** What the node gives each of its sites. */
 export interface SiteHost {
@@ -22,6 +23,8 @@ export interface SiteHost {
   routedSeq(): number;
   /** `WFM_IN`'s first stored sequence (what retention kept). */
   firstInputSeq(): Promise<number>;
+  /** A site's role was applied (`null`: it left this node); the interval history follows it. */
+  roleChanged?(site: SiteRuntime, role: SiteRole | null): void;
 }
 
 /** How a site runs. */

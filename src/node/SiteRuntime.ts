@@ -314,6 +314,7 @@ export class SiteRuntime implements SiteLifecycleServices {
       }
     }
     this.#dropState();
+    this.#host.roleChanged?.(this, null);
   }
 
   #dropState(): void {
@@ -331,6 +332,7 @@ export class SiteRuntime implements SiteLifecycleServices {
 
   setRole(role: SiteRole): void {
     this.writer.setWriting(role === 'primary');
+    this.#host.roleChanged?.(this, role);
   }
 
   failed(stage: FailureStage, error: unknown): void {

@@ -4,16 +4,29 @@ import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/
 import { realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
-import { WfmError } from '../errors.ts';
+import { type DatabaseError, WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
-import { type CheckpointStore, LevelCheckpointStore } from '../persistence/index.ts';
+import {
+  type CheckpointStore,
+  createIntervalSink,
+  describeIntervalSink,
+  LevelCheckpointStore,
+} from '../persistence/index.ts';
 import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 import { EventLoopMonitor } from './EventLoopMonitor.ts';
+import { IntervalHistory } from './IntervalHistory.ts';
 import { NodeCluster } from './NodeCluster.ts';
-import { emptyNodeCounters, type NodeCounters, renderMetrics, siteMetrics } from './NodeMetrics.ts';
+import {
+  emptyNodeCounters,
+  type NodeCounters,
+  renderDatabaseMetrics,
+  renderMetrics,
+  siteMetrics,
+} from './NodeMetrics.ts';
 import { type NodeStatus, nodeStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
+import { answerReport } from './reportRequest.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
 import { SharedInput } from './SharedInput.ts';
 import type { SiteHost } from './SiteHost.ts';
@@ -42,6 +55,7 @@ export class WfmNode {
   #store!: CheckpointStore;
   #publishing: PublishingConnection | null = null;
   #cluster: NodeCluster | null = null;
+  #history: IntervalHistory | null = null;
   #host!: SiteHost;
   #admin: NatsSubscription[] = [];
   #stopped = false;
@@ -98,7 +112,17 @@ export class WfmNode {
   }
 
   status(): NodeStatus {
-    return nodeStatus(this.options.nodeId, this.#tenant, this.#refs, this.#cluster);
+    return nodeStatus(this.options.nodeId, this.#tenant, this.#refs, this.#cluster, this.#history);
+  }
+
+  /** The WFM database outage that stops this node (null: none). */
+  get databaseOutage(): DatabaseError | null {
+    return this.#history?.health.outage ?? null;
+  }
+
+  /** Interval rows this node wrote to the WFM database since it started. */
+  get historyRowsWritten(): number {
+    return this.#history?.rowsWritten ?? 0;
   }
 
   /** Prometheus text. */
@@ -110,13 +134,17 @@ export class WfmNode {
       // Lag is unknown while NATS is unreachable; the other metrics still render.
     }
     const sites = this.#allLanes().map(siteMetrics);
-    return renderMetrics(
-      this.options.nodeId,
-      sites,
-      this.counters,
-      last,
-      this.#input.routedSeq,
-      this.#eventLoop?.delay() ?? null,
+    const database =
+      this.#history === null ? '' : renderDatabaseMetrics(this.options.nodeId, this.#history.metrics());
+    return (
+      renderMetrics(
+        this.options.nodeId,
+        sites,
+        this.counters,
+        last,
+        this.#input.routedSeq,
+        this.#eventLoop?.delay() ?? null,
+      ) + database
     );
   }
 
@@ -150,6 +178,10 @@ export class WfmNode {
     await this.#cluster?.leave();
     this.#input?.stop();
     await this.#cluster?.drain();
+    // After the sites flushed their outputs: a dump (after an outage) reads them from WFM_OUT.
+    await this.#history
+      ?.close()
+      .catch((err: unknown) => this.#log.error({ err }, 'closing the WFM database failed'));
     await this.#store
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
@@ -170,6 +202,22 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
+    const sink = this.options.intervalSink ?? createIntervalSink(config);
+    this.#history = await IntervalHistory.open({
+      tenant: this.#tenant,
+      node: nodeId,
+      sink,
+      sinkLabel: describeIntervalSink(config),
+      dumpFile: config.dbDumpFile,
+      retryMs: config.dbRetrySeconds * 1000,
+      js,
+      jsm: this.#jsm,
+      clock,
+      logger: this.#log,
+      writer: this.options.historyWriter,
+      onOutage: (error) => this.options.onFatal?.(error),
+    });
+    const history = this.#history;
     this.#cluster = await NodeCluster.open({ nc: this.#nc, config, node: nodeId, clock, logger: this.#log });
     const cluster = this.#cluster;
     this.#publishing = await PublishingConnection.open({
@@ -206,6 +254,10 @@ export class WfmNode {
       holdInput: (until) => this.#input.hold(until),
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
+      roleChanged: (site, role) => {
+        if (site.site === UNROUTED_LANE) return;
+        history.roleChanged(site.site, role, site.writer.epoch, () => site.onFenced());
+      },
     };
     await cluster.join({
       host: this.#host,
@@ -228,6 +280,13 @@ export class WfmNode {
       this.#nc.subscribe(adminSubject(this.#tenant, 'status'), {
         callback: (_err, msg) => {
           msg.respond(JSON.stringify(this.status()));
+        },
+      }),
+      this.#nc.subscribe(adminSubject(this.#tenant, 'report'), {
+        callback: (_err, msg) => {
+          void answerReport(history.sinkForReports, msg.data, this.#tenant).then((reply) =>
+            msg.respond(reply),
+          );
         },
       }),
       this.#nc.subscribe(adminSubject(this.#tenant, 'restart'), {

@@ -1,8 +1,10 @@
 import type { OperationalClock } from '../actors/index.ts';
 import type { WfmConfig } from '../config/index.ts';
+import type { WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
-import type { CheckpointStore } from '../persistence/index.ts';
+import type { CheckpointStore, IntervalSink } from '../persistence/index.ts';
 import type { PublisherOptions } from '../streams/index.ts';
+import type { SiteHistoryWriterOptions } from './SiteHistoryWriter.ts';
 
 /** How a node runs. */
 export interface WfmNodeOptions {
@@ -40,6 +42,19 @@ export interface WfmNodeOptions {
   publisher: Partial<PublisherOptions>;
   /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
   startTimeoutMs: number;
+  /**
+   * Where interval history goes (tests pass one to watch or break it).
+   * @defaultValue PostgreSQL when `config.database` is set, else LevelDB in `${config.dataDir}/intervals`
+   */
+  intervalSink: IntervalSink | undefined;
+  /** Batching and retry of each site's history writer. @defaultValue `defaultSiteHistoryWriterOptions` */
+  historyWriter: Partial<SiteHistoryWriterOptions>;
+  /**
+   * Called once when the node cannot go on (the WFM database stayed unreachable past
+   * `dbRetrySeconds`); the owner stops the node — which writes the dump file — and exits non-zero.
+   * @defaultValue `undefined`: the node only logs it
+   */
+  onFatal: ((error: WfmError) => void) | undefined;
 }
 
 export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
@@ -52,4 +67,7 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   startTimeoutMs: 60_000,
   handoverTimeoutMs: 2000,
   captureChunk: 2000,
+  intervalSink: undefined,
+  historyWriter: {},
+  onFatal: undefined,
 };

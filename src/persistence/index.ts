@@ -3,27 +3,6 @@
  */
 
 export type { CheckpointCommit, CheckpointStore, SiteCheckpoint, SiteKey } from './CheckpointStore.ts';
-export { JsonText } from './JsonText.ts';
-export {
-  defaultLevelCheckpointStoreOptions,
-  LevelCheckpointStore,
-  type LevelCheckpointStoreOptions,
-} from './LevelCheckpointStore.ts';
-export { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';
-export type {
-  IntervalBatch,
-  IntervalQuery,
-  IntervalSink,
-  SiteWriteMark,
-  StoredInterval,
-} from './IntervalSink.ts';
-export {
-  type DumpContents,
-  type DumpedSite,
-  readDumpFile,
-  removeDumpFile,
-  writeDumpFile,
-} from './DumpFile.ts';
 export {
   createIntervalSink,
   describeIntervalSink,
@@ -31,11 +10,32 @@ export {
   levelIntervalLocation,
 } from './createIntervalSink.ts';
 export {
+  type DumpContents,
+  type DumpedSite,
+  readDumpFile,
+  removeDumpFile,
+  writeDumpFile,
+} from './DumpFile.ts';
+export type {
+  IntervalBatch,
+  IntervalQuery,
+  IntervalSink,
+  SiteWriteMark,
+  StoredInterval,
+} from './IntervalSink.ts';
+export { JsonText } from './JsonText.ts';
+export {
+  defaultLevelCheckpointStoreOptions,
+  LevelCheckpointStore,
+  type LevelCheckpointStoreOptions,
+} from './LevelCheckpointStore.ts';
+export {
   defaultLevelIntervalSinkOptions,
   isLockedError,
   LevelIntervalSink,
   type LevelIntervalSinkOptions,
 } from './LevelIntervalSink.ts';
+export { MemoryCheckpointStore } from './MemoryCheckpointStore.ts';
 export {
   defaultPostgresIntervalSinkOptions,
   PostgresIntervalSink,

@@ -163,11 +163,13 @@ describe('clusterStatus', () => {
     checkpointSeq: processedSeq - 5,
     siteTime: 0,
     agents: 7,
+    history: null,
   });
   const reply = (nodeId: string, nodes: string[], sites: SiteStatus[]): NodeStatus => ({
     nodeId,
     tenant: 'T1',
     nodes,
+    database: { sink: 'level', state: 'ok' },
     sites,
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventLoopMonitor } from '../../src/node/EventLoopMonitor.ts';
 import {
   emptyNodeCounters,
+  renderDatabaseMetrics,
   renderMetrics,
   type SiteMetrics,
   siteMetrics,
@@ -133,5 +134,26 @@ describe('EventLoopMonitor', () => {
     expect(p99Seconds).toBeLessThanOrEqual(maxSeconds);
     // Stopped, it keeps what it saw.
     expect(monitor.delay().maxSeconds).toBe(maxSeconds);
+  });
+});
+
+describe('renderDatabaseMetrics', () => {
+  it('shows whether the sink is up, rows written, failures and each written site', () => {
+    const text = renderDatabaseMetrics('n1', {
+      sink: 'postgres',
+      state: 'retrying',
+      rowsWritten: 120,
+      failures: 3,
+      sites: [{ site: 'S1', position: 4711, backlog: 7 }],
+    });
+    const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(samples).toEqual([
+      'wfm_db_up{node="n1",sink="postgres"} 0',
+      'wfm_db_rows_written_total{node="n1"} 120',
+      'wfm_db_write_failures_total{node="n1"} 3',
+      'wfm_db_position{node="n1",site="S1"} 4711',
+      'wfm_db_backlog{node="n1",site="S1"} 7',
+    ]);
+    expect(text.endsWith('\n')).toBe(true);
   });
 });

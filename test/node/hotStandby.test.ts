@@ -6,12 +6,16 @@
  * within the lease each time, and in the end `WFM_OUT` and `WFM_DLQ` must hold exactly what one
  * undisturbed node wrote: 0 lost, 0 doubled, 0 different, the same order per subject. The
  * streams keep a 100 ms duplicate window, so the server's dedupe cannot hide a re-sent output.
- * The seed is in every failure message; `STANDBY_SEED=n` replays a schedule (timing aside).
+ * Interval history goes to a real PostgreSQL, and its `agent_interval` rows must equal the
+ * undisturbed run's interval records too. The seed is in every failure message; `STANDBY_SEED=n` replays a schedule (timing aside).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresIntervalSink } from '../../src/persistence/index.ts';
 import { SeededRandom } from '../../src/simulator/index.ts';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
+import { intervalRecordsOf, rowDifferences, waitForRows } from '../helpers/intervalTable.ts';
 import { publishMessages } from '../helpers/outputs.ts';
+import { PostgresServer } from '../helpers/PostgresServer.ts';
 import {
   baselineRun,
   differences,
@@ -37,8 +41,10 @@ describe.each([{ nodes: ['a', 'b'] }, { nodes: ['a', 'b', 'c'] }])(
     let baseline: Awaited<ReturnType<typeof baselineRun>>;
     let nats: StandbyNats;
     let cluster: ClusterRun;
+    let pg: PostgresServer;
 
     beforeAll(async () => {
+      pg = await PostgresServer.start();
       const size = Math.ceil(traffic.length / (ROUNDS + 1));
       for (let i = 0; i < traffic.length; i += size) chunks.push(traffic.slice(i, i + size));
       baseline = await baselineRun(traffic, SITES);
@@ -46,13 +52,15 @@ describe.each([{ nodes: ['a', 'b'] }, { nodes: ['a', 'b', 'c'] }])(
       cluster = new ClusterRun({
         natsUrl: nats.server.url,
         sites: SITES,
-        extraConfig: { leaseSeconds: LEASE_SECONDS, standbyReplicas: 1 },
+        // Interval history goes to PostgreSQL, written by each site's primary only.
+        extraConfig: { leaseSeconds: LEASE_SECONDS, standbyReplicas: 1, database: pg.url },
       });
     }, 120_000);
 
     afterAll(async () => {
       await cluster?.stop();
       await nats?.close();
+      await pg?.destroy();
     });
 
     it('a backup takes over within the lease every time; the streams equal the undisturbed run', async () => {
@@ -87,6 +95,15 @@ describe.each([{ nodes: ['a', 'b'] }, { nodes: ['a', 'b', 'c'] }])(
       await publishChunk(chunks.slice(ROUNDS).flat());
       expect(published).toBe(traffic.length);
       await cluster.waitCaughtUp(traffic.length, 60_000);
+      // The successors' rows continue exactly where each killed primary's stopped.
+      const expected = intervalRecordsOf(baseline.out);
+      const sink = new PostgresIntervalSink({ url: pg.url });
+      await sink.open();
+      const rows = await waitForRows(sink, expected.length, {
+        timeoutMs: 30_000,
+        describe: () => cluster.logs(),
+      }).finally(() => sink.close());
+      expect(rowDifferences(expected, rows), context()).toEqual([]);
       for (const id of nodes) expect(await cluster.node(id).stop()).toEqual({ code: 0, signal: null });
       expect(await differences(nats, baseline), context()).toEqual([]);
       expect(takeovers).toHaveLength(ROUNDS);

@@ -1,0 +1,225 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { realClock } from '../../src/actors/index.ts';
+import type { IntervalRecord } from '../../src/domain/index.ts';
+import { DatabaseError, DumpFileError, type FencedWriteError } from '../../src/errors.ts';
+import { createLogger } from '../../src/logging/index.ts';
+import { IntervalHistory, type IntervalHistoryOptions } from '../../src/node/IntervalHistory.ts';
+import {
+  type IntervalBatch,
+  type IntervalSink,
+  LevelIntervalSink,
+  readDumpFile,
+  type SiteWriteMark,
+  writeDumpFile,
+} from '../../src/persistence/index.ts';
+import { useNats } from '../helpers/natsFixture.ts';
+import { FIXTURE_INTERVAL_START, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
+
+const TENANT = 'T1';
+const MINUTE = 60_000;
+const logger = createLogger({ level: 'silent' });
+
+/** A sink that fails (DatabaseError) while `failing`, or is slow, to inject database faults. */
+class FaultySink implements IntervalSink {
+  readonly kind = 'postgres';
+  readonly shared: boolean;
+  failing = false;
+  delayMs = 0;
+  writes = 0;
+  readonly inner: IntervalSink;
+  constructor(inner: IntervalSink, shared: boolean) {
+    this.inner = inner;
+    this.shared = shared;
+  }
+  open(): Promise<void> {
+    if (this.failing) return Promise.reject(new DatabaseError('connection refused'));
+    return this.inner.open();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  mark(tenant: string, site: string): Promise<SiteWriteMark> {
+    if (this.failing) return Promise.reject(new DatabaseError('connection refused'));
+    return this.inner.mark(tenant, site);
+  }
+  async write(batch: IntervalBatch): Promise<SiteWriteMark> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failing) throw new DatabaseError('connection refused');
+    this.writes++;
+    return this.inner.write(batch);
+  }
+  query: IntervalSink['query'] = (q) => this.inner.query(q);
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('IntervalHistory', () => {
+  const nats = useNats({ freshStream: 'WFM_OUT' });
+  let dir: string;
+  let level: LevelIntervalSink;
+  let sink: FaultySink;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wfm-history-'));
+    level = new LevelIntervalSink({ location: join(dir, 'intervals') });
+    sink = new FaultySink(level, true);
+  });
+  afterEach(async () => {
+    await level.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Publishes `n` interval records of `site` (agents A0…, one interval each) and a gc output between. */
+  async function publishIntervals(site: string, n: number, from = 0): Promise<IntervalRecord[]> {
+    const records: IntervalRecord[] = [];
+    for (let i = from; i < from + n; i++) {
+      const out = intervalOutput(site, `A${i % 7}`, 100 + i, FIXTURE_INTERVAL_START + i * 15 * MINUTE);
+      await nats.js.publish(`wfm.interval.${TENANT}.${site}.${out.agentId}`, JSON.stringify(out.payload));
+      await nats.js.publish(`wfm.gc.${TENANT}.${site}.A1`, JSON.stringify(gcOutput(site, 'A1', i).payload));
+      records.push(out.payload);
+    }
+    return records;
+  }
+
+  function open(over: Partial<IntervalHistoryOptions> = {}): Promise<IntervalHistory> {
+    return IntervalHistory.open({
+      tenant: TENANT,
+      node: 'n1',
+      sink,
+      sinkLabel: 'test',
+      dumpFile: join(dir, 'DBDumpFile.json'),
+      retryMs: 10_000,
+      js: nats.js,
+      jsm: nats.jsm,
+      clock: realClock,
+      logger,
+      writer: { retryDelayMs: 20, maxRetryDelayMs: 50 },
+      onOutage: () => undefined,
+      ...over,
+    });
+  }
+
+  const all = { tenant: TENANT, from: 0, to: Number.MAX_SAFE_INTEGER };
+
+  it("a primary writes exactly its site's records from WFM_OUT, and a restart continues after the mark", async () => {
+    const s1 = await publishIntervals('S1', 30);
+    await publishIntervals('S2', 5);
+    const first = await open();
+    first.roleChanged('S1', 'backup', 1, () => undefined);
+    first.roleChanged('S1', 'primary', 1, () => undefined);
+    await until('30 rows', async () => (await level.query(all)).length === 30);
+    expect(first.site('S1')).toMatchObject({ writing: true, backlog: 0 });
+    expect(first.site('S2')).toBeNull();
+    await first.close();
+    const more = await publishIntervals('S1', 10, 30);
+    await level.open();
+    const second = await open();
+    second.roleChanged('S1', 'primary', 2, () => undefined);
+    await until('40 rows', async () => (await level.query(all)).length === 40);
+    const sortKey = (r: IntervalRecord) => `${r.agentId}:${String(r.intervalStart).padStart(16, '0')}`;
+    const expected = [...s1, ...more].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+    expect(await level.query(all)).toEqual(expected);
+    expect((await level.mark(TENANT, 'S1')).epoch).toBe(2);
+    expect(second.rowsWritten).toBe(10);
+    await second.close();
+  });
+
+  it('a deposed primary is refused by the epoch fence and demotes its site', async () => {
+    await publishIntervals('S1', 3);
+    await level.open();
+    await level.write({ tenant: TENANT, site: 'S1', epoch: 5, rows: [], upTo: 0 });
+    const history = await open();
+    const fenced: FencedWriteError[] = [];
+    history.roleChanged('S1', 'primary', 4, (e) => fenced.push(e));
+    await until('fenced', () => fenced.length === 1);
+    expect(fenced[0]).toMatchObject({ code: 'WFM_WRITE_FENCED', epoch: 4, storedEpoch: 5 });
+    expect(await level.query(all)).toEqual([]);
+    expect(history.site('S1')).toBeNull();
+    await history.close();
+  });
+
+  it('retries a failing database and writes everything once it is back', async () => {
+    const history = await open();
+    sink.failing = true;
+    const records = await publishIntervals('S1', 20);
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    await until('retrying', () => history.state === 'retrying');
+    expect(sink.writes).toBe(0);
+    sink.failing = false;
+    await until('20 rows', async () => (await level.query(all)).length === 20);
+    expect(history.state).toBe('ok');
+    expect((await level.query(all)).length).toBe(records.length);
+    await history.close();
+  });
+
+  it('a slow database holds back only its reader: no outage, nothing lost', async () => {
+    const outages: DatabaseError[] = [];
+    const history = await open({
+      retryMs: 200,
+      onOutage: (e) => outages.push(e),
+      writer: { maxBatchRows: 5, maxBufferedRows: 10 },
+    });
+    sink.delayMs = 100;
+    await publishIntervals('S1', 60);
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    await until('60 rows', async () => (await level.query(all)).length === 60, 20_000);
+    expect(outages).toEqual([]);
+    expect(history.state).toBe('ok');
+    expect(sink.writes).toBeGreaterThanOrEqual(12);
+    await history.close();
+  });
+
+  it('an outage dumps what the database lacks; the next start writes the dump back once and deletes it', async () => {
+    const dumpFile = join(dir, 'DBDumpFile.json');
+    const outages: DatabaseError[] = [];
+    const history = await open({ retryMs: 300, onOutage: (e) => outages.push(e) });
+    await publishIntervals('S1', 20);
+    history.roleChanged('S1', 'primary', 3, () => undefined);
+    await until('20 rows', async () => (await level.query(all)).length === 20);
+    sink.failing = true;
+    await publishIntervals('S1', 15, 20);
+    await until('outage', () => outages.length === 1);
+    expect(history.state).toBe('outage');
+    const position = (await level.mark(TENANT, 'S1')).position;
+    expect(await history.close()).toBe(15);
+    const dump = await readDumpFile(dumpFile, TENANT);
+    expect(dump?.sites.map((s) => [s.site, s.epoch, s.rows.length])).toEqual([['S1', 3, 15]]);
+    expect(dump?.sites[0]?.from).toBe(position);
+
+    sink.failing = false;
+    await level.open();
+    const restarted = await open();
+    expect(await readdir(dir)).not.toContain('DBDumpFile.json');
+    expect((await level.query(all)).length).toBe(35);
+    await restarted.close();
+    await level.open();
+    // Writing the same dump again (a SIGKILL after the write, before the delete) changes nothing.
+    await writeDumpFile(dumpFile, dump!);
+    const again = await open();
+    expect((await level.query(all)).length).toBe(35);
+    await again.close();
+  });
+
+  it('a foreign dump file refuses the start and is kept; so does a database that stays unreachable', async () => {
+    const dumpFile = join(dir, 'DBDumpFile.json');
+    await writeDumpFile(dumpFile, { tenant: 'T2', node: 'n9', sites: [] });
+    await expect(open()).rejects.toBeInstanceOf(DumpFileError);
+    expect(await readdir(dir)).toContain('DBDumpFile.json');
+    await rm(dumpFile);
+    await writeDumpFile(dumpFile, { tenant: TENANT, node: 'n1', sites: [] });
+    sink.failing = true;
+    const error = await open({ retryMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).message).toMatch(/stayed unreachable/);
+    expect(await readdir(dir)).toContain('DBDumpFile.json');
+  });
+});
