@@ -151,12 +151,14 @@ export async function reportCommand(flags: ReportFlags): Promise<void> {
   };
   const format = (flags.format ?? (process.stdout.isTTY ? 'table' : 'csv')) as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) return fail(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
+  const waitMs = Number(flags.waitMs);
+  if (!Number.isFinite(waitMs) || waitMs < 0) return fail('--wait-ms must be a number of milliseconds');
   const resolved = resolveReport(config, flags);
   if (!resolved.ok) return fail(resolved.error);
   const { query, timeZones } = resolved.selection;
   let records: IntervalRecord[];
   try {
-    records = await readRecords(config, query, Number(flags.waitMs));
+    records = await readRecords(config, query, waitMs);
   } catch (err) {
     if (err instanceof WfmError) return fail(err.message);
     throw err;

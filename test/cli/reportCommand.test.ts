@@ -203,6 +203,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
   it('a business unit covers its sites; an agent at one site needs no --site', async () => {
     const args = ['--business-unit', 'emea', ...DAY_RANGE];
     const [unit, pg] = await Promise.all(['level', 'pg'].map((s) => wfmAgg(['--config', cfg(s), ...args])));
+    expect(unit!.stderr).toBe('');
     expect(pg!.stdout).toBe(unit!.stdout);
     const totals = unit!.stdout.split('\r\n').filter((l) => l.startsWith('total,'));
     expect(totals).toEqual([
@@ -210,6 +211,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
       ...PARIS_CSV.split('\r\n').filter((l) => l.startsWith('total,')),
     ]);
     const agent = await wfmAgg(['--config', cfg('level'), '--agent', 'A3', ...DAY_RANGE]);
+    expect(agent.stderr).toBe('');
     // 16:00Z is 01:00 on 6 January in Tokyo.
     expect(agent.stdout.split('\r\n').slice(1, 3)).toEqual([
       'interval,tokyo,A3,2026-01-05T16:00:00Z,15,2026-01-06,,900,0,100,900,900,100,0,0,0,0,0,0,900',
@@ -229,7 +231,9 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
       '--format',
       'table',
     ];
-    const lines = (await wfmAgg(args)).stdout.split('\n');
+    const table = await wfmAgg(args);
+    expect(table.stderr).toBe('');
+    const lines = table.stdout.split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(
       'site agent start min sched exception adherence% confSched confActual conformance% OFFLINE BUSY BREAK MEAL ON_QUEUE'.split(
         ' ',
@@ -246,64 +250,59 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
 });
 
 describe('wfm-agg report refuses with one line and exit code 2', { timeout: 180_000 }, () => {
-  const refusals: [string, string[], string][] = [
-    ['an unknown site', ['--site', 'rome', ...DAY_RANGE], 'unknown site rome: not in the configuration'],
+  const R = DAY_RANGE.join(' ');
+  const notATime = (t: string) =>
+    `${t} is not a time: give an ISO 8601 timestamp with Z or an offset (2026-01-05T08:00:00Z) or a date (2026-01-05, midnight UTC)`;
+  // $DIR: the test's temp dir, made only once the tests run.
+  const refusals: [string, string, string][] = [
+    ['an unknown site', `--site rome ${R}`, 'unknown site rome: not in the configuration'],
     [
       'an unknown business unit',
-      ['--business-unit', 'latam', ...DAY_RANGE],
+      `--business-unit latam ${R}`,
       'unknown business unit latam: not in the configuration',
     ],
+    ['a business unit with no sites', `--business-unit empty ${R}`, 'business unit empty has no sites'],
     [
-      'a business unit with no sites',
-      ['--business-unit', 'empty', ...DAY_RANGE],
-      'business unit empty has no sites',
-    ],
-    [
-      'both --site and --business-unit',
-      ['--site', 'paris', '--business-unit', 'emea', ...DAY_RANGE],
+      'a site and a business unit',
+      `--site paris --business-unit emea ${R}`,
       'name either --site or --business-unit, not both',
     ],
-    ['nothing to report on', DAY_RANGE, 'name an --agent, a --site or a --business-unit'],
+    ['nothing to report on', R, 'name an --agent, a --site or a --business-unit'],
     [
-      'an agent id found at two sites',
-      ['--agent', 'A1', ...DAY_RANGE],
+      'an agent id at two sites',
+      `--agent A1 ${R}`,
       'agent A1 has interval records at sites london, paris: name one with --site',
     ],
     [
       '--from not before --to',
-      ['--site', 'paris', '--from', '2026-01-06', '--to', '2026-01-05T23:00:00Z'],
+      '--site paris --from 2026-01-06 --to 2026-01-05T23:00:00Z',
       '--from 2026-01-06 must be before --to 2026-01-05T23:00:00Z',
     ],
     [
       'a date that does not exist',
-      ['--site', 'paris', '--from', '2026-02-30', '--to', '2026-03-02'],
-      '--from 2026-02-30 is not a time: give an ISO 8601 timestamp with Z or an offset (2026-01-05T08:00:00Z) or a date (2026-01-05, midnight UTC)',
+      '--site paris --from 2026-02-30 --to 2026-03-02',
+      notATime('--from 2026-02-30'),
     ],
     [
       'a time with no zone',
-      ['--site', 'paris', '--from', '2026-01-05', '--to', '2026-01-05T10:00'],
-      '--to 2026-01-05T10:00 is not a time: give an ISO 8601 timestamp with Z or an offset (2026-01-05T08:00:00Z) or a date (2026-01-05, midnight UTC)',
+      '--site paris --from 2026-01-05 --to 2026-01-05T10:00',
+      notATime('--to 2026-01-05T10:00'),
+    ],
+    // Opening LevelDB would make an empty store there and print an empty report.
+    [
+      'a data dir with no interval store',
+      `--data-dir $DIR/typo --site paris ${R}`,
+      "no interval store at $DIR/typo/intervals: is --data-dir (or dataDir) the node's data directory?",
     ],
   ];
   it.each(refusals)('%s', async (_what, args, message) => {
-    const { code, stdout, stderr } = await wfmAgg(['--config', join(dir, 'level.json'), ...args]);
-    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: `wfm-agg report: ${message}\n` });
-  });
-
-  it('a data dir with no interval store, rather than making an empty one', async () => {
-    const { code, stderr } = await wfmAgg([
+    const { code, stdout, stderr } = await wfmAgg([
       '--config',
       join(dir, 'level.json'),
-      '--data-dir',
-      join(dir, 'typo'),
-      '--site',
-      'paris',
-      ...DAY_RANGE,
+      ...args.replace('$DIR', dir).split(' '),
     ]);
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      `wfm-agg report: no interval store at ${join(dir, 'typo', 'intervals')}: is --data-dir (or dataDir) the node's data directory?\n`,
-    );
+    const line = `wfm-agg report: ${message.replace('$DIR', dir)}\n`;
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: line });
   });
 
   it('a database it cannot log in to, never showing the URL or the password', async () => {
