@@ -11,10 +11,11 @@
 import { ID_PATTERN, type IntervalRecord } from '../domain/index.ts';
 import { maskUrlPassword } from '../logging/index.ts';
 import type { IntervalQuery, IntervalSink } from '../persistence/index.ts';
+import { adminSubject } from './adminSubjects.ts';
 
 /** Subject of a report request: `wfm.admin.T.report`, beside the other admin subjects. */
 export function reportSubject(tenant: string): string {
-  return `wfm.admin.${tenant}.report`;
+  return adminSubject(tenant, 'report');
 }
 
 /** A node's answer to a report request, as JSON. */
