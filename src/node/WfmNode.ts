@@ -284,9 +284,9 @@ export class WfmNode {
       }),
       this.#nc.subscribe(adminSubject(this.#tenant, 'report'), {
         callback: (_err, msg) => {
-          void answerReport(history.sinkForReports, msg.data, this.#tenant).then((reply) =>
-            msg.respond(reply),
-          );
+          void answerReport(history.sinkForReports, msg.data, this.#tenant, {
+            maxBytes: this.#nc.info?.max_payload,
+          }).then((reply) => msg.respond(reply));
         },
       }),
       this.#nc.subscribe(adminSubject(this.#tenant, 'restart'), {
