@@ -134,6 +134,10 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
       const base = urls.get(n)!;
       process.stdout.write(`demo: ${n} status ${base}/api/status  metrics ${base}/metrics\n`);
     }
+    // The nodes hold their embedded interval stores: report asks them over NATS.
+    process.stdout.write(
+      `demo: interval history: npx wfm-agg report --config ${configFile} --data-dir ${join(dir, names[0]!)} --business-unit emea --from 2026-01-05 --to 2026-01-06\n`,
+    );
     process.stdout.write('demo: Ctrl-C stops\n');
     void showLeadership(urls.get(names[0]!)!);
   };
