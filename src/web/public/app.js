@@ -1,0 +1,712 @@
+// The visualizer: three hash-routed views over the node's JSON/SSE API.
+//   #/cluster            nodes, sites, rates, lag, DLQ (live from SSE `status`)
+//   #/agents             the RTA grid, one page at a time (refetched on SSE `agents`)
+//   #/agent/<site>/<id>  one agent actor: its statechart lit, the inputs that brought it there
+// The DOM is built with createElement/textContent only: nothing from the server is ever parsed as
+// HTML, so a reason code like `<img onerror=…>` stays text.
+
+import { listTransitions, renderStatechart } from './statechart.js';
+
+// ---------------------------------------------------------------------------------------------
+// DOM and formatting helpers
+// ---------------------------------------------------------------------------------------------
+
+/** `h('td', { class: 'x' }, 'text', child)`: an element; strings become text nodes. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const dash = (v) => (v === undefined || v === null || v === '' ? '—' : String(v));
+
+/** Seconds as m:ss (h:mm:ss past an hour). */
+export function clock(secs) {
+  if (typeof secs !== 'number' || !Number.isFinite(secs) || secs < 0) return '—';
+  const s = Math.floor(secs);
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${String(mm).padStart(2, '0')}:${ss}`;
+}
+
+function time(ts) {
+  if (typeof ts !== 'number' || ts < 0) return '—';
+  return new Date(ts)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.000Z$|Z$/, ' UTC');
+}
+
+/** A state value (string or nested object) as "running.role.primary / running.checkpoints.idle". */
+function valueText(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'string') return v;
+  if (typeof v !== 'object') return String(v);
+  return Object.entries(v)
+    .map(([k, sub]) =>
+      sub && typeof sub === 'object' && Object.keys(sub).length > 0
+        ? `${k}.${valueText(sub)}`
+        : `${k}.${sub}`,
+    )
+    .join(' / ');
+}
+
+/** The row colour class an RTA grid gives an adherence state. */
+export function adherenceClass(state, impact) {
+  if (state === 'InAdherence') return 'adh-in';
+  if (state === 'OutOfAdherence') return impact === 'Negative' ? 'adh-out-neg' : 'adh-out';
+  return 'adh-none';
+}
+
+async function getJson(url) {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new Error(body?.error ?? `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+const view = () => document.getElementById('view');
+const banner = (text) => {
+  const el = document.getElementById('conn');
+  el.textContent = text;
+  el.className = text === 'live' ? 'live' : 'down';
+};
+
+// ---------------------------------------------------------------------------------------------
+// Live data: one EventSource for the whole page
+// ---------------------------------------------------------------------------------------------
+
+const live = { status: null, sites: null, onStatus: null, onAgents: null };
+
+function connectEvents() {
+  const es = new EventSource('/api/events');
+  es.addEventListener('open', () => banner('live'));
+  es.addEventListener('error', () => banner('reconnecting…'));
+  es.addEventListener('status', (e) => {
+    const status = JSON.parse(e.data);
+    live.status = status;
+    if (Array.isArray(status.sites)) live.sites = status.sites;
+    live.onStatus?.(status);
+  });
+  es.addEventListener('agents', (e) => live.onAgents?.(JSON.parse(e.data)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster view
+// ---------------------------------------------------------------------------------------------
+
+function table(headers, rows, attrs = {}) {
+  return h(
+    'table',
+    attrs,
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((t) => h('th', {}, t)),
+      ),
+    ),
+    h('tbody', {}, rows),
+  );
+}
+
+function renderCluster(root, s) {
+  const sites = s.sites ?? [];
+  const rates = s.rates ?? {};
+  const dlq = Object.entries(s.dlq ?? {});
+  const nodes = Array.isArray(s.nodes) ? s.nodes : [];
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'cards' },
+      card('node', s.nodeId),
+      card(
+        'live nodes',
+        nodes.length,
+        nodes.map((n) => (typeof n === 'string' ? n : (n.nodeId ?? JSON.stringify(n)))).join(', '),
+      ),
+      card('events/s', fmtNum(rates.eventsPerSec)),
+      card('outputs/s', fmtNum(rates.outputsPerSec)),
+      card('lag', dash(s.lag)),
+      card(
+        'checkpoint age',
+        s.checkpointAgeSecs === undefined || s.checkpointAgeSecs === null
+          ? '—'
+          : `${fmtNum(s.checkpointAgeSecs)} s`,
+      ),
+      card(
+        'database',
+        typeof s.database === 'object' && s.database !== null
+          ? (s.database.state ?? JSON.stringify(s.database))
+          : dash(s.database),
+      ),
+    ),
+    h('h2', {}, 'Sites on this node'),
+    table(
+      [
+        'site',
+        'role',
+        'epoch',
+        'leader',
+        'lifecycle',
+        'election',
+        'site time',
+        'processedSeq',
+        'checkpointSeq',
+        'agents',
+      ],
+      sites.map((x) =>
+        h(
+          'tr',
+          { class: `role-${x.role}`, 'data-site': x.site },
+          h('td', {}, h('a', { href: `#/agents?site=${encodeURIComponent(x.site)}` }, x.site)),
+          h('td', {}, dash(x.role)),
+          h('td', { class: 'num' }, dash(x.epoch)),
+          h('td', {}, dash(x.leader)),
+          h('td', {}, valueText(x.state)),
+          h('td', {}, valueText(x.election)),
+          h('td', {}, time(x.siteTime)),
+          h('td', { class: 'num' }, dash(x.processedSeq)),
+          h('td', { class: 'num' }, dash(x.checkpointSeq)),
+          h('td', { class: 'num' }, dash(x.agents)),
+        ),
+      ),
+      { class: 'grid', id: 'sites' },
+    ),
+    h('h2', {}, 'Dead-letter queue'),
+    dlq.length === 0
+      ? h('p', { class: 'muted' }, 'no rejected input')
+      : table(
+          ['reason', 'count'],
+          dlq.map(([r, n]) => h('tr', {}, h('td', {}, r), h('td', { class: 'num' }, n))),
+          { class: 'grid small', id: 'dlq' },
+        ),
+  );
+}
+
+function card(label, value, detail) {
+  return h(
+    'div',
+    { class: 'card' },
+    h('div', { class: 'card-label' }, label),
+    h('div', { class: 'card-value' }, dash(value)),
+    detail ? h('div', { class: 'card-detail' }, detail) : null,
+  );
+}
+
+function fmtNum(n) {
+  return typeof n === 'number' ? (Math.round(n * 10) / 10).toLocaleString('en') : '—';
+}
+
+function showCluster() {
+  const root = h('div', { id: 'cluster' }, h('p', { class: 'muted' }, 'waiting for the node…'));
+  view().replaceChildren(h('h1', {}, 'Cluster'), root);
+  const draw = (s) => renderCluster(root, s);
+  if (live.status) draw(live.status);
+  else
+    getJson('/api/status')
+      .then((s) => {
+        if (!live.status) draw({ ...s, nodes: s.nodes ?? [] });
+      })
+      .catch(() => {});
+  live.onStatus = draw;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents view: the RTA grid
+// ---------------------------------------------------------------------------------------------
+
+const STATES = ['InAdherence', 'OutOfAdherence', 'Unscheduled', 'Unknown'];
+const SORTS = [
+  ['severity', 'severity'],
+  ['agent', 'agent'],
+  ['state', 'adherence state'],
+  ['since', 'time in state'],
+];
+const PAGE = 50;
+
+const grid = {
+  query: { site: '', state: '', q: '', sort: 'severity', offset: 0 },
+  page: null,
+  inFlight: false,
+  pending: false,
+  visible: new Set(),
+  els: null,
+};
+
+function gridUrl() {
+  const q = grid.query;
+  const p = new URLSearchParams();
+  if (q.site) p.set('site', q.site);
+  if (q.state) p.set('state', q.state);
+  if (q.q) p.set('q', q.q);
+  p.set('sort', q.sort);
+  p.set('offset', String(q.offset));
+  p.set('limit', String(PAGE));
+  return `/api/agents?${p}`;
+}
+
+/** Fetches the visible page; at most one request in flight and one pending behind it. */
+function refreshGrid() {
+  if (grid.inFlight) {
+    grid.pending = true;
+    return;
+  }
+  grid.inFlight = true;
+  const url = gridUrl();
+  getJson(url)
+    .then((page) => {
+      // A newer query is waiting: skip this stale page, the pending fetch brings the right one.
+      if (grid.els && !(grid.pending && url !== gridUrl())) drawGrid(page);
+    })
+    .catch((err) => {
+      if (grid.els) grid.els.status.textContent = `could not load agents: ${err.message}`;
+    })
+    .finally(() => {
+      grid.inFlight = false;
+      if (grid.pending) {
+        grid.pending = false;
+        refreshGrid();
+      }
+    });
+}
+
+function siteOptions(select, sites, current) {
+  const names = [...new Set((sites ?? []).map((s) => s.site))].sort();
+  if (current && !names.includes(current)) names.push(current);
+  const have = [...select.options].map((o) => o.value).join('|');
+  if (have === ['', ...names].join('|')) return;
+  select.replaceChildren(
+    h('option', { value: '' }, 'all sites'),
+    names.map((n) => h('option', { value: n }, n)),
+  );
+  select.value = current;
+}
+
+function showAgents(params) {
+  const q = grid.query;
+  if (params.has('site')) q.site = params.get('site') ?? '';
+  const site = h('select', { id: 'f-site', 'aria-label': 'site' });
+  const state = h(
+    'select',
+    { id: 'f-state', 'aria-label': 'adherence state' },
+    h('option', { value: '' }, 'all states'),
+    STATES.map((s) => h('option', { value: s }, s)),
+  );
+  const text = h('input', {
+    id: 'f-q',
+    type: 'search',
+    placeholder: 'agent, status, reason…',
+    'aria-label': 'search',
+  });
+  const sort = h(
+    'select',
+    { id: 'f-sort', 'aria-label': 'sort' },
+    SORTS.map(([v, t]) => h('option', { value: v }, `sort: ${t}`)),
+  );
+  const prev = h('button', { id: 'prev', type: 'button' }, '‹ prev');
+  const next = h('button', { id: 'next', type: 'button' }, 'next ›');
+  const range = h('span', { id: 'range' });
+  const status = h('span', { id: 'grid-status', class: 'muted' });
+  const body = h('tbody');
+  siteOptions(site, live.sites, q.site);
+  state.value = q.state;
+  text.value = q.q;
+  sort.value = q.sort;
+
+  const requery = () => {
+    q.offset = 0;
+    refreshGrid();
+  };
+  site.addEventListener('change', () => {
+    q.site = site.value;
+    requery();
+  });
+  state.addEventListener('change', () => {
+    q.state = state.value;
+    requery();
+  });
+  sort.addEventListener('change', () => {
+    q.sort = sort.value;
+    requery();
+  });
+  let debounce;
+  text.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      q.q = text.value.trim();
+      requery();
+    }, 250);
+  });
+  prev.addEventListener('click', () => {
+    q.offset = Math.max(0, q.offset - PAGE);
+    refreshGrid();
+  });
+  next.addEventListener('click', () => {
+    if (grid.page && q.offset + PAGE < grid.page.total) {
+      q.offset += PAGE;
+      refreshGrid();
+    }
+  });
+
+  grid.els = { body, range, prev, next, status, site };
+  view().replaceChildren(
+    h('h1', {}, 'Agents'),
+    h(
+      'div',
+      { class: 'toolbar' },
+      site,
+      state,
+      text,
+      sort,
+      h('span', { class: 'spacer' }),
+      status,
+      prev,
+      range,
+      next,
+    ),
+    table(
+      [
+        'site',
+        'agent',
+        'presence',
+        'routing',
+        'status / reason',
+        'adherence',
+        'in state',
+        'scheduled',
+        'actual',
+        'impact',
+        'min out today',
+      ],
+      [],
+      { class: 'grid rta', id: 'agents' },
+    ),
+  );
+  view().querySelector('#agents tbody').replaceWith(body);
+  live.onAgents = (msg) => {
+    const changed = msg.changed ?? [];
+    if (msg.more || changed.some((id) => grid.visible.has(id))) refreshGrid();
+    // A new agent may belong on this page: refetch when the page is not full yet.
+    else if (changed.length > 0 && grid.page && grid.page.rows.length < PAGE) refreshGrid();
+  };
+  live.onStatus = () => siteOptions(site, live.sites, q.site);
+  if (!live.sites)
+    getJson('/api/sites')
+      .then((s) => {
+        live.sites = s;
+        siteOptions(site, s, q.site);
+      })
+      .catch(() => {});
+  refreshGrid();
+}
+
+function drawGrid(page) {
+  const { body, range, prev, next, status } = grid.els;
+  grid.page = page;
+  grid.visible = new Set(page.rows.map((r) => `${r.site}/${r.agentId}`));
+  status.textContent = '';
+  body.replaceChildren(
+    ...page.rows.map((r) => {
+      const href = `#/agent/${encodeURIComponent(r.site)}/${encodeURIComponent(r.agentId)}`;
+      const state = r.adherenceState ?? 'Unknown';
+      return h(
+        'tr',
+        {
+          class: `agent ${adherenceClass(state, r.impact)}`,
+          'data-agent': `${r.site}/${r.agentId}`,
+          tabindex: 0,
+          onclick: () => {
+            location.hash = href;
+          },
+          onkeydown: (e) => {
+            if (e.key === 'Enter') location.hash = href;
+          },
+        },
+        h(
+          'td',
+          {},
+          r.site,
+          r.role === 'backup' ? h('span', { class: 'tag', title: 'read from a hot backup' }, 'backup') : null,
+        ),
+        h('td', { class: 'agent-id' }, h('a', { href }, r.agentId)),
+        h('td', {}, dash(r.presence)),
+        h('td', {}, dash(r.routingStatus)),
+        h('td', { class: 'reason' }, dash(r.status), r.reason ? ` · ${r.reason}` : ''),
+        h('td', { class: 'adh' }, state),
+        h('td', { class: 'num' }, clock(r.secondsInState)),
+        h('td', {}, dash(r.scheduledCategory)),
+        h('td', {}, dash(r.actualCategory)),
+        h('td', {}, dash(r.impact)),
+        h(
+          'td',
+          { class: 'num' },
+          typeof r.outOfAdherenceTodaySecs === 'number'
+            ? String(Math.floor(r.outOfAdherenceTodaySecs / 60))
+            : '—',
+        ),
+      );
+    }),
+  );
+  if (page.rows.length === 0)
+    body.append(h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'no agents match')));
+  const from = page.total === 0 ? 0 : page.offset + 1;
+  range.textContent = `${from}–${page.offset + page.rows.length} of ${page.total}`;
+  prev.disabled = page.offset === 0;
+  next.disabled = page.offset + page.rows.length >= page.total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent view: one actor, its statechart, and why it is where it is
+// ---------------------------------------------------------------------------------------------
+
+let machines = null;
+
+function prettyData(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return String(text);
+  }
+}
+
+function chart(title, def, value, id) {
+  if (!def)
+    return h(
+      'section',
+      { class: 'chart' },
+      h('h3', {}, title),
+      h('p', { class: 'muted' }, 'machine not served'),
+    );
+  const rows = listTransitions(def, value);
+  return h(
+    'section',
+    { class: 'chart', id },
+    h('h3', {}, title, h('span', { class: 'muted' }, ` — ${valueText(value)}`)),
+    renderStatechart(def, value),
+    h(
+      'details',
+      {},
+      h('summary', {}, `transitions (${rows.length})`),
+      table(
+        ['from', 'event', 'to', 'guard'],
+        rows.map((t) =>
+          h(
+            'tr',
+            { class: t.active ? 'enabled' : '' },
+            h('td', {}, t.source),
+            h('td', {}, t.event),
+            h('td', {}, t.target),
+            h('td', {}, t.guard),
+          ),
+        ),
+        { class: 'grid small' },
+      ),
+    ),
+  );
+}
+
+function generic(v) {
+  if (v === null || v === undefined) return h('p', { class: 'muted' }, 'none');
+  return h('pre', { class: 'json' }, JSON.stringify(v, null, 2));
+}
+
+function renderAgent(root, a, siteRow) {
+  const c = a.context ?? {};
+  const adh = c.adherence ?? {};
+  const adhState = adh.adherenceState ?? adh.state ?? null;
+  const history = [...(a.history ?? [])].sort((x, y) => (y.seq ?? 0) - (x.seq ?? 0));
+  const schedule = Array.isArray(c.schedule) ? c.schedule : [];
+  root.replaceChildren(
+    h(
+      'h1',
+      { class: adherenceClass(adhState, adh.impact) },
+      `${a.agentId}`,
+      h('span', { class: 'muted' }, ` @ ${a.site}`),
+      a.role ? h('span', { class: 'tag' }, a.role) : null,
+    ),
+    h(
+      'section',
+      { class: 'cards' },
+      card('presence', c.gc?.presence),
+      card('routing', c.gc?.routingStatus),
+      card('status', c.status, c.callType ? `call: ${c.callType}` : null),
+      card('reason', c.reason),
+      card('adherence', adhState, adh.since !== undefined ? `since ${time(adh.since)}` : null),
+      card('scheduled / actual', `${dash(adh.scheduledCategory)} / ${dash(adh.actualCategory)}`),
+      card('impact', adh.impact),
+    ),
+    h(
+      'div',
+      { class: 'charts' },
+      chart('Agent actor', machines?.agent, a.value, 'chart-agent'),
+      chart('Site lifecycle', machines?.site, siteRow?.state, 'chart-site'),
+      chart('Leader election', machines?.election, siteRow?.election, 'chart-election'),
+    ),
+    h('h2', {}, 'Recent inputs (newest first)'),
+    history.length === 0
+      ? h('p', { class: 'muted' }, 'no inputs kept')
+      : table(
+          ['seq', 'subject', 'data'],
+          history.map((m, i) =>
+            h(
+              'tr',
+              { class: i === 0 ? 'latest' : '' },
+              h('td', { class: 'num' }, dash(m.seq)),
+              h('td', {}, dash(m.subject)),
+              h('td', {}, h('pre', { class: 'json' }, prettyData(m.data))),
+            ),
+          ),
+          { class: 'grid', id: 'history' },
+        ),
+    h('h2', {}, 'Schedule'),
+    schedule.length === 0
+      ? h('p', { class: 'muted' }, 'nothing scheduled')
+      : table(
+          ['start', 'end', 'category', 'code'],
+          schedule.map((s) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, time(s.start)),
+              h('td', {}, time(s.end)),
+              h('td', {}, dash(s.category)),
+              h('td', {}, dash(s.code)),
+            ),
+          ),
+          { class: 'grid small', id: 'schedule' },
+        ),
+    h('h2', {}, 'Open intervals'),
+    Array.isArray(c.intervals) && c.intervals.length > 0
+      ? table(
+          ['start', 'by presence', 'scheduled', 'exceptions', 'pending', 'on-queue scheduled'],
+          c.intervals.map((iv) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, time(iv.start)),
+              h(
+                'td',
+                {},
+                Object.entries(iv.presenceMs ?? {})
+                  .map(([p, ms]) => `${p} ${clock(ms / 1000)}`)
+                  .join(', ') || '—',
+              ),
+              h('td', { class: 'num' }, clock((iv.schedMs ?? 0) / 1000)),
+              h('td', { class: 'num' }, clock((iv.excMs ?? 0) / 1000)),
+              h('td', { class: 'num' }, clock((iv.pendingMs ?? 0) / 1000)),
+              h('td', { class: 'num' }, clock((iv.confSchedMs ?? 0) / 1000)),
+            ),
+          ),
+          { class: 'grid small', id: 'intervals' },
+        )
+      : h('p', { class: 'muted' }, 'none open'),
+    a.interval !== undefined ? h('h2', {}, 'Interval figures') : null,
+    a.interval !== undefined ? generic(a.interval) : null,
+    h('details', {}, h('summary', {}, 'full actor context'), generic(c)),
+  );
+}
+
+function showAgent(site, agentId) {
+  const root = h('div', { id: 'agent' }, h('p', { class: 'muted' }, 'loading…'));
+  view().replaceChildren(h('p', {}, h('a', { href: '#/agents' }, '‹ all agents')), root);
+  const key = `${site}/${agentId}`;
+  let inFlight = false;
+  let pending = false;
+  const load = async () => {
+    if (inFlight) {
+      pending = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      const [a, sites] = await Promise.all([
+        getJson(`/api/agents/${encodeURIComponent(site)}/${encodeURIComponent(agentId)}`),
+        getJson('/api/sites').catch(() => live.sites ?? []),
+        machines
+          ? null
+          : getJson('/api/machines').then((m) => {
+              machines = m;
+            }),
+      ]);
+      if (root.isConnected)
+        renderAgent(
+          root,
+          a,
+          sites.find((s) => s.site === site),
+        );
+    } catch (err) {
+      if (root.isConnected)
+        root.replaceChildren(
+          h(
+            'p',
+            { class: 'error' },
+            err.status === 404 ? `no agent ${key}` : `could not load ${key}: ${err.message}`,
+          ),
+        );
+    } finally {
+      inFlight = false;
+      if (pending) {
+        pending = false;
+        load();
+      }
+    }
+  };
+  live.onAgents = (msg) => {
+    if (msg.more || (msg.changed ?? []).includes(key)) load();
+  };
+  live.onStatus = null;
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router
+// ---------------------------------------------------------------------------------------------
+
+function route() {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = hash.split('?');
+  const parts = (path ?? '').split('/').map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  live.onAgents = null;
+  live.onStatus = null;
+  grid.els = null;
+  for (const a of document.querySelectorAll('nav a'))
+    a.classList.toggle('current', a.dataset.view === parts[0]);
+  if (parts[0] === 'cluster') return showCluster();
+  if (parts[0] === 'agent' && parts.length >= 3) {
+    for (const a of document.querySelectorAll('nav a'))
+      a.classList.toggle('current', a.dataset.view === 'agents');
+    return showAgent(parts[1], parts.slice(2).join('/'));
+  }
+  if (parts[0] !== 'agents') {
+    location.replace('#/agents');
+    return;
+  }
+  showAgents(new URLSearchParams(query));
+}
+
+window.addEventListener('hashchange', route);
+connectEvents();
+route();
