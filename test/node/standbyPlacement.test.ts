@@ -108,6 +108,8 @@ describe('hot standby placement: three nodes, six sites, then a kill and a join'
     // A fourth node joins: it hosts a share of the sites; no site's leader changes back and forth.
     await cluster.start('d');
     const changes = new Map<string, number>();
+    // Every leader change seen per site, for the failure message.
+    const seen = new Map<string, string[]>();
     let previous = await cluster.leaders();
     const watchUntil = Date.now() + 4 * LEASE_SECONDS * 1000;
     const traffic2 = publish(traffic.length / 4);
@@ -117,14 +119,21 @@ describe('hot standby placement: three nodes, six sites, then a kill and a join'
       for (const site of SITES) {
         const before = previous.get(site)?.join(',');
         const after = now.get(site)?.join(',');
-        if (after !== undefined && before !== after) changes.set(site, (changes.get(site) ?? 0) + 1);
+        if (after !== undefined && before !== after) {
+          changes.set(site, (changes.get(site) ?? 0) + 1);
+          seen.set(site, [...(seen.get(site) ?? []), `${before ?? '-'}→${after}`]);
+        }
       }
       previous = now;
     }
     await traffic2;
     const statuses = await cluster.statuses();
     expect(statuses.get('d')?.sites.length ?? 0, cluster.logs()).toBeGreaterThanOrEqual(2);
-    for (const [site, n] of changes) expect({ site, changes: n }).toEqual({ site, changes: Math.min(n, 2) });
+    for (const [site, n] of changes)
+      expect({ site, changes: n }, `${JSON.stringify([...seen])}\n${cluster.logs()}`).toEqual({
+        site,
+        changes: Math.min(n, 2),
+      });
     await cluster.waitAllLed({ timeoutMs: 10_000 });
 
     await publish();
