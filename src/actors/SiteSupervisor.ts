@@ -10,6 +10,7 @@ import {
   resolveAgentOptions,
   TimeProfile,
 } from '../domain/index.ts';
+import { AgentInputLog } from './AgentInputLog.ts';
 import { SiteAgents } from './SiteAgents.ts';
 import { type SiteResult, SiteResultCollector } from './siteResult.ts';
 import {
@@ -66,6 +67,7 @@ export class SiteSupervisor {
   /** The fingerprint found in the restored site state; null when not restored. */
   readonly restoredOptionsFingerprint: string | null = null;
   readonly #agents: SiteAgents;
+  readonly #inputs = new AgentInputLog();
   #seq = 0;
   #siteTime = -1;
   #emptyActivitiesDropped = 0;
@@ -181,10 +183,23 @@ export class SiteSupervisor {
         if (event.type !== 'schedule') this.#advanceSiteTime(event.ts);
         else if (event.emptyActivitiesDropped) this.#emptyActivitiesDropped += event.emptyActivitiesDropped;
         this.#agents.apply(event.agentId, event, seq);
+        this.#inputs.record(event.agentId, seq);
       }
       this.#agents.fireDeadlines(this.#siteTime, seq);
     }
-    return this.#result.result();
+    const result = this.#result.result();
+    // An agent a deadline moved (its output names it) logs the input whose time moved it.
+    for (const output of result.outputs) this.#inputs.record(output.agentId, seq);
+    return result;
+  }
+
+  /**
+   * Per agent, the `WFM_IN` sequences of its last inputs (and of inputs whose event time fired
+   * one of its deadlines with an output), and the agents touched since the visualizer last
+   * asked. Not persisted: empty after a restart or rebuild (see {@link AgentInputLog}).
+   */
+  get inputs(): AgentInputLog {
+    return this.#inputs;
   }
 
   /**

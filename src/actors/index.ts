@@ -1,3 +1,4 @@
+export * from './AgentInputLog.ts';
 export * from './agentMachine.ts';
 export * from './electionMachine.ts';
 export * from './OperationalClock.ts';
