@@ -152,9 +152,12 @@ function renderCluster(root, s) {
       ),
       card(
         'database',
-        typeof s.database === 'object' && s.database !== null
-          ? (s.database.state ?? JSON.stringify(s.database))
-          : dash(s.database),
+        s.database === null || s.database === undefined
+          ? 'none'
+          : typeof s.database === 'object'
+            ? (s.database.state ?? JSON.stringify(s.database))
+            : s.database,
+        typeof s.database === 'object' && s.database?.sink ? s.database.sink : null,
       ),
     ),
     h('h2', {}, 'Sites on this node'),
@@ -478,6 +481,16 @@ function drawGrid(page) {
 
 let machines = null;
 
+/** The `ts` of an input's raw text, or null. */
+function inputTs(text) {
+  try {
+    const ts = JSON.parse(text)?.ts;
+    return typeof ts === 'number' ? ts : null;
+  } catch {
+    return null;
+  }
+}
+
 function prettyData(text) {
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
@@ -527,6 +540,34 @@ function generic(v) {
   return h('pre', { class: 'json' }, JSON.stringify(v, null, 2));
 }
 
+const pct = (v) => (typeof v === 'number' ? `${v.toFixed(2)} %` : '—');
+
+/** The open interval's figures as the interval record will have them (so far). */
+function intervalFigures(iv) {
+  if (iv === null || iv === undefined || typeof iv !== 'object')
+    return h('p', { class: 'muted' }, 'none open');
+  const presence = Object.entries(iv.secondsByPresence ?? {})
+    .map(([p, s]) => `${p} ${clock(s)}`)
+    .join(', ');
+  const rows = [
+    ['interval', `${time(iv.intervalStart)} (${dash(iv.intervalMinutes)} min)`],
+    ['accounted to', time(iv.accountedTo)],
+    ['time by presence', presence || '—'],
+    ['scheduled (adherence)', clock(iv.adherenceScheduleSecs)],
+    ['exceptions', clock(iv.exceptionDurationSecs)],
+    ['out of adherence, not yet an exception', clock(iv.pendingExceptionSecs)],
+    ['adherence', pct(iv.adherencePercentage)],
+    ['scheduled on queue', clock(iv.conformanceScheduleSecs)],
+    ['on queue', clock(iv.conformanceActualSecs)],
+    ['conformance', pct(iv.conformancePercentage)],
+  ];
+  return table(
+    ['figure', 'value'],
+    rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num' }, v))),
+    { class: 'grid small', id: 'interval' },
+  );
+}
+
 function renderAgent(root, a, siteRow) {
   const c = a.context ?? {};
   const adh = c.adherence ?? {};
@@ -563,16 +604,25 @@ function renderAgent(root, a, siteRow) {
     history.length === 0
       ? h('p', { class: 'muted' }, 'no inputs kept')
       : table(
-          ['seq', 'subject', 'data'],
-          history.map((m, i) =>
-            h(
+          ['seq', 'subject', 'event time', 'data'],
+          history.map((m, i) => {
+            const ts = inputTs(m.data);
+            // The adherence state began at an input's event time: point at that input.
+            const cause = ts !== null && ts === adh.since;
+            return h(
               'tr',
-              { class: i === 0 ? 'latest' : '' },
+              { class: [i === 0 ? 'latest' : '', cause ? 'cause' : ''].join(' ').trim() },
               h('td', { class: 'num' }, dash(m.seq)),
               h('td', {}, dash(m.subject)),
+              h(
+                'td',
+                {},
+                time(ts),
+                cause ? h('div', { class: 'tag' }, `${dash(adhState)} since this time`) : null,
+              ),
               h('td', {}, h('pre', { class: 'json' }, prettyData(m.data))),
-            ),
-          ),
+            );
+          }),
           { class: 'grid', id: 'history' },
         ),
     h('h2', {}, 'Schedule'),
@@ -617,8 +667,8 @@ function renderAgent(root, a, siteRow) {
           { class: 'grid small', id: 'intervals' },
         )
       : h('p', { class: 'muted' }, 'none open'),
-    a.interval !== undefined ? h('h2', {}, 'Interval figures') : null,
-    a.interval !== undefined ? generic(a.interval) : null,
+    h('h2', {}, 'Current interval'),
+    intervalFigures(a.interval),
     h('details', {}, h('summary', {}, 'full actor context'), generic(c)),
   );
 }
