@@ -1,0 +1,234 @@
+/**
+ * The visualizer in a real headless Chromium against real parts: a nats-server, an in-process
+ * WfmNode and its HTTP server. Inputs go in through `WFM_IN`; what the page shows comes from the
+ * node's API and its SSE stream. Screenshots land in `test-artifacts/` (not in git).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localNodeConfig } from '../../src/dev/index.ts';
+import { createLogger } from '../../src/logging/index.ts';
+import { WfmNode } from '../../src/node/index.ts';
+import { ensureStreams } from '../../src/streams/index.ts';
+import { startHttpServer } from '../../src/web/index.ts';
+import { NatsServer } from '../helpers/NatsServer.ts';
+import { WfmWire } from '../helpers/wfmWire.ts';
+
+const T = (h: number, m: number, s = 0) => Date.UTC(2026, 0, 5, h, m, s);
+const state = (agentId: string, status: string, ts: number) => ({
+  statistic: 'CurrentState',
+  agentId,
+  status,
+  callType: null,
+  ts,
+});
+const reason = (agentId: string, value: string, ts: number) => ({
+  statistic: 'CurrentStateReason',
+  agentId,
+  reasons: { ReasonCode: value },
+  ts,
+});
+const XSS = '<img src=x onerror=window.__xss=1>';
+const ARTIFACTS = 'test-artifacts';
+
+let server: NatsServer;
+let wire: WfmWire;
+let node: WfmNode;
+let http: Awaited<ReturnType<typeof startHttpServer>>;
+let browser: Browser;
+let page: Page;
+let dataDir: string;
+/** WFM_IN seq of the input that took agent `late` out of adherence. */
+let breakSeq: number;
+
+async function api<R = unknown>(path: string): Promise<R> {
+  const res = await fetch(`${http.url}${path}`);
+  return (await res.json()) as R;
+}
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true });
+
+/** The labels of the lit atomic states of one statechart on the page. */
+const litLeaves = (chart: string) =>
+  page.$$eval(`#${chart} g.state.active:not(.compound):not(.parallel):not(.root) > text.label`, (els) =>
+    els.map((e) => e.textContent),
+  );
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await NatsServer.start();
+  wire = await WfmWire.connect(server.url);
+  await ensureStreams(wire.jsm);
+  dataDir = mkdtempSync(join(tmpdir(), 'wfm-ui-'));
+  const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: ['S1'] });
+  node = await WfmNode.start({ config, nodeId: 'n1', logger: createLogger({ level: 'silent' }) });
+  http = await startHttpServer(node, { port: 0 });
+
+  // Three agents: on queue as scheduled, on a break though scheduled on queue, and one whose
+  // reason code is markup.
+  for (const a of ['ontime', 'late']) {
+    await wire.publish(`wfm.schedule.T1.S1.${a}`, {
+      agentId: a,
+      from: T(9, 0),
+      to: T(12, 0),
+      activities: [{ start: T(9, 0), end: T(12, 0), category: 'OnQueueWork' }],
+    });
+  }
+  await wire.publish('wfm.stat.T1.S1.ontime', state('ontime', 'Ready', T(10, 0)));
+  await wire.publish('wfm.stat.T1.S1.late', state('late', 'Ready', T(10, 0)));
+  await wire.publish('wfm.stat.T1.S1.late', reason('late', 'Break', T(10, 1)));
+  breakSeq = await wire.publish('wfm.stat.T1.S1.late', state('late', 'NotReady', T(10, 1)));
+  await wire.publish('wfm.stat.T1.S1.evil', reason('evil', XSS, T(10, 2)));
+  await wire.publish('wfm.stat.T1.S1.evil', state('evil', 'NotReady', T(10, 2)));
+  await wire.publish('wfm.clock.T1.S1', { ts: T(10, 3) });
+  await wire.until(async () => {
+    const page = await api<{ total: number; rows: { agentId: string; presence: string | null }[] }>(
+      '/api/agents?limit=50',
+    );
+    return page.total === 3 && page.rows.every((r) => r.presence !== null);
+  }, 30_000);
+
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await http?.close();
+  await node?.stop();
+  await wire?.close();
+  await server?.stop();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('visualizer in a browser', () => {
+  it('shows the published agents in the RTA grid, coloured by adherence', async () => {
+    await page.goto(`${http.url}/`);
+    expect(new URL(page.url()).hash).toBe('#/agents');
+    for (const a of ['ontime', 'late', 'evil']) await page.waitForSelector(`tr[data-agent="S1/${a}"]`);
+    const row = (a: string) => page.locator(`tr[data-agent="S1/${a}"]`);
+    expect(await row('ontime').getAttribute('class')).toContain('adh-in');
+    expect(await row('ontime').locator('td').nth(2).textContent()).toBe('ON_QUEUE');
+    expect(await row('late').getAttribute('class')).toContain('adh-out-neg');
+    expect(await row('late').locator('td').nth(2).textContent()).toBe('BREAK');
+    expect(await row('late').locator('td.adh').textContent()).toBe('OutOfAdherence');
+    // Time in state: 10:01 → the 10:03 clock tick.
+    expect(await row('late').locator('td').nth(6).textContent()).toBe('02:00');
+    expect(await page.locator('#range').textContent()).toBe('1–3 of 3');
+    // Severity first: the agent out of adherence with Negative impact heads the grid.
+    expect(await page.locator('#agents tbody tr').first().getAttribute('data-agent')).toBe('S1/late');
+    await shot('agents');
+  });
+
+  it('filters by adherence state', async () => {
+    await page.selectOption('#f-state', 'InAdherence');
+    await page.locator('#range', { hasText: /^1–1 of 1$/ }).waitFor();
+    expect(await page.locator('#agents tbody tr').getAttribute('data-agent')).toBe('S1/ontime');
+    await page.selectOption('#f-state', '');
+    await page.locator('#range', { hasText: /^1–3 of 3$/ }).waitFor();
+  });
+
+  it('shows a state change published after the page loaded, without a reload', async () => {
+    let reloaded = false;
+    page.once('load', () => {
+      reloaded = true;
+    });
+    await wire.publish('wfm.stat.T1.S1.ontime', state('ontime', 'NotReady', T(10, 4)));
+    const row = page.locator('tr[data-agent="S1/ontime"]');
+    await row.and(page.locator('.adh-out-neg')).waitFor({ timeout: 15_000 });
+    expect(await row.locator('td').nth(2).textContent()).toBe('BUSY');
+    expect(await row.locator('td.adh').textContent()).toBe('OutOfAdherence');
+    expect(reloaded).toBe(false);
+    await shot('agents-live');
+  });
+
+  it('opens an agent: its statechart lit, and the input that put it there', async () => {
+    await page.locator('tr[data-agent="S1/late"] td').first().click();
+    await page.waitForSelector('#chart-agent svg.statechart');
+    expect(new URL(page.url()).hash).toBe('#/agent/S1/late');
+    expect((await litLeaves('chart-agent')).sort()).toEqual(['break', 'outOfAdherence']);
+    // Every state of the agent machine is drawn, lit or not.
+    const drawn = await page.$$eval('#chart-agent g.state > text.label', (els) =>
+      els.map((e) => e.textContent),
+    );
+    expect(drawn).toEqual(
+      expect.arrayContaining(['presence', 'adherence', 'onQueue', 'inAdherence', 'unknown']),
+    );
+    // The site's lifecycle and election charts light what /api/sites says.
+    const [site] = await api<{ state: unknown; election: unknown }[]>('/api/sites');
+    const leaves = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : Object.values(v as Record<string, unknown>).flatMap(leaves);
+    expect((await litLeaves('chart-site')).sort()).toEqual(leaves(site!.state).sort());
+    expect((await litLeaves('chart-election')).sort()).toEqual(leaves(site!.election).sort());
+    // The input that took it out of adherence is listed with its seq and data.
+    const rows = page.locator('#history tbody tr');
+    const seqs = await rows.locator('td:first-child').allTextContents();
+    expect(seqs).toContain(String(breakSeq));
+    const cause = rows.nth(seqs.indexOf(String(breakSeq)));
+    expect(await cause.getAttribute('class')).toContain('cause');
+    const data = await cause.locator('pre').textContent();
+    expect(JSON.parse(data!)).toMatchObject({
+      statistic: 'CurrentState',
+      agentId: 'late',
+      status: 'NotReady',
+    });
+    expect(await page.locator('.card', { hasText: 'adherence' }).first().textContent()).toContain(
+      'OutOfAdherence',
+    );
+    await shot('agent');
+  });
+
+  it('refreshes the open agent live', async () => {
+    const seq = await wire.publish('wfm.stat.T1.S1.late', state('late', 'Ready', T(10, 5)));
+    await page
+      .locator('#history td:first-child', { hasText: new RegExp(`^${seq}$`) })
+      .waitFor({ timeout: 15_000 });
+    expect((await litLeaves('chart-agent')).sort()).toEqual(['inAdherence', 'onQueue']);
+  });
+
+  it('shows a reason code made of markup as text, and runs none of it', async () => {
+    await page.goto(`${http.url}/#/agents`);
+    const row = page.locator('tr[data-agent="S1/evil"]');
+    await row.waitFor();
+    expect(await row.locator('td.reason').textContent()).toContain(XSS);
+    await page.goto(`${http.url}/#/agent/S1/evil`);
+    await page.waitForSelector('#history');
+    expect(await page.locator('.card', { hasText: 'reason' }).first().textContent()).toContain(XSS);
+    expect(await page.locator('#history').textContent()).toContain(XSS);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+    await shot('xss');
+  });
+
+  it('shows the cluster live: this node, its sites, rates and DLQ', async () => {
+    await wire.publish('wfm.stat.T1.S1.bad', '{not json');
+    await page.goto(`${http.url}/#/cluster`);
+    const row = page.locator('#sites tr[data-site="S1"]');
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.locator('td').nth(1).textContent()).toBe('primary');
+    expect(await page.locator('.card', { hasText: 'node' }).first().textContent()).toContain('n1');
+    await page.locator('#dlq').waitFor({ timeout: 15_000 });
+    await shot('cluster');
+  });
+
+  it('answers an unknown agent with a message, not a blank page', async () => {
+    await page.goto(`${http.url}/#/agent/S1/nobody`);
+    await page.locator('#agent .error').waitFor();
+    expect(await page.locator('#agent .error').textContent()).toContain('S1/nobody');
+  });
+});
