@@ -226,6 +226,32 @@ describe('visualizer in a browser', () => {
     await shot('cluster');
   });
 
+  it('pages through the grid 50 agents at a time', async () => {
+    for (let i = 0; i < 60; i++) {
+      const a = `p${String(i).padStart(2, '0')}`;
+      await wire.publish(`wfm.stat.T1.S1.${a}`, state(a, 'Ready', T(10, 6)));
+    }
+    await wire.until(async () => (await api<{ total: number }>('/api/agents?limit=1')).total >= 63, 30_000);
+    const { total } = await api<{ total: number }>('/api/agents?limit=1');
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/agents?')) requests.push(r.url());
+    });
+    await page.goto(`${http.url}/#/agents`);
+    await page.locator('#range', { hasText: new RegExp(`^1–50 of ${total}$`) }).waitFor();
+    expect(await page.locator('#agents tbody tr').count()).toBe(50);
+    expect(await page.locator('#prev').isDisabled()).toBe(true);
+    await page.click('#next');
+    await page.locator('#range', { hasText: new RegExp(`^51–${total} of ${total}$`) }).waitFor();
+    expect(await page.locator('#agents tbody tr').count()).toBe(total - 50);
+    expect(await page.locator('#next').isDisabled()).toBe(true);
+    await page.click('#prev');
+    await page.locator('#range', { hasText: new RegExp(`^1–50 of ${total}$`) }).waitFor();
+    // The browser asks for one page at a time, never for every agent.
+    expect(requests.length).toBeGreaterThan(0);
+    for (const url of requests) expect(new URL(url).searchParams.get('limit')).toBe('50');
+  });
+
   it('answers an unknown agent with a message, not a blank page', async () => {
     await page.goto(`${http.url}/#/agent/S1/nobody`);
     await page.locator('#agent .error').waitFor();
