@@ -1,1 +1,2 @@
+export * from './agentQuery.ts';
 export * from './httpServer.ts';
