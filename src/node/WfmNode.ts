@@ -101,6 +101,11 @@ export class WfmNode {
     return sites;
   }
 
+  /** The node's JetStream manager: the visualizer reads agents' inputs from `WFM_IN` with it. */
+  get streamManager(): JetStreamManager {
+    return this.#jsm;
+  }
+
   /** The live nodes this node sees (itself included). */
   get clusterNodes(): readonly string[] {
     return this.#cluster?.nodes ?? [this.options.nodeId];

@@ -139,9 +139,10 @@ export const AGENT_COMPARATORS: Record<AgentSort, (a: AgentRow, b: AgentRow) => 
 };
 
 /**
- * Filters, sorts and pages agent rows (pure; `rows` is not changed). One pass filters; the page
- * is then found by a bounded heap of the first `offset + limit` rows (O(n log k)), or, when that
- * is a large part of the matches, by sorting them.
+ * Filters, sorts and pages agent rows (pure; `rows` is not changed). One pass over `rows`
+ * filters and keeps the first `offset + limit` matches in a bounded heap (O(n log k)); a row
+ * that is neither matched nor among them is dropped at once, so `rows` may be a generator
+ * making rows on the fly: at 100k agents only the page's rows outlive the pass.
  *
  * Sorts: `severity` — out of adherence with negative impact first, then other out of
  * adherence, each longest `secondsInState` first; then the rest by agent id. `agent` — agent
@@ -156,7 +157,8 @@ export function queryAgents(rows: Iterable<AgentRow>, query: AgentQuery = {}): A
   const { site, state } = query;
   const needle = query.q?.toLowerCase();
   const wantState = state === undefined ? undefined : state === 'Unknown' ? null : state;
-  const matches: AgentRow[] = [];
+  const first = new BoundedHeap<AgentRow>(limit === 0 ? 0 : offset + limit, compare);
+  let total = 0;
   for (const row of rows) {
     if (site !== undefined && row.site !== site) continue;
     if (wantState !== undefined && row.adherenceState !== wantState) continue;
@@ -166,51 +168,63 @@ export function queryAgents(rows: Iterable<AgentRow>, query: AgentQuery = {}): A
       !row.reason?.toLowerCase().includes(needle)
     )
       continue;
-    matches.push(row);
+    total++;
+    first.offer(row);
   }
-  const total = matches.length;
-  const k = Math.min(total, offset + limit);
-  let first: AgentRow[];
-  if (offset >= total || limit === 0) first = [];
-  else if (k * 4 >= total) first = matches.sort(compare);
-  else first = smallest(matches, k, compare);
-  return { total, offset, limit, rows: first.slice(offset, offset + limit) };
+  return { total, offset, limit, rows: first.sorted().slice(offset, offset + limit) };
 }
 
-/** The `k` smallest items by `compare`, sorted: a max-heap of k, then a sort of it. */
-function smallest<T>(items: readonly T[], k: number, compare: (a: T, b: T) => number): T[] {
-  const heap: T[] = [];
-  const up = (i: number) => {
+/** The `k` smallest items offered, by `compare`: a max-heap of at most k. */
+class BoundedHeap<T> {
+  readonly #k: number;
+  readonly #compare: (a: T, b: T) => number;
+  readonly #heap: T[] = [];
+
+  constructor(k: number, compare: (a: T, b: T) => number) {
+    this.#k = k;
+    this.#compare = compare;
+  }
+
+  offer(item: T): void {
+    const heap = this.#heap;
+    if (heap.length < this.#k) {
+      heap.push(item);
+      this.#up(heap.length - 1);
+    } else if (heap.length > 0 && this.#compare(item, heap[0]!) < 0) {
+      heap[0] = item;
+      this.#down(0);
+    }
+  }
+
+  /** The items kept, smallest first. */
+  sorted(): T[] {
+    return this.#heap.slice().sort(this.#compare);
+  }
+
+  #up(i: number): void {
+    const heap = this.#heap;
     const item = heap[i]!;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compare(heap[parent]!, item) >= 0) break;
+      if (this.#compare(heap[parent]!, item) >= 0) break;
       heap[i] = heap[parent]!;
       i = parent;
     }
     heap[i] = item;
-  };
-  const down = (i: number) => {
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
     const item = heap[i]!;
     const n = heap.length;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && compare(heap[child + 1]!, heap[child]!) > 0) child++;
-      if (compare(heap[child]!, item) <= 0) break;
+      if (child + 1 < n && this.#compare(heap[child + 1]!, heap[child]!) > 0) child++;
+      if (this.#compare(heap[child]!, item) <= 0) break;
       heap[i] = heap[child]!;
       i = child;
     }
     heap[i] = item;
-  };
-  for (const item of items) {
-    if (heap.length < k) {
-      heap.push(item);
-      up(heap.length - 1);
-    } else if (compare(item, heap[0]!) < 0) {
-      heap[0] = item;
-      down(0);
-    }
   }
-  return heap.sort(compare);
 }

@@ -1,0 +1,350 @@
+import { performance } from 'node:perf_hooks';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { createAgentMachine } from '../actors/agentMachine.ts';
+import { createElectionMachine } from '../actors/electionMachine.ts';
+import type { SiteSupervisor } from '../actors/SiteSupervisor.ts';
+import { createSiteMachine } from '../actors/siteMachine.ts';
+import { type AgentContext, type IntervalRecord, toIntervalRecord } from '../domain/index.ts';
+import type { NodeStatus } from '../node/NodeStatus.ts';
+import type { SiteCounters } from '../node/SiteHost.ts';
+import { type AgentPage, type AgentQuery, type AgentRow, queryAgents } from './agentQuery.ts';
+
+/** One site of what the visualizer reads: its supervisor (null while it restores) and counters. */
+export interface VisualizedSite {
+  readonly supervisor: SiteSupervisor | null;
+  readonly counters: SiteCounters;
+}
+
+/** What the visualizer reads of a node; `WfmNode` provides it. */
+export interface VisualizedNode {
+  status(): NodeStatus;
+  /** The sites hosted here (primary or backup), by id. */
+  readonly sites: ReadonlyMap<string, VisualizedSite>;
+  /** Every `WFM_IN` input at or before this has been routed. */
+  readonly processedSeq: number;
+  /** Reads `WFM_IN` messages by sequence (an agent's inputs) and the stream's last sequence (lag). */
+  readonly streamManager: JetStreamManager;
+}
+
+/** One site as `GET /api/sites` and the `status` event show it. */
+export interface VisualizedSiteStatus {
+  site: string;
+  role: 'primary' | 'backup';
+  epoch: number;
+  leader: string | null;
+  /** The lifecycle actor's state value. */
+  state: unknown;
+  /** The election actor's state value. */
+  election: unknown;
+  /** The site's event time (-1: none yet). */
+  siteTime: number;
+  agents: number;
+  processedSeq: number;
+  checkpointSeq: number;
+}
+
+/** One input of an agent as `GET /api/agents/:site/:agentId` shows it: the message as stored. */
+export interface AgentInputEntry {
+  seq: number;
+  subject: string;
+  /** The `WFM_IN` message's text, as stored (JSON text the browser parses or shows). */
+  data: string;
+}
+
+/** The figures of an agent's newest open interval, accounted up to `accountedTo`. */
+export type OpenIntervalFigures = Omit<IntervalRecord, 'sourceSeq'> & {
+  /** Event time up to which the agent's time is accounted (its last input or deadline). */
+  accountedTo: number;
+  /** Time of the running out-of-adherence stretch not yet past the exception threshold. */
+  pendingExceptionSecs: number;
+};
+
+/** `GET /api/agents/:site/:agentId`. */
+export interface AgentDetail {
+  site: string;
+  agentId: string;
+  role: 'primary' | 'backup';
+  /** The agent actor's statechart value, e.g. `{ presence: 'onQueue', adherence: 'inAdherence' }`. */
+  value: unknown;
+  context: AgentContext;
+  /** The agent's last inputs, oldest first (see `AgentInputLog`: empty after a restart). */
+  history: AgentInputEntry[];
+  interval: OpenIntervalFigures | null;
+}
+
+/** The `status` event of `GET /api/events`. */
+export interface VisualizerStatusEvent {
+  nodeId: string;
+  nodes: string[];
+  sites: VisualizedSiteStatus[];
+  /** Per second since the previous tick, over the hosted sites (null before a second tick). */
+  rates: { eventsPerSec: number | null; outputsPerSec: number | null };
+  /** `WFM_IN` messages not yet routed by this node (null: NATS unreachable). */
+  lag: number | null;
+  /** Inputs refused by the hosted sites since this node started, by reason. */
+  dlq: Record<string, number>;
+  /**
+   * Seconds since a hosted site with unsaved input was last seen to advance its checkpoint
+   * (the largest over the sites; 0 when every site's checkpoint is at its position; null while
+   * no advance has been seen since the first client connected).
+   */
+  checkpointAgeSecs: number | null;
+  database: NodeStatus['database'];
+}
+
+/** The `agents` event of `GET /api/events`. */
+export interface VisualizerAgentsEvent {
+  /** `site/agentId` of agents touched since the previous tick, at most 500. */
+  changed: string[];
+  more?: true;
+}
+
+/** The machines' definitions as JSON: states nested with `key`, `type`, `states`, `on`. */
+export interface MachineDefinitions {
+  agent: unknown;
+  site: unknown;
+  election: unknown;
+}
+
+let cachedMachines: MachineDefinitions | null = null;
+
+/**
+ * The agent, site and election machines' definitions (XState `machine.definition`, through
+ * JSON so inline functions are gone), computed once.
+ */
+export function machineDefinitions(): MachineDefinitions {
+  cachedMachines ??= JSON.parse(
+    JSON.stringify({
+      agent: createAgentMachine().definition,
+      site: createSiteMachine().definition,
+      election: createElectionMachine().definition,
+    }),
+  ) as MachineDefinitions;
+  return cachedMachines;
+}
+
+/**
+ * Out-of-adherence seconds of an agent "today", honestly: since the start of its oldest open
+ * interval (closed intervals are gone from the context — they are in the interval history).
+ * The exception time of its open intervals, the pending time of a running stretch not yet past
+ * the threshold, and the stretch's time from where the accounting stopped up to `siteTime`.
+ */
+export function outOfAdherenceSecs(context: AgentContext, siteTime: number): number {
+  let ms = 0;
+  for (const acc of context.intervals) ms += acc.excMs + acc.pendingMs;
+  const stretch = context.stretch;
+  if (stretch !== null && siteTime >= 0)
+    ms += Math.max(0, siteTime - Math.max(stretch.start, context.acctTs));
+  return ms / 1000;
+}
+
+/** One agent's grid row; `siteTime` is the site's event time (-1: none yet). */
+export function agentRow(
+  site: string,
+  role: 'primary' | 'backup',
+  context: AgentContext,
+  siteTime: number,
+): AgentRow {
+  const a = context.adherence;
+  const since = a?.since ?? null;
+  return {
+    site,
+    agentId: context.agentId,
+    role,
+    presence: context.gc?.presence ?? null,
+    routingStatus: context.gc?.routingStatus ?? null,
+    status: context.status,
+    reason: context.reason,
+    adherenceState: a?.adherenceState ?? null,
+    since,
+    secondsInState: since === null || siteTime < 0 ? null : Math.max(0, siteTime - since) / 1000,
+    scheduledCategory: a?.scheduledCategory ?? null,
+    actualCategory: a?.actualCategory ?? null,
+    impact: a?.impact ?? null,
+    outOfAdherenceTodaySecs: outOfAdherenceSecs(context, siteTime),
+  };
+}
+
+/** Most inputs an agent's detail lists. */
+const HISTORY_MAX = 20;
+
+/**
+ * The visualizer's reads of one node: agent rows and details, sites, and the status tick of
+ * the event stream (which keeps the counters of the previous tick for its rates).
+ */
+export class NodeVisualizer {
+  readonly #node: VisualizedNode;
+  #previous: { at: number; events: Map<string, number>; outputs: Map<string, number> } | null = null;
+  readonly #checkpoints = new Map<string, { seq: number; at: number | null }>();
+
+  constructor(node: VisualizedNode) {
+    this.#node = node;
+  }
+
+  #roles(): Map<string, 'primary' | 'backup'> {
+    return new Map(this.#node.status().sites.map((s) => [s.site, s.role]));
+  }
+
+  /**
+   * Every hosted agent's row (of `site` only, when given), made as it is read: sites whose
+   * supervisor is restoring have none.
+   */
+  *rows(site?: string): IterableIterator<AgentRow> {
+    const roles = this.#roles();
+    for (const [id, s] of this.#node.sites) {
+      if (site !== undefined && id !== site) continue;
+      const supervisor = s.supervisor;
+      if (supervisor === null) continue;
+      const role = roles.get(id) ?? 'backup';
+      const siteTime = supervisor.siteTime;
+      for (const agent of supervisor.agents()) yield agentRow(id, role, agent.context, siteTime);
+    }
+  }
+
+  /** `GET /api/agents`: one pass over the agents; only the page's rows are kept. */
+  agents(query: AgentQuery): AgentPage {
+    return queryAgents(this.rows(query.site), query);
+  }
+
+  /** `GET /api/agents/:site/:agentId` (null: no such site here, or no such agent). */
+  async agent(site: string, agentId: string): Promise<AgentDetail | null> {
+    const supervisor = this.#node.sites.get(site)?.supervisor ?? null;
+    if (supervisor === null) return null;
+    let found: { value: unknown; context: AgentContext } | null = null;
+    for (const agent of supervisor.agents()) {
+      if (agent.agentId === agentId) {
+        found = agent;
+        break;
+      }
+    }
+    if (found === null) return null;
+    // Copied now: the actor's context may change while the messages are read.
+    const context = structuredClone(found.context);
+    const value = structuredClone(found.value);
+    const seqs = supervisor.inputs.seqs(agentId).slice(-HISTORY_MAX);
+    const interval = openInterval(context, supervisor);
+    const role = this.#roles().get(site) ?? 'backup';
+    const streams = this.#node.streamManager.streams;
+    const messages = await Promise.all(seqs.map((seq) => streams.getMessage('WFM_IN', { seq })));
+    const history: AgentInputEntry[] = [];
+    for (const msg of messages)
+      if (msg !== null) history.push({ seq: msg.seq, subject: msg.subject, data: msg.string() });
+    return { site, agentId, role, value, context, history, interval };
+  }
+
+  /** `GET /api/sites`. */
+  sites(): VisualizedSiteStatus[] {
+    return this.#node.status().sites.map(siteSummary);
+  }
+
+  /** The `status` event: rates since the previous call, lag, DLQ, checkpoint age. */
+  async statusEvent(): Promise<VisualizerStatusEvent> {
+    const status = this.#node.status();
+    const now = performance.now();
+    const events = new Map<string, number>();
+    const outputs = new Map<string, number>();
+    const dlq: Record<string, number> = {};
+    for (const [id, s] of this.#node.sites) {
+      const c = s.counters;
+      events.set(id, c.events);
+      outputs.set(
+        id,
+        Object.values(c.outputs).reduce((sum, n) => sum + n, 0),
+      );
+      for (const [reason, n] of Object.entries(c.dlqByReason)) dlq[reason] = (dlq[reason] ?? 0) + (n ?? 0);
+    }
+    const previous = this.#previous;
+    this.#previous = { at: now, events, outputs };
+    const rate = (current: Map<string, number>, before: Map<string, number> | undefined) => {
+      if (previous === null || before === undefined || now <= previous.at) return null;
+      let delta = 0;
+      // A site new since the last tick (or counting from a rebuild) adds nothing yet.
+      for (const [id, n] of current) delta += Math.max(0, n - (before.get(id) ?? n));
+      return Math.round((delta / ((now - previous.at) / 1000)) * 10) / 10;
+    };
+    let lag: number | null = null;
+    try {
+      const info = await this.#node.streamManager.streams.info('WFM_IN');
+      lag = Math.max(0, info.state.last_seq - this.#node.processedSeq);
+    } catch {
+      // NATS unreachable: lag unknown; the rest still goes out.
+    }
+    return {
+      nodeId: status.nodeId,
+      nodes: status.nodes,
+      sites: status.sites.map(siteSummary),
+      rates: {
+        eventsPerSec: rate(events, previous?.events),
+        outputsPerSec: rate(outputs, previous?.outputs),
+      },
+      lag,
+      dlq,
+      checkpointAgeSecs: this.#checkpointAge(status, now),
+      database: status.database,
+    };
+  }
+
+  #checkpointAge(status: NodeStatus, now: number): number | null {
+    let age: number | null = null;
+    let unknown = false;
+    const seen = new Set<string>();
+    for (const s of status.sites) {
+      seen.add(s.site);
+      let tracked = this.#checkpoints.get(s.site);
+      if (tracked === undefined) {
+        tracked = { seq: s.checkpointSeq, at: null };
+        this.#checkpoints.set(s.site, tracked);
+      } else if (tracked.seq !== s.checkpointSeq) {
+        tracked.seq = s.checkpointSeq;
+        tracked.at = now;
+      }
+      if (s.checkpointSeq >= s.processedSeq) age = Math.max(age ?? 0, 0);
+      else if (tracked.at === null) unknown = true;
+      else age = Math.max(age ?? 0, Math.round((now - tracked.at) / 100) / 10);
+    }
+    for (const site of this.#checkpoints.keys()) if (!seen.has(site)) this.#checkpoints.delete(site);
+    return unknown ? null : age;
+  }
+
+  /**
+   * The `agents` event: agents touched since the previous call as `site/agentId`, at most
+   * `max`, and whether there were more (each site's touched set is emptied).
+   */
+  changedAgents(max = 500): VisualizerAgentsEvent {
+    const changed: string[] = [];
+    let more = false;
+    for (const [id, s] of this.#node.sites) {
+      const supervisor = s.supervisor;
+      if (supervisor === null) continue;
+      const taken = supervisor.inputs.takeChanged();
+      for (const agentId of taken.ids) {
+        if (changed.length < max) changed.push(`${id}/${agentId}`);
+        else more = true;
+      }
+      if (taken.more) more = true;
+    }
+    return more ? { changed, more: true } : { changed };
+  }
+}
+
+function siteSummary(s: NodeStatus['sites'][number]): VisualizedSiteStatus {
+  return {
+    site: s.site,
+    role: s.role,
+    epoch: s.epoch,
+    leader: s.leader,
+    state: s.state,
+    election: s.election,
+    siteTime: s.siteTime,
+    agents: s.agents,
+    processedSeq: s.processedSeq,
+    checkpointSeq: s.checkpointSeq,
+  };
+}
+
+function openInterval(context: AgentContext, supervisor: SiteSupervisor): OpenIntervalFigures | null {
+  const acc = context.intervals.at(-1);
+  if (acc === undefined) return null;
+  const { sourceSeq: _, ...figures } = toIntervalRecord(context.agentId, acc, 0, supervisor.options);
+  return { ...figures, accountedTo: context.acctTs, pendingExceptionSecs: acc.pendingMs / 1000 };
+}
