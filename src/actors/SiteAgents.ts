@@ -1,4 +1,11 @@
-import { type Actor, type AnyActorRef, createActor, enqueueActions, setup } from 'xstate';
+import {
+  type Actor,
+  type AnyActorRef,
+  createActor,
+  enqueueActions,
+  type InspectionEvent,
+  setup,
+} from 'xstate';
 import {
   type AgentContext,
   type AgentInput,
@@ -43,7 +50,7 @@ export class SiteAgents {
   readonly #applyStep: typeof applyAgentInput;
   readonly #machine: AgentMachine = createAgentMachine();
   // Agents are children of one root actor so they share one actor system (less heap per agent).
-  readonly #root = createActor(siteRootMachine);
+  readonly #root: Actor<typeof siteRootMachine>;
   readonly #actors = new Map<string, Actor<AgentMachine>>();
   readonly #deadlines = new DeadlineQueue();
   readonly #dirty = new Set<string>();
@@ -51,13 +58,16 @@ export class SiteAgents {
   #steps = 0;
   #transitions = 0;
 
-  /** See `SiteSupervisorOptions` for `feedEveryStep` and `applyStep`. */
+  /** See `SiteSupervisorOptions` for `feedEveryStep`, `applyStep` and `inspect`. */
   constructor(
     options: ResolvedAgentOptions,
     result: SiteResultCollector,
     feedEveryStep: boolean,
     applyStep: typeof applyAgentInput,
+    inspect?: (event: InspectionEvent) => void,
   ) {
+    // Its id names the agents for inspection (`agent:<site>/<agentId>`); inspect observes them all.
+    this.#root = createActor(siteRootMachine, { id: `agents:${options.site}`, inspect });
     this.#options = options;
     this.#result = result;
     this.#feedEveryStep = feedEveryStep;

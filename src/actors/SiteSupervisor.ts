@@ -1,3 +1,4 @@
+import type { InspectionEvent } from 'xstate';
 import {
   type AgentContext,
   type AgentInput,
@@ -48,6 +49,8 @@ export interface SiteSupervisorOptions {
     seq: number,
     options: ResolvedAgentOptions,
   ) => AgentStep;
+  /** xstate `inspect` observer of the agent actors. @defaultValue undefined */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /**
@@ -77,14 +80,14 @@ export class SiteSupervisor {
   constructor(
     options: Partial<AgentOptions> & Pick<AgentOptions, 'tenant' | 'site'>,
     snapshot?: SiteSnapshot,
-    { feedEveryStep = false, applyStep = applyAgentInput }: SiteSupervisorOptions = {},
+    { feedEveryStep = false, applyStep = applyAgentInput, inspect }: SiteSupervisorOptions = {},
   ) {
     const resolved = resolveAgentOptions(options);
     this.optionsFingerprint = optionsFingerprint(resolved);
     this.#result = new SiteResultCollector(resolved.tenant, resolved.site);
     if (snapshot === undefined) {
       this.options = resolved;
-      this.#agents = new SiteAgents(resolved, this.#result, feedEveryStep, applyStep);
+      this.#agents = new SiteAgents(resolved, this.#result, feedEveryStep, applyStep, inspect);
       return;
     }
     const site = readSiteState(resolved, snapshot.site);
@@ -97,7 +100,7 @@ export class SiteSupervisor {
       site.siteTime,
     );
     this.options = { ...resolved, profile };
-    this.#agents = new SiteAgents(this.options, this.#result, feedEveryStep, applyStep);
+    this.#agents = new SiteAgents(this.options, this.#result, feedEveryStep, applyStep, inspect);
     try {
       this.#restore(snapshot.seq, site, snapshot.agents);
     } catch (err) {

@@ -99,6 +99,8 @@ export class SiteElection implements ElectionServices {
         initial: observedLease(initial),
       },
       clock: host.clock,
+      id: `election:${site.site}`,
+      inspect: site.inspect,
     });
   }
 

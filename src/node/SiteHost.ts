@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { InspectionEvent } from 'xstate';
 import { type OperationalClock, realClock, type SiteRole } from '../actors/index.ts';
 import type { Output, RejectionReason } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
@@ -49,6 +50,8 @@ export interface SiteRuntimeOptions {
    * this size with input held in between. @defaultValue 2000
    */
   captureChunk: number;
+  /** xstate `inspect` observer of the site's actors (lifecycle, election, agents). @defaultValue undefined */
+  inspect: ((event: InspectionEvent) => void) | undefined;
 }
 
 export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
@@ -59,6 +62,7 @@ export const defaultSiteRuntimeOptions: SiteRuntimeOptions = {
   clock: realClock,
   outboxMessages: 200_000,
   captureChunk: 2000,
+  inspect: undefined,
 };
 
 /** Counters the node's metrics read. */

@@ -92,7 +92,14 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.actor = createActor(createSiteMachine(), {
       input: { site, role, services: this, checkpointEveryMs, retryDelayMs, maxRetryDelayMs },
       clock,
+      id: `site:${site}`,
+      inspect: this.#options.inspect,
     });
+  }
+
+  /** The inspection observer of the site's actors (its election's too). */
+  get inspect(): SiteRuntimeOptions['inspect'] {
+    return this.#options.inspect;
   }
 
   /** Called when the lease permit ran out with something to write (the election listens). */

@@ -271,6 +271,7 @@ export class WfmNode {
         checkpointEveryMessages: this.options.checkpointEveryMessages,
         captureChunk: this.options.captureChunk,
         clock,
+        inspect: this.options.inspect,
       },
       lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],
       factory: (lane) => this.#factory(lane),
@@ -313,7 +314,10 @@ export class WfmNode {
 
   #factory(lane: string): SiteProcessorFactory {
     if (lane === UNROUTED_LANE) return (cp) => new UnroutedProcessor(this.#tenant, cp?.seq ?? 0);
-    return siteProcessorFactory(() => ({ config: this.#config, ref: this.#refs.get(lane)! }));
+    return siteProcessorFactory(
+      () => ({ config: this.#config, ref: this.#refs.get(lane)! }),
+      this.options.inspect,
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { InspectionEvent } from 'xstate';
 import type { OperationalClock } from '../actors/index.ts';
 import type { WfmConfig } from '../config/index.ts';
 import type { WfmError } from '../errors.ts';
@@ -55,6 +56,11 @@ export interface WfmNodeOptions {
    * @defaultValue `undefined`: the node only logs it
    */
   onFatal: ((error: WfmError) => void) | undefined;
+  /**
+   * xstate `inspect` observer given to every site, election and agent actor (`InspectBridge.observer`).
+   * @defaultValue undefined
+   */
+  inspect: ((event: InspectionEvent) => void) | undefined;
 }
 
 export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
@@ -70,4 +76,5 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   intervalSink: undefined,
   historyWriter: {},
   onFatal: undefined,
+  inspect: undefined,
 };

@@ -1,3 +1,4 @@
+import type { InspectionEvent } from 'xstate';
 import { type SiteState, SiteSupervisor } from '../actors/index.ts';
 import type { SiteRef, WfmConfig } from '../config/index.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
@@ -12,7 +13,10 @@ export interface SiteSettings {
  * Makes a site's supervisor from its checkpoint under the settings read at that moment (`settings`
  * is asked on every restore, so `wfm-agg restart` applies what the configuration says now).
  */
-export function siteProcessorFactory(settings: () => SiteSettings): SiteProcessorFactory {
+export function siteProcessorFactory(
+  settings: () => SiteSettings,
+  inspect?: (event: InspectionEvent) => void,
+): SiteProcessorFactory {
   return (checkpoint) => {
     const { config, ref } = settings();
     const options = {
@@ -28,6 +32,7 @@ export function siteProcessorFactory(settings: () => SiteSettings): SiteProcesso
       checkpoint === null
         ? undefined
         : { seq: checkpoint.seq, site: checkpoint.site as SiteState, agents: checkpoint.agents },
+      { inspect },
     );
   };
 }
