@@ -46,6 +46,11 @@ program
       .choices(['trace', 'debug', 'info', 'warn', 'error'])
       .default('info'),
   )
+  .option('--inspect <ws-url>', 'stream actor events to a @statelyai/inspect WebSocket inspector')
+  .option(
+    '--inspect-actors <patterns>',
+    'with --inspect: actors to stream, comma-separated, * any characters: site:<site>, election:<site>, agent:<site>/<agent> (default: site:*,election:*)',
+  )
   .action(nodeCommand);
 
 program

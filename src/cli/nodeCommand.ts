@@ -4,6 +4,7 @@ import { ID_PATTERN } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logging/index.ts';
 import { WfmNode } from '../node/index.ts';
+import { InspectBridge, parseInspectActors } from '../web/InspectBridge.ts';
 import { parseHttpAddress, startHttpServer } from '../web/index.ts';
 
 /** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
@@ -27,6 +28,10 @@ export interface NodeFlags {
   dataDir?: string;
   http?: string;
   logLevel?: string;
+  /** Inspector WebSocket URL: stream actor events there (`@statelyai/inspect` messages). */
+  inspect?: string;
+  /** Comma-separated actor patterns to inspect (default `site:*,election:*`). */
+  inspectActors?: string;
 }
 
 /** Config overrides from the flags shared by the commands that run a node. */
@@ -66,6 +71,16 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     secrets,
   });
   logger.info({ config: redactConfig(config) }, 'starting node');
+  if (flags.inspectActors !== undefined && flags.inspect === undefined)
+    throw new ConfigError('--inspect-actors', 'needs --inspect <ws-url>');
+  const inspector =
+    flags.inspect === undefined
+      ? null
+      : new InspectBridge({
+          url: flags.inspect,
+          logger,
+          ...(flags.inspectActors !== undefined ? { actors: parseInspectActors(flags.inspectActors) } : {}),
+        });
   let stopping = false;
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   let node: WfmNode | null = null;
@@ -76,6 +91,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     logger.info({ reason }, 'draining');
     await http?.close();
     await node?.stop();
+    await inspector?.close();
     if (code !== 0) logger.fatal({ reason, exitCode: code }, 'node stopped because it cannot go on');
     process.exit(code);
   };
@@ -86,6 +102,10 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     logger,
     reloadConfig: load,
     onFatal: (error) => void stop(error.message, EXIT_DATABASE_LOST),
+    inspect: inspector?.observer,
+  }).catch(async (err: unknown) => {
+    await inspector?.close();
+    throw err;
   });
   http = flags.http !== undefined ? await startHttpServer(node, parseHttpAddress(flags.http)) : null;
   if (http !== null) logger.info({ url: http.url }, 'http listening');
