@@ -32,6 +32,8 @@ export interface VisualizedSiteStatus {
   role: 'primary' | 'backup';
   epoch: number;
   leader: string | null;
+  /** The site's replicas by the cluster's placement, preferred primary first. */
+  replicas: readonly string[];
   /** The lifecycle actor's state value. */
   state: unknown;
   /** The election actor's state value. */
@@ -333,6 +335,7 @@ function siteSummary(s: NodeStatus['sites'][number]): VisualizedSiteStatus {
     role: s.role,
     epoch: s.epoch,
     leader: s.leader,
+    replicas: s.replicas,
     state: s.state,
     election: s.election,
     siteTime: s.siteTime,

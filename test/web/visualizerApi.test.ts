@@ -199,6 +199,7 @@ describe('visualizer API of a live node', () => {
     expect(sites.find((s) => s.site === 'S1')).toMatchObject({
       role: 'primary',
       leader: 'n1',
+      replicas: ['n1'],
       siteTime: T(10, 10),
       agents: 6,
       election: { leading: expect.any(String) },

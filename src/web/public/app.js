@@ -126,6 +126,29 @@ function table(headers, rows, attrs = {}) {
   );
 }
 
+/**
+ * Which node leads and which back each site this node hosts (its leader and its placement's
+ * replicas): with two nodes that is every site; with more, the other nodes' UIs show the rest.
+ */
+function nodeTable(nodes, sites) {
+  const names = [...new Set([...nodes.map(String), ...sites.flatMap((x) => x.replicas ?? [])])].sort();
+  return table(
+    ['node', 'leads', 'backs'],
+    names.map((n) => {
+      const leads = sites.filter((x) => x.leader === n).map((x) => x.site);
+      const backs = sites.filter((x) => x.leader !== n && (x.replicas ?? []).includes(n)).map((x) => x.site);
+      return h(
+        'tr',
+        { 'data-node': n },
+        h('td', {}, n),
+        h('td', {}, leads.join(', ') || '—'),
+        h('td', {}, backs.join(', ') || '—'),
+      );
+    }),
+    { class: 'grid', id: 'nodes' },
+  );
+}
+
 function renderCluster(root, s) {
   const sites = s.sites ?? [];
   const rates = s.rates ?? {};
@@ -160,6 +183,8 @@ function renderCluster(root, s) {
         typeof s.database === 'object' && s.database?.sink ? s.database.sink : null,
       ),
     ),
+    h('h2', {}, 'Nodes'),
+    nodeTable(nodes, sites),
     h('h2', {}, 'Sites on this node'),
     table(
       [
