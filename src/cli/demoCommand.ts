@@ -132,7 +132,9 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     if (urls.size < names.length) return;
     for (const n of names) {
       const base = urls.get(n)!;
-      process.stdout.write(`demo: ${n} web UI ${base}/  status ${base}/api/status  metrics ${base}/metrics\n`);
+      process.stdout.write(
+        `demo: ${n} web UI ${base}/  status ${base}/api/status  metrics ${base}/metrics\n`,
+      );
     }
     // The nodes hold their embedded interval stores: report asks them over NATS.
     process.stdout.write(
