@@ -4,7 +4,7 @@ import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/
 import { realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
-import { type DatabaseError, WfmError } from '../errors.ts';
+import { WfmError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import {
   type CheckpointStore,
@@ -118,11 +118,6 @@ export class WfmNode {
 
   status(): NodeStatus {
     return nodeStatus(this.options.nodeId, this.#tenant, this.#refs, this.#cluster, this.#history);
-  }
-
-  /** The WFM database outage that stops this node (null: none). */
-  get databaseOutage(): DatabaseError | null {
-    return this.#history?.health.outage ?? null;
   }
 
   /** Interval rows this node wrote to the WFM database since it started. */
