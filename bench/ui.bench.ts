@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { WfmConfig } from '../src/config/index.ts';
 import { localNodeConfig, NatsServer } from '../src/dev/index.ts';
 import { createLogger } from '../src/logging/index.ts';
@@ -45,6 +45,7 @@ import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams } from '../src/streams/index.ts';
 import { startHttpServer } from '../src/web/index.ts';
+import { launchChromium } from '../test/helpers/chromium.ts';
 import { type BenchRow, printRows } from './BenchRow.ts';
 
 const TENANT = 'T1';
@@ -73,16 +74,6 @@ const LEASE_SECONDS = 30;
 const POLL_MS = 20;
 const START = Date.UTC(2026, 0, 5, 7, 0, 0);
 const ROW = 'tr[data-agent]';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /**
  * In the page before its scripts: the time (ms since navigation start) the first grid row is in
  * the DOM, and of the animation frame after it.
@@ -136,7 +127,7 @@ async function startNode(config: WfmConfig): Promise<WfmNode> {
 }
 
 function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return launchChromium();
 }
 
 /**

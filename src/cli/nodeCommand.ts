@@ -4,8 +4,7 @@ import { ID_PATTERN } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logging/index.ts';
 import { WfmNode } from '../node/index.ts';
-import { InspectBridge, parseInspectActors } from '../web/InspectBridge.ts';
-import { parseHttpAddress, startHttpServer } from '../web/index.ts';
+import { InspectBridge, parseHttpAddress, parseInspectActors, startHttpServer } from '../web/index.ts';
 
 /** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
 export const EXIT_DATABASE_LOST = 3;

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { createAgentMachine } from '../actors/agentMachine.ts';
-import { createElectionMachine } from '../actors/electionMachine.ts';
-import type { SiteSupervisor } from '../actors/SiteSupervisor.ts';
-import { createSiteMachine } from '../actors/siteMachine.ts';
+import {
+  createAgentMachine,
+  createElectionMachine,
+  createSiteMachine,
+  type SiteSupervisor,
+} from '../actors/index.ts';
 import { type AgentContext, type IntervalRecord, toIntervalRecord } from '../domain/index.ts';
-import type { NodeStatus } from '../node/NodeStatus.ts';
-import type { SiteCounters } from '../node/SiteHost.ts';
+import type { NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
 import { type AgentPage, type AgentQuery, type AgentRow, queryAgents } from './agentQuery.ts';
 
 /** One site of what the visualizer reads: its supervisor (null while it restores) and counters. */
@@ -26,24 +27,21 @@ export interface VisualizedNode {
   readonly streamManager: JetStreamManager;
 }
 
-/** One site as `GET /api/sites` and the `status` event show it. */
-export interface VisualizedSiteStatus {
-  site: string;
-  role: 'primary' | 'backup';
-  epoch: number;
-  leader: string | null;
-  /** The site's replicas by the cluster's placement, preferred primary first. */
-  replicas: readonly string[];
-  /** The lifecycle actor's state value. */
-  state: unknown;
-  /** The election actor's state value. */
-  election: unknown;
-  /** The site's event time (-1: none yet). */
-  siteTime: number;
-  agents: number;
-  processedSeq: number;
-  checkpointSeq: number;
-}
+/** One site as `GET /api/sites` and the `status` event show it: these fields of its status. */
+export type VisualizedSiteStatus = Pick<
+  SiteStatus,
+  | 'site'
+  | 'role'
+  | 'epoch'
+  | 'leader'
+  | 'replicas'
+  | 'state'
+  | 'election'
+  | 'siteTime'
+  | 'agents'
+  | 'processedSeq'
+  | 'checkpointSeq'
+>;
 
 /** One input of an agent as `GET /api/agents/:site/:agentId` shows it: the message as stored. */
 export interface AgentInputEntry {

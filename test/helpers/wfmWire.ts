@@ -1,6 +1,7 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../src/streams/index.ts';
+import type { WireMessage } from './agentScenario.ts';
 
 /** A test's own NATS client: publishes inputs and reads what the node wrote. */
 export class WfmWire {
@@ -23,6 +24,11 @@ export class WfmWire {
   async publish(subject: string, payload: unknown): Promise<number> {
     const data = typeof payload === 'string' ? payload : JSON.stringify(payload);
     return (await this.js.publish(subject, data)).seq;
+  }
+
+  /** Publishes one built input (`agentScenario`'s `stateMsg`, `reasonMsg`, …); returns its WFM_IN seq. */
+  send(message: WireMessage): Promise<number> {
+    return this.publish(message.subject, message.data);
   }
 
   /** Every message of `stream` whose subject starts with `prefix`, in stream order, parsed. */

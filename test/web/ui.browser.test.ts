@@ -6,30 +6,19 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
 import { ensureStreams } from '../../src/streams/index.ts';
 import { startHttpServer } from '../../src/web/index.ts';
+import { reasonMsg, stateMsg } from '../helpers/agentScenario.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { WfmWire } from '../helpers/wfmWire.ts';
 
 const T = (h: number, m: number, s = 0) => Date.UTC(2026, 0, 5, h, m, s);
-const state = (agentId: string, status: string, ts: number) => ({
-  statistic: 'CurrentState',
-  agentId,
-  status,
-  callType: null,
-  ts,
-});
-const reason = (agentId: string, value: string, ts: number) => ({
-  statistic: 'CurrentStateReason',
-  agentId,
-  reasons: { ReasonCode: value },
-  ts,
-});
 const XSS = '<img src=x onerror=window.__xss=1>';
 const ARTIFACTS = 'test-artifacts';
 
@@ -76,12 +65,12 @@ beforeAll(async () => {
       activities: [{ start: T(9, 0), end: T(12, 0), category: 'OnQueueWork' }],
     });
   }
-  await wire.publish('wfm.stat.T1.S1.ontime', state('ontime', 'Ready', T(10, 0)));
-  await wire.publish('wfm.stat.T1.S1.late', state('late', 'Ready', T(10, 0)));
-  await wire.publish('wfm.stat.T1.S1.late', reason('late', 'Break', T(10, 1)));
-  breakSeq = await wire.publish('wfm.stat.T1.S1.late', state('late', 'NotReady', T(10, 1)));
-  await wire.publish('wfm.stat.T1.S1.evil', reason('evil', XSS, T(10, 2)));
-  await wire.publish('wfm.stat.T1.S1.evil', state('evil', 'NotReady', T(10, 2)));
+  await wire.send(stateMsg('ontime', 'Ready', null, T(10, 0)));
+  await wire.send(stateMsg('late', 'Ready', null, T(10, 0)));
+  await wire.send(reasonMsg('late', 'Break', T(10, 1)));
+  breakSeq = await wire.send(stateMsg('late', 'NotReady', null, T(10, 1)));
+  await wire.send(reasonMsg('evil', XSS, T(10, 2)));
+  await wire.send(stateMsg('evil', 'NotReady', null, T(10, 2)));
   await wire.publish('wfm.clock.T1.S1', { ts: T(10, 3) });
   await wire.until(async () => {
     const page = await api<{ total: number; rows: { agentId: string; presence: string | null }[] }>(
@@ -90,19 +79,7 @@ beforeAll(async () => {
     return page.total === 3 && page.rows.every((r) => r.presence !== null);
   }, 30_000);
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
 }, 120_000);
@@ -148,7 +125,7 @@ describe('visualizer in a browser', () => {
     page.once('load', () => {
       reloaded = true;
     });
-    await wire.publish('wfm.stat.T1.S1.ontime', state('ontime', 'NotReady', T(10, 4)));
+    await wire.send(stateMsg('ontime', 'NotReady', null, T(10, 4)));
     const row = page.locator('tr[data-agent="S1/ontime"]');
     await row.and(page.locator('.adh-out-neg')).waitFor({ timeout: 15_000 });
     expect(await row.locator('td').nth(2).textContent()).toBe('BUSY');
@@ -197,7 +174,7 @@ describe('visualizer in a browser', () => {
   });
 
   it('refreshes the open agent live', async () => {
-    const seq = await wire.publish('wfm.stat.T1.S1.late', state('late', 'Ready', T(10, 5)));
+    const seq = await wire.send(stateMsg('late', 'Ready', null, T(10, 5)));
     await page
       .locator('#history td:first-child', { hasText: new RegExp(`^${seq}$`) })
       .waitFor({ timeout: 15_000 });
@@ -235,7 +212,7 @@ describe('visualizer in a browser', () => {
   it('pages through the grid 50 agents at a time', async () => {
     for (let i = 0; i < 60; i++) {
       const a = `p${String(i).padStart(2, '0')}`;
-      await wire.publish(`wfm.stat.T1.S1.${a}`, state(a, 'Ready', T(10, 6)));
+      await wire.send(stateMsg(a, 'Ready', null, T(10, 6)));
     }
     await wire.until(async () => (await api<{ total: number }>('/api/agents?limit=1')).total >= 63, 30_000);
     const { total } = await api<{ total: number }>('/api/agents?limit=1');

@@ -5,10 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStreams } from '../../src/streams/index.ts';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { WfmWire } from '../helpers/wfmWire.ts';
 
@@ -32,19 +33,7 @@ beforeAll(async () => {
     extraConfig: { leaseSeconds: LEASE_SECONDS, standbyReplicas: 1 },
   });
   await Promise.all(['a', 'b'].map((id) => cluster.start(id)));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 }, 120_000);
 

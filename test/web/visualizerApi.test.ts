@@ -8,25 +8,13 @@ import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
 import { type AgentDetail, EventStream, startHttpServer, type VisualizedNode } from '../../src/web/index.ts';
+import { reasonMsg, stateMsg } from '../helpers/agentScenario.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { WfmWire } from '../helpers/wfmWire.ts';
 
 const T = (h: number, m: number, s = 0) => Date.UTC(2026, 0, 5, h, m, s);
 const XSS = '<img src=x onerror=alert(1)>';
 
-const state = (agentId: string, status: string, ts: number) => ({
-  statistic: 'CurrentState',
-  agentId,
-  status,
-  callType: null,
-  ts,
-});
-const reason = (agentId: string, value: string, ts: number) => ({
-  statistic: 'CurrentStateReason',
-  agentId,
-  reasons: { ReasonCode: value },
-  ts,
-});
 const schedule = (agentId: string, category: string) => ({
   agentId,
   from: T(0, 0),
@@ -69,18 +57,18 @@ beforeAll(async () => {
   ] as const)
     await wire.publish(`wfm.schedule.T1.S1.${agent}`, schedule(agent, category));
   xssSeqs.push(await wire.publish('wfm.schedule.T1.S1.xss', schedule('xss', 'OnQueueWork')));
-  await stat('S1', 'ready', state('ready', 'Ready', T(10, 0)));
-  await stat('S1', 'neg-long', state('neg-long', 'NotReady', T(10, 1)));
-  await stat('S1', 'pos', state('pos', 'Ready', T(10, 3)));
-  await stat('S1', 'neutral', state('neutral', 'NotReady', T(10, 4)));
-  await stat('S1', 'neutral', reason('neutral', 'Break', T(10, 4)));
-  xssSeqs.push(await stat('S1', 'xss', state('xss', 'NotReady', T(10, 5))));
-  xssReasonText = JSON.stringify(reason('xss', XSS, T(10, 5)));
+  await wire.send(stateMsg('ready', 'Ready', null, T(10, 0)));
+  await wire.send(stateMsg('neg-long', 'NotReady', null, T(10, 1)));
+  await wire.send(stateMsg('pos', 'Ready', null, T(10, 3)));
+  await wire.send(stateMsg('neutral', 'NotReady', null, T(10, 4)));
+  await wire.send(reasonMsg('neutral', 'Break', T(10, 4)));
+  xssSeqs.push(await wire.send(stateMsg('xss', 'NotReady', null, T(10, 5))));
+  xssReasonText = reasonMsg('xss', XSS, T(10, 5)).data;
   xssSeqs.push(await stat('S1', 'xss', xssReasonText));
-  await stat('S1', 'neg-short', state('neg-short', 'NotReady', T(10, 8)));
+  await wire.send(stateMsg('neg-short', 'NotReady', null, T(10, 8)));
   await wire.publish('wfm.clock.T1.S1', { ts: T(10, 10) });
   await wire.publish('wfm.schedule.T1.S2.unknown', schedule('unknown', 'OnQueueWork'));
-  const last = await stat('S2', 'unsched', state('unsched', 'Ready', T(10, 0)));
+  const last = await stat('S2', 'unsched', stateMsg('unsched', 'Ready', null, T(10, 0)).data);
   await wire.until(() => node.processedSeq >= last);
 });
 
@@ -240,7 +228,7 @@ describe('visualizer API of a live node', () => {
         dlq: expect.any(Object),
       });
       expect((status.sites as { site: string }[]).map((s) => s.site).sort()).toEqual(['S1', 'S2']);
-      await wire.publish('wfm.stat.T1.S1.ready', state('ready', 'NotReady', T(10, 11)));
+      await wire.send(stateMsg('ready', 'NotReady', null, T(10, 11)));
       await seen(() =>
         events.some((e) => e.event === 'agents' && (e.data.changed as string[]).includes('S1/ready')),
       );
