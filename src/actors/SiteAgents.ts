@@ -7,13 +7,18 @@ import {
   setup,
 } from 'xstate';
 import {
+  type AgentAuditEvent,
   type AgentContext,
   type AgentInput,
+  type AgentOutput,
   type AgentStep,
   type applyAgentInput,
   DeadlineQueue,
   nextDeadline,
   type ResolvedAgentOptions,
+  type TransferCount,
+  type TransferDataType,
+  transferAgentData,
 } from '../domain/index.ts';
 import {
   type AgentMachine,
@@ -197,6 +202,52 @@ export class SiteAgents {
     // A step that went through ends a quarantine: the agent has deadlines again.
     if (this.#quarantined.size > 0) this.#quarantined.delete(agentId);
     this.#deadlines.set(agentId, deadline);
+  }
+
+  /** Whether the site has an actor for `agentId` (it has had input). */
+  has(agentId: string): boolean {
+    return this.#actors.has(agentId);
+  }
+
+  /** The current context of `agentId`, or undefined when the site has no actor for it. */
+  context(agentId: string): AgentContext | undefined {
+    return this.#actors.get(agentId)?.getSnapshot().context;
+  }
+
+  /**
+   * Applies a transfer of `from`'s data to `to` (both held, distinct) as one step of input
+   * `event.sourceSeq`: both actors adopt their new contexts, and their outputs are collected,
+   * the source's first. Returns the counts per data type.
+   */
+  transfer(
+    from: string,
+    to: string,
+    at: number,
+    event: AgentAuditEvent,
+  ): Record<TransferDataType, TransferCount> {
+    const source = this.#actors.get(from)!;
+    const target = this.#actors.get(to)!;
+    if (source === undefined || target === undefined || from === to)
+      throw new RangeError(`transfer ${from} → ${to}: both agents must be held and distinct`);
+    const outcome = transferAgentData(source.getSnapshot().context, target.getSnapshot().context, at, event);
+    this.#adopt(from, source, outcome.source, outcome.sourceOutputs);
+    this.#adopt(to, target, outcome.target, outcome.targetOutputs);
+    return outcome.counts;
+  }
+
+  #adopt(agentId: string, actor: Actor<AgentMachine>, context: AgentContext, outputs: AgentOutput[]): void {
+    this.#steps++;
+    this.#dirty.add(agentId);
+    const snapshot = actor.getSnapshot();
+    if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, context)) {
+      this.#transitions++;
+      actor.send({ type: 'agent.step', context });
+    } else {
+      Object.assign(snapshot.context, context);
+    }
+    if (outputs.length > 0) this.#result.collect(agentId, outputs);
+    this.#quarantined.delete(agentId);
+    this.#deadlines.set(agentId, nextDeadline(context, this.#options));
   }
 
   /**

@@ -10,6 +10,8 @@ import {
   type ResolvedAgentOptions,
   resolveAgentOptions,
   TimeProfile,
+  type TransferCommand,
+  type TransferRecord,
 } from '../domain/index.ts';
 import { AgentInputLog } from './AgentInputLog.ts';
 import { SiteAgents } from './SiteAgents.ts';
@@ -152,6 +154,11 @@ export class SiteSupervisor {
     return this.#agents.quarantined;
   }
 
+  /** The current context of `agentId`, or undefined when the site has had no input for it. */
+  agentContext(agentId: string): AgentContext | undefined {
+    return this.#agents.context(agentId);
+  }
+
   /** Number of agents seen. */
   get agentCount(): number {
     return this.#agents.size;
@@ -169,6 +176,10 @@ export class SiteSupervisor {
       this.#result.reject(decoded.rejection);
     } else {
       const event = decoded.event;
+      if (event.type === 'transfer') {
+        this.#transfer(seq, event);
+        return this.#result.result();
+      }
       if (
         event.type !== 'schedule' &&
         this.#siteTime >= 0 &&
@@ -248,6 +259,45 @@ export class SiteSupervisor {
   /** Stops every agent actor, then the site's root actor. Calling it again does nothing. */
   stop(): void {
     this.#agents.stop();
+  }
+
+  /**
+   * Applies a transfer command in stream order (DESIGN "User data transfer"): refused, with its
+   * reason in the audit record and nothing changed, when an agent is not the site's or both are
+   * one; else both agents' data moves per the policy. It happens at the site's event time (the
+   * command's own `ts` is the admin's clock: recorded, not used), so it is a pure function of the
+   * input like everything else. The audit record is the message's last output.
+   */
+  #transfer(seq: number, command: TransferCommand): void {
+    const { id, from, to, requestedBy } = command;
+    const refusal =
+      from === to
+        ? `an agent cannot be transferred to itself (${from})`
+        : !this.#agents.has(from)
+          ? `unknown agent ${from}: site ${this.options.site} has had no input for it`
+          : !this.#agents.has(to)
+            ? `unknown agent ${to}: site ${this.options.site} has had no input for it`
+            : null;
+    const at = this.#siteTime >= 0 ? this.#siteTime : command.ts;
+    let counts: TransferRecord['counts'] = null;
+    if (refusal === null) {
+      counts = this.#agents.transfer(from, to, at, { type: 'transfer', id, from, to, at, sourceSeq: seq });
+      this.#inputs.record(from, seq);
+      this.#inputs.record(to, seq);
+    }
+    const record: TransferRecord = {
+      id,
+      from,
+      to,
+      requestedBy,
+      requestedAt: command.ts,
+      appliedAt: at,
+      result: refusal === null ? 'applied' : 'refused',
+      reason: refusal,
+      counts,
+      sourceSeq: seq,
+    };
+    this.#result.collect(to, [{ kind: 'transfer', payload: record }]);
   }
 
   #siteState(): SiteState {

@@ -1,5 +1,11 @@
 import type { Snapshot } from 'xstate';
-import { type ResolvedAgentOptions, TimeProfile, type TimeProfileEntry } from '../domain/index.ts';
+import {
+  type AgentContext,
+  type ResolvedAgentOptions,
+  type Stretch,
+  TimeProfile,
+  type TimeProfileEntry,
+} from '../domain/index.ts';
 import { CheckpointError, SnapshotVersionError } from '../errors.ts';
 
 /**
@@ -109,5 +115,24 @@ export function readAgentSnapshot(
   if (v !== AGENT_SNAPSHOT_VERSION) throw new SnapshotVersionError(owner, v, AGENT_SNAPSHOT_VERSION);
   if (r!.snapshot?.context?.agentId !== agentId)
     throw new CheckpointError(`${owner}: snapshot is not this agent's`);
+  upgradeContext(r!.snapshot.context as Partial<AgentContext>);
   return r!.snapshot as Snapshot<unknown>;
+}
+
+/**
+ * Fills in what a context checkpointed before the agent histories existed lacks (#8 added login
+ * sessions, exceptions and audit events, and the adherence a stretch began with), in place: such a
+ * checkpoint restores with empty histories instead of being refused.
+ */
+function upgradeContext(context: Partial<AgentContext>): void {
+  context.sessions ??= [];
+  context.exceptions ??= [];
+  context.audit ??= [];
+  const stretch = context.stretch as Partial<Stretch> | null | undefined;
+  if (stretch != null && stretch.actualCategory === undefined) {
+    const a = context.adherence;
+    stretch.scheduledCategory = a?.scheduledCategory ?? null;
+    stretch.actualCategory = a?.actualCategory ?? 'Offline';
+    stretch.impact = a?.impact ?? 'Neutral';
+  }
 }

@@ -5,23 +5,39 @@ import { emptyInterval, type IntervalAcc, isReportable, toIntervalRecord } from 
 import { categoryAt, nextScheduleBoundary, replaceSchedule, trimSchedule } from './schedule.ts';
 import type {
   Activity,
+  ActivityCategory,
+  ActualCategory,
+  AdherenceException,
   AdherenceOutput,
+  AgentAuditEvent,
   AgentStatus,
   CallType,
   GcStateOutput,
+  Impact,
   IntervalRecord,
+  LoginSession,
   ReasonUpdate,
   Rejection,
   ScheduleUpdate,
   StateUpdate,
+  TransferRecord,
 } from './types.ts';
 
-/** An out-of-adherence stretch in progress. */
+/** An out-of-adherence stretch in progress, with the adherence it started with. */
 export interface Stretch {
   start: number;
   /** Lasted at least the threshold already: its time counts as exception time. */
   qualified: boolean;
+  scheduledCategory: ActivityCategory | null;
+  actualCategory: ActualCategory;
+  impact: Impact;
 }
+
+/**
+ * Most entries an agent keeps in each of its histories (login sessions, exceptions, audit
+ * events): the oldest go first, so a context stays small at 100k agents.
+ */
+export const AGENT_HISTORY_MAX = 50;
 
 /**
  * Everything one agent's processing needs to continue exactly: JSON-safe, so an actor's persisted
@@ -44,13 +60,20 @@ export interface AgentContext {
   stretch: Stretch | null;
   /** Open intervals, oldest first. */
   intervals: IntervalAcc[];
+  /** Logged-in periods, oldest first (the last one open while logged in); at most AGENT_HISTORY_MAX. */
+  sessions: LoginSession[];
+  /** Adherence exceptions that ended, oldest first; at most AGENT_HISTORY_MAX. */
+  exceptions: AdherenceException[];
+  /** Audit events about the agent (transfers), oldest first; at most AGENT_HISTORY_MAX. */
+  audit: AgentAuditEvent[];
 }
 
 /** An output of one agent, before the site stamps tenant, site and ordinal on it. */
 export type AgentOutput =
   | { kind: 'gc'; payload: GcStateOutput }
   | { kind: 'adherence'; payload: AdherenceOutput }
-  | { kind: 'interval'; payload: IntervalRecord };
+  | { kind: 'interval'; payload: IntervalRecord }
+  | { kind: 'transfer'; payload: TransferRecord };
 
 /** Result of applying one input to an agent. */
 export interface AgentStep {
@@ -73,7 +96,18 @@ export function initialAgentContext(agentId: string): AgentContext {
     adherence: null,
     stretch: null,
     intervals: [],
+    sessions: [],
+    exceptions: [],
+    audit: [],
   };
+}
+
+/** `list` with `item` appended, the oldest dropped past AGENT_HISTORY_MAX (a new array). */
+export function appendHistory<T>(list: readonly T[], item: T): T[] {
+  const next =
+    list.length >= AGENT_HISTORY_MAX ? list.slice(list.length - AGENT_HISTORY_MAX + 1) : list.slice();
+  next.push(item);
+  return next;
 }
 
 /** Schedules of agents never seen logged in are capped so they cannot grow without bound. */
@@ -132,6 +166,7 @@ export function applyStateUpdate(
   // Ready, e.g. a call ending, does not: the reason may have come ahead of the next Not Ready).
   if ((update.status === 'Ready' || update.status === 'LoggedOff') && update.status !== c.status)
     c.reason = null;
+  trackSession(c, update.status, t);
   c.status = update.status;
   c.callType = update.callType;
   const wasKnown = c.gc !== null;
@@ -214,6 +249,17 @@ export function nextDeadline(ctx: AgentContext, options: ResolvedAgentOptions): 
   return boundary !== null && boundary < close ? boundary : close;
 }
 
+/** Opens a login session when the agent logs in, closes it when it logs off. */
+function trackSession(c: AgentContext, status: AgentStatus, t: number): void {
+  const wasIn = c.status !== null && c.status !== 'LoggedOff';
+  const isIn = status !== 'LoggedOff';
+  if (!wasIn && isIn) c.sessions = appendHistory(c.sessions, { start: t, end: null });
+  else if (wasIn && !isIn && c.sessions.length > 0) {
+    const open = c.sessions[c.sessions.length - 1]!;
+    if (open.end === null) c.sessions = [...c.sessions.slice(0, -1), { start: open.start, end: t }];
+  }
+}
+
 function setGc(
   c: AgentContext,
   ts: number,
@@ -251,10 +297,25 @@ function updateAdherence(
   out.push({ kind: 'adherence', payload: { agentId: c.agentId, ...value, since, ts: t, sourceSeq: seq } });
   const out_ = value.adherenceState === 'OutOfAdherence';
   if (out_ && c.stretch === null) {
-    c.stretch = { start: t, qualified: options.thresholdMs === 0 };
+    c.stretch = {
+      start: t,
+      qualified: options.thresholdMs === 0,
+      scheduledCategory: value.scheduledCategory,
+      actualCategory: value.actualCategory,
+      impact: value.impact,
+    };
   } else if (!out_ && c.stretch !== null) {
-    // A stretch that ends short of the threshold was never an exception: forget its time.
-    if (!c.stretch.qualified) {
+    const s = c.stretch;
+    if (s.qualified) {
+      c.exceptions = appendHistory(c.exceptions, {
+        start: s.start,
+        end: t,
+        scheduledCategory: s.scheduledCategory,
+        actualCategory: s.actualCategory,
+        impact: s.impact,
+      });
+    } else {
+      // A stretch that ends short of the threshold was never an exception: forget its time.
       for (let i = 0; i < c.intervals.length; i++)
         if (c.intervals[i]!.pendingMs !== 0) ownAcc(c, shared, i).pendingMs = 0;
     }
@@ -263,7 +324,7 @@ function updateAdherence(
 }
 
 function qualifyStretch(c: AgentContext, shared: readonly IntervalAcc[]): void {
-  c.stretch = { start: c.stretch!.start, qualified: true };
+  c.stretch = { ...c.stretch!, qualified: true };
   for (let i = 0; i < c.intervals.length; i++) {
     const pendingMs = c.intervals[i]!.pendingMs;
     if (pendingMs === 0) continue;

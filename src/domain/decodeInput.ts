@@ -1,4 +1,10 @@
-import { clockSchema, currentStateReasonSchema, currentStateSchema, scheduleSchema } from './inputSchemas.ts';
+import {
+  clockSchema,
+  currentStateReasonSchema,
+  currentStateSchema,
+  scheduleSchema,
+  transferCommandSchema,
+} from './inputSchemas.ts';
 import { parseSubject } from './subjects.ts';
 import type { Activity, InputEvent, Rejection, RejectionReason, SubjectAddress } from './types.ts';
 
@@ -57,6 +63,7 @@ export function decodeInput(subject: string, data: Uint8Array | string, options:
   if (forbidden !== null) return reject(address, 'bad_payload', `forbidden key ${forbidden}`);
   const record = value as Record<string, unknown>;
   if (address.kind === 'clock') return decodeClock(address, record);
+  if (address.kind === 'command') return decodeCommand(address, record);
   if ('agentId' in record && record.agentId !== address.agentId && typeof record.agentId === 'string') {
     return reject(
       address,
@@ -111,6 +118,23 @@ function schemaRejection(
 function decodeClock(address: SubjectAddress, record: Record<string, unknown>): Decoded {
   if (!clockSchema.Check(record)) return schemaRejection(address, clockSchema.Errors(record));
   return { ok: true, address, event: { type: 'clock', ts: record.ts } };
+}
+
+function decodeCommand(address: SubjectAddress, record: Record<string, unknown>): Decoded {
+  if (record.command !== 'transfer') {
+    const shown = typeof record.command === 'string' ? record.command.slice(0, 64) : String(record.command);
+    return reject(address, 'bad_command', `unknown command ${shown}`);
+  }
+  if (!transferCommandSchema.Check(record)) {
+    const first = [...transferCommandSchema.Errors(record)][0];
+    const detail =
+      first === undefined
+        ? 'does not match the contract'
+        : `${first.instancePath || '(payload)'} ${first.message}`;
+    return reject(address, 'bad_command', `transfer command ${detail}`);
+  }
+  const { id, from, to, ts, requestedBy } = record;
+  return { ok: true, address, event: { type: 'transfer', id, from, to, ts, requestedBy } };
 }
 
 function decodeStat(

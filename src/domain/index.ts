@@ -12,4 +12,5 @@ export * from './placement.ts';
 export * from './schedule.ts';
 export * from './subjects.ts';
 export * from './TimeProfile.ts';
+export * from './transferAgentData.ts';
 export * from './types.ts';

@@ -48,3 +48,14 @@ export const scheduleSchema = Compile(
 );
 
 export const clockSchema = Compile(Type.Object({ ts: Ts }));
+
+export const transferCommandSchema = Compile(
+  Type.Object({
+    command: Type.Literal('transfer'),
+    id: Id,
+    from: Id,
+    to: Id,
+    ts: Ts,
+    requestedBy: Type.String({ maxLength: 256 }),
+  }),
+);

@@ -11,7 +11,7 @@ export function parseSubject(subject: string): SubjectAddress | null {
   if (tenant === undefined || site === undefined || !ID_PATTERN.test(tenant) || !ID_PATTERN.test(site)) {
     return null;
   }
-  if (kind === 'clock') return parts.length === 4 ? { kind, tenant, site } : null;
+  if (kind === 'clock' || kind === 'command') return parts.length === 4 ? { kind, tenant, site } : null;
   if (kind !== 'stat' && kind !== 'schedule') return null;
   if (parts.length !== 5 || agentId === undefined || !ID_PATTERN.test(agentId)) return null;
   return { kind, tenant, site, agentId };
@@ -20,6 +20,11 @@ export function parseSubject(subject: string): SubjectAddress | null {
 /** The `WFM_OUT` subject of an output: `wfm.<kind>.T.S.A`. */
 export function outputSubject(output: Output): string {
   return `wfm.${output.kind}.${output.tenant}.${output.site}.${output.agentId}`;
+}
+
+/** The `WFM_IN` subject of a site's operator commands: `wfm.command.T.S`. */
+export function commandSubject(tenant: string, site: string): string {
+  return `wfm.command.${tenant}.${site}`;
 }
 
 /** The DLQ subject of a tenant: `wfm.dlq.T`. */

@@ -55,10 +55,10 @@ export interface Activity {
 
 /** Where a message came from: tenant, site and (for agent subjects) agent. */
 export interface SubjectAddress {
-  kind: 'stat' | 'schedule' | 'clock';
+  kind: 'stat' | 'schedule' | 'clock' | 'command';
   tenant: string;
   site: string;
-  /** Absent for clock subjects. */
+  /** Absent for clock and command subjects. */
   agentId?: string;
 }
 
@@ -102,8 +102,56 @@ export interface ClockTick {
   ts: number;
 }
 
+/**
+ * A decoded `wfm.command.T.S` transfer command (DESIGN "User data transfer"): move agent `from`'s
+ * data to agent `to` of the same site. `ts` is when it was asked (the admin's clock): it is
+ * recorded, never used as event time.
+ */
+export interface TransferCommand {
+  type: 'transfer';
+  /** Unique id of the transfer (the admin API makes it). */
+  id: string;
+  from: string;
+  to: string;
+  ts: number;
+  /** Who asked (user@host as the CLI says it). */
+  requestedBy: string;
+}
+
 /** Any decoded input payload. */
-export type InputEvent = StateUpdate | ReasonUpdate | ScheduleUpdate | ClockTick;
+export type InputEvent = StateUpdate | ReasonUpdate | ScheduleUpdate | ClockTick | TransferCommand;
+
+/** One logged-in period of an agent (seed: Login State): `end` is null while still logged in. */
+export interface LoginSession {
+  start: number;
+  end: number | null;
+}
+
+/**
+ * One adherence exception (seed: Historical Activities by Agent): an out-of-adherence stretch
+ * that lasted at least the threshold, with the scheduled and actual category and the impact it
+ * started with.
+ */
+export interface AdherenceException {
+  start: number;
+  end: number;
+  scheduledCategory: ActivityCategory | null;
+  actualCategory: ActualCategory;
+  impact: Impact;
+}
+
+/** An audit event about an agent (seed: Wfo Audit Events): a transfer it took part in. */
+export interface AgentAuditEvent {
+  type: 'transfer';
+  /** The transfer's id. */
+  id: string;
+  from: string;
+  to: string;
+  /** Site event time it was applied at. */
+  at: number;
+  /** `WFM_IN` sequence of the command. */
+  sourceSeq: number;
+}
 
 /** `wfm.gc.T.S.A` payload. */
 export interface GcStateOutput {
@@ -142,6 +190,47 @@ export interface IntervalRecord {
   sourceSeq: number;
 }
 
+/** The data types a transfer moves (DESIGN "User data transfer"); see `TRANSFER_POLICY`. */
+export const TRANSFER_DATA_TYPES = [
+  'liveState',
+  'schedule',
+  'intervalHistory',
+  'exceptions',
+  'loginSessions',
+  'auditEvents',
+] as const;
+export type TransferDataType = (typeof TRANSFER_DATA_TYPES)[number];
+
+/** How a transfer treats one data type: `moved` items of the source, `replaced` items of the target. */
+export interface TransferCount {
+  policy: 'combine' | 'overwrite';
+  /** The source's items, now the target's. */
+  moved: number;
+  /** The target's own items: deleted (overwrite) or kept beside the moved ones (combine). */
+  targetHad: number;
+}
+
+/**
+ * `wfm.transfer.T.S.B` payload: the audit record of one transfer command as the site applied it
+ * (or refused it, changing nothing). `counts.intervalHistory` counts the open intervals the
+ * actor held; the database counts the rows it moved in its own audit table.
+ */
+export interface TransferRecord {
+  id: string;
+  from: string;
+  to: string;
+  requestedBy: string;
+  /** When it was asked (the admin's clock). */
+  requestedAt: number;
+  /** The site's event time when it was applied. */
+  appliedAt: number;
+  result: 'applied' | 'refused';
+  /** Why it was refused; null when applied. */
+  reason: string | null;
+  counts: Record<TransferDataType, TransferCount> | null;
+  sourceSeq: number;
+}
+
 /**
  * One output of the processing core, in the order it was produced. `ordinal` is its position
  * (0-based) among every output the source message produced at its site, so
@@ -164,6 +253,15 @@ export type Output =
       agentId: string;
       ordinal: number;
       payload: IntervalRecord;
+    }
+  /** `agentId` is the transfer's target. */
+  | {
+      kind: 'transfer';
+      tenant: string;
+      site: string;
+      agentId: string;
+      ordinal: number;
+      payload: TransferRecord;
     };
 
 /** An input the core refused, with a stable reason code (DLQ `reason`). */
@@ -186,6 +284,7 @@ export const REJECTION_REASONS = [
   'bad_ts',
   'bad_schedule',
   'bad_payload',
+  'bad_command',
   'late',
   'internal_error',
   // The core threw while advancing an agent to a site deadline: the agent is left without a

@@ -97,7 +97,7 @@ export interface SiteCounters {
 export function emptySiteCounters(): SiteCounters {
   return {
     events: 0,
-    outputs: { gc: 0, adherence: 0, interval: 0 },
+    outputs: { gc: 0, adherence: 0, interval: 0, transfer: 0 },
     dlqByReason: {},
     skippedAlreadyPublished: 0,
     checkpoints: 0,

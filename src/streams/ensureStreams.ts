@@ -8,7 +8,7 @@ import { subjectCovers } from './subjectCovers.ts';
 /** The three streams of the wire contract and the subjects each must capture (DESIGN.md). */
 export const WFM_STREAMS = {
   WFM_IN: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
-  WFM_OUT: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>'],
+  WFM_OUT: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>', 'wfm.transfer.>'],
   WFM_DLQ: ['wfm.dlq.>'],
 } as const satisfies Record<string, readonly string[]>;
 
