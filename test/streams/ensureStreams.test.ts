@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureStreamsOptions, loadConfig } from '../../src/config/index.ts';
@@ -16,7 +16,7 @@ import { useNats } from '../helpers/natsFixture.ts';
 describe('ensureStreams', () => {
   const nats = useNats();
   afterEach(async () => {
-    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ', 'SOMEONE_ELSE'])
+    for (const name of ['WFM_IN', 'WFM_OUT', 'WFM_DLQ', 'SOMEONE_ELSE', 'OTHER'])
       await nats.jsm.streams.delete(name).catch(() => false);
   });
 
@@ -42,13 +42,15 @@ describe('ensureStreams', () => {
         action: 'created',
         subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
         missingSubjects: [],
+        addedSubjects: [],
         duplicateWindowMs: 120_000,
       },
       {
         name: 'WFM_OUT',
         action: 'created',
-        subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>'],
+        subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>', 'wfm.transfer.>'],
         missingSubjects: [],
+        addedSubjects: [],
         duplicateWindowMs: 300_000,
       },
       {
@@ -56,6 +58,7 @@ describe('ensureStreams', () => {
         action: 'created',
         subjects: ['wfm.dlq.>'],
         missingSubjects: [],
+        addedSubjects: [],
         duplicateWindowMs: 86_400_000,
       },
     ]);
@@ -74,91 +77,227 @@ describe('ensureStreams', () => {
     expect(after.created).toEqual(before.created);
   });
 
-  it('uses a stream made by someone else without modifying it, and reports subjects it lacks', async () => {
+  /** The three WFM_IN subjects of the contract before `wfm.command.>` joined it. */
+  const OLD_IN = ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>'];
+  /** WFM_OUT's subjects before `wfm.transfer.>` joined the contract. */
+  const OLD_OUT = ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>'];
+
+  it('adds to a stream made by someone else exactly the subjects it lacks, keeping the rest of its config', async () => {
     await nats.jsm.streams.add({
       name: 'WFM_IN',
       subjects: ['wfm.stat.>', 'wfm.clock.*'],
       duplicate_window: nanos(10_000),
       max_msgs: 12345,
     });
+    const before = await nats.jsm.streams.info('WFM_IN');
     const result = await ensureStreams(nats.jsm);
-    const wfmIn = result.find((s) => s.name === 'WFM_IN');
-    expect(wfmIn).toEqual({
+    expect(result.find((s) => s.name === 'WFM_IN')).toEqual({
       name: 'WFM_IN',
-      action: 'existing',
-      subjects: ['wfm.stat.>', 'wfm.clock.*'],
-      missingSubjects: ['wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
+      action: 'updated',
+      // wfm.clock.* gives way to wfm.clock.>, which covers it: a stream's subjects must not overlap.
+      subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
+      missingSubjects: [],
+      addedSubjects: ['wfm.schedule.>', 'wfm.clock.>', 'wfm.command.>'],
       duplicateWindowMs: 10_000,
     });
-    const info = await nats.jsm.streams.info('WFM_IN');
-    expect(info.config.max_msgs).toBe(12345);
-    expect(info.config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.*']);
+    const after = await nats.jsm.streams.info('WFM_IN');
+    expect(after.config).toEqual({ ...before.config, subjects: result[0]!.subjects });
+    expect(after.created).toEqual(before.created);
   });
 
-  it('starts on a WFM_IN made before wfm.command.> joined the contract, reporting the gap', async () => {
-    await nats.jsm.streams.add({ name: 'WFM_IN', subjects: ['wfm.stat.>', 'wfm.schedule.>', 'wfm.clock.>'] });
+  it('adds wfm.command.> to a WFM_IN made before it joined the contract: commands are then stored', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_IN', subjects: OLD_IN });
     const result = await ensureStreams(nats.jsm);
-    expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
-      ['WFM_IN', 'existing', ['wfm.command.>']],
-      ['WFM_OUT', 'created', []],
-      ['WFM_DLQ', 'created', []],
+    expect(result.map((s) => [s.name, s.action, s.addedSubjects, s.missingSubjects])).toEqual([
+      ['WFM_IN', 'updated', ['wfm.command.>'], []],
+      ['WFM_OUT', 'created', [], []],
+      ['WFM_DLQ', 'created', [], []],
     ]);
+    expect((await nats.jsm.streams.info('WFM_IN')).config.subjects).toEqual([...OLD_IN, 'wfm.command.>']);
+    const ack = await nats.js.publish('wfm.command.T.S', '{}');
+    expect(ack.stream).toBe('WFM_IN');
+    const stored = await nats.jsm.streams.getMessage('WFM_IN', { seq: ack.seq });
+    expect(stored?.subject).toBe('wfm.command.T.S');
   });
 
-  it('refuses a WFM_OUT that does not capture every output subject, naming stream and subject', async () => {
-    // Made by someone else: publishes on wfm.interval.> would get a 503 and be lost.
-    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
-    const err = await failure();
-    expect(err).toBeInstanceOf(StreamMismatchError);
-    const e = err as StreamMismatchError;
-    expect(e.code).toBe('WFM_STREAM_MISMATCH');
-    expect(e.name).toBe('StreamMismatchError');
-    expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
-    expect(e.message).toBe(
-      'stream WFM_OUT does not capture wfm.interval.>: publishes there would be lost; ' +
-        'add the subject(s) to the stream, or delete it so the node creates it',
-    );
-    // The other streams are made all the same; WFM_OUT is left as it was.
-    expect(await streamNames()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
-    expect((await nats.jsm.streams.info('WFM_OUT')).config.subjects).toEqual(['wfm.gc.>', 'wfm.adherence.>']);
-  });
-
-  it('names every gap of WFM_OUT and WFM_DLQ at once, in contract order', async () => {
-    await nats.jsm.streams.add({ name: 'WFM_DLQ', subjects: ['wfm.dlq.T1'] });
-    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>'] });
-    const e = (await failure()) as StreamMismatchError;
-    expect(e.gaps).toEqual([
-      { stream: 'WFM_OUT', missingSubjects: ['wfm.adherence.>', 'wfm.interval.>'] },
-      { stream: 'WFM_DLQ', missingSubjects: ['wfm.dlq.>'] },
-    ]);
-    expect(e.message).toMatch(
-      /^stream WFM_OUT does not capture wfm\.adherence\.>, wfm\.interval\.>; stream WFM_DLQ does not capture wfm\.dlq\.>: /,
-    );
-  });
-
-  it('refuses a WFM_OUT whose narrower subjects cover only some tenants', async () => {
-    await nats.jsm.streams.add({
+  it('adds wfm.transfer.> to a WFM_OUT made before it joined the contract', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: OLD_OUT, duplicate_window: nanos(300_000) });
+    const result = await ensureStreams(nats.jsm);
+    expect(result.find((s) => s.name === 'WFM_OUT')).toEqual({
       name: 'WFM_OUT',
-      subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.T1.>'],
+      action: 'updated',
+      subjects: [...OLD_OUT, 'wfm.transfer.>'],
+      missingSubjects: [],
+      addedSubjects: ['wfm.transfer.>'],
+      duplicateWindowMs: 300_000,
     });
-    const e = (await failure()) as StreamMismatchError;
-    expect(e).toBeInstanceOf(StreamMismatchError);
-    expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
+    expect((await nats.js.publish('wfm.transfer.T.S', '{}')).stream).toBe('WFM_OUT');
+    // A second run finds nothing to add.
+    const again = await ensureStreams(nats.jsm);
+    expect(again.map((s) => s.action)).toEqual(['existing', 'existing', 'existing']);
   });
 
-  it("onMissingSubjects: 'report' returns the gaps instead of throwing", async () => {
-    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
-    const result = await ensureStreams(nats.jsm, { onMissingSubjects: 'report' });
-    expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
-      ['WFM_IN', 'created', []],
-      ['WFM_OUT', 'existing', ['wfm.interval.>']],
-      ['WFM_DLQ', 'created', []],
+  it('adds every missing subject of WFM_OUT and WFM_DLQ, in place of the narrower ones they cover', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_DLQ', subjects: ['wfm.dlq.T1'] });
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.interval.T1.>'] });
+    const result = await ensureStreams(nats.jsm);
+    expect(result.map((s) => [s.name, s.action, s.subjects, s.missingSubjects])).toEqual([
+      ['WFM_IN', 'created', [...OLD_IN, 'wfm.command.>'], []],
+      ['WFM_OUT', 'updated', ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.>', 'wfm.transfer.>'], []],
+      ['WFM_DLQ', 'updated', ['wfm.dlq.>'], []],
     ]);
+  });
+
+  it('is safe when several nodes add the missing subjects at once', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_IN', subjects: OLD_IN });
+    await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: OLD_OUT });
+    // Each node has its own connection.
+    const conns = await Promise.all([1, 2, 3, 4].map(() => connect({ servers: [nats.server.url] })));
+    try {
+      const jsms = await Promise.all(conns.map((nc) => jetstreamManager(nc)));
+      const nodes = await Promise.all(jsms.map((jsm) => ensureStreams(jsm)));
+      for (const name of ['WFM_IN', 'WFM_OUT'] as const) {
+        const found = nodes.map((r) => r.find((s) => s.name === name));
+        expect(found.every((s) => s?.action === 'updated' || s?.action === 'existing')).toBe(true);
+        expect(found.map((s) => s?.action)).toContain('updated');
+        expect(found.every((s) => s?.missingSubjects.length === 0)).toBe(true);
+      }
+    } finally {
+      await Promise.all(conns.map((nc) => nc.close()));
+    }
+    expect((await nats.jsm.streams.info('WFM_IN')).config.subjects).toEqual([...OLD_IN, 'wfm.command.>']);
+    expect((await nats.jsm.streams.info('WFM_OUT')).config.subjects).toEqual([...OLD_OUT, 'wfm.transfer.>']);
+  });
+
+  it('says how to add the subject by hand when another stream already captures it', async () => {
+    await nats.jsm.streams.add({ name: 'WFM_IN', subjects: OLD_IN });
+    await nats.jsm.streams.add({ name: 'OTHER', subjects: ['wfm.command.>'] });
+    const e = (await failure()) as NatsError;
+    expect(e).toBeInstanceOf(NatsError);
+    expect([e.kind, e.apiCode, e.errCode, e.transient]).toEqual(['api', 400, 10065, false]);
+    expect(e.message).toBe(
+      'cannot add wfm.command.> to stream WFM_IN: subjects overlap with an existing stream ' +
+        '(JetStream API error 10065, status 400); stream OTHER already captures them: remove them there, ' +
+        "then add them by hand with: nats stream edit WFM_IN --subjects 'wfm.stat.>,wfm.schedule.>,wfm.clock.>,wfm.command.>'",
+    );
+    expect(e.cause).toBeInstanceOf(JetStreamApiError);
+    expect((e.cause as JetStreamApiError).code).toBe(10065);
+    // WFM_IN is left as it was.
+    expect((await nats.jsm.streams.info('WFM_IN')).config.subjects).toEqual(OLD_IN);
+  });
+
+  describe('addMissingSubjects: false', () => {
+    const asItIs = { addMissingSubjects: false } as const;
+
+    it('uses a stream made by someone else without modifying it, and reports subjects it lacks', async () => {
+      await nats.jsm.streams.add({
+        name: 'WFM_IN',
+        subjects: ['wfm.stat.>', 'wfm.clock.*', 'wfm.command.>'],
+        duplicate_window: nanos(10_000),
+        max_msgs: 12345,
+      });
+      const result = await ensureStreams(nats.jsm, asItIs);
+      const wfmIn = result.find((s) => s.name === 'WFM_IN');
+      expect(wfmIn).toEqual({
+        name: 'WFM_IN',
+        action: 'existing',
+        subjects: ['wfm.stat.>', 'wfm.clock.*', 'wfm.command.>'],
+        missingSubjects: ['wfm.schedule.>', 'wfm.clock.>'],
+        addedSubjects: [],
+        duplicateWindowMs: 10_000,
+      });
+      const info = await nats.jsm.streams.info('WFM_IN');
+      expect(info.config.max_msgs).toBe(12345);
+      expect(info.config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.*', 'wfm.command.>']);
+    });
+
+    it('refuses a WFM_IN without wfm.command.>: commands published there would be lost', async () => {
+      await nats.jsm.streams.add({ name: 'WFM_IN', subjects: ['wfm.stat.>', 'wfm.clock.>'] });
+      const e = (await failure(asItIs)) as StreamMismatchError;
+      expect(e).toBeInstanceOf(StreamMismatchError);
+      // Only the command gap is fatal; the others are reported.
+      expect(e.gaps).toEqual([{ stream: 'WFM_IN', missingSubjects: ['wfm.command.>'] }]);
+      expect(e.message).toMatch(/^stream WFM_IN does not capture wfm\.command\.>: /);
+      expect(await streamNames()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
+      expect((await nats.jsm.streams.info('WFM_IN')).config.subjects).toEqual(['wfm.stat.>', 'wfm.clock.>']);
+    });
+
+    it("onMissingSubjects: 'report' starts on a WFM_IN made before wfm.command.>, reporting the gap", async () => {
+      await nats.jsm.streams.add({ name: 'WFM_IN', subjects: OLD_IN });
+      const result = await ensureStreams(nats.jsm, { ...asItIs, onMissingSubjects: 'report' });
+      expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
+        ['WFM_IN', 'existing', ['wfm.command.>']],
+        ['WFM_OUT', 'created', []],
+        ['WFM_DLQ', 'created', []],
+      ]);
+      expect((await nats.jsm.streams.info('WFM_IN')).config.subjects).toEqual(OLD_IN);
+    });
+
+    it('refuses a WFM_OUT that does not capture every output subject, naming stream and subject', async () => {
+      // Made by someone else: publishes on wfm.interval.> would get a 503 and be lost.
+      await nats.jsm.streams.add({
+        name: 'WFM_OUT',
+        subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'],
+      });
+      const err = await failure(asItIs);
+      expect(err).toBeInstanceOf(StreamMismatchError);
+      const e = err as StreamMismatchError;
+      expect(e.code).toBe('WFM_STREAM_MISMATCH');
+      expect(e.name).toBe('StreamMismatchError');
+      expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
+      expect(e.message).toBe(
+        'stream WFM_OUT does not capture wfm.interval.>: publishes there would be lost; ' +
+          'add the subject(s) to the stream, or delete it so the node creates it',
+      );
+      // The other streams are made all the same; WFM_OUT is left as it was.
+      expect(await streamNames()).toEqual(['WFM_DLQ', 'WFM_IN', 'WFM_OUT']);
+      expect((await nats.jsm.streams.info('WFM_OUT')).config.subjects).toEqual([
+        'wfm.gc.>',
+        'wfm.adherence.>',
+        'wfm.transfer.>',
+      ]);
+    });
+
+    it('names every gap at once, in contract order', async () => {
+      await nats.jsm.streams.add({ name: 'WFM_DLQ', subjects: ['wfm.dlq.T1'] });
+      await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>'] });
+      await nats.jsm.streams.add({ name: 'WFM_IN', subjects: ['wfm.stat.>'] });
+      const e = (await failure(asItIs)) as StreamMismatchError;
+      expect(e.gaps).toEqual([
+        { stream: 'WFM_IN', missingSubjects: ['wfm.command.>'] },
+        { stream: 'WFM_OUT', missingSubjects: ['wfm.adherence.>', 'wfm.interval.>', 'wfm.transfer.>'] },
+        { stream: 'WFM_DLQ', missingSubjects: ['wfm.dlq.>'] },
+      ]);
+      expect(e.message).toMatch(
+        /^stream WFM_IN does not capture wfm\.command\.>; stream WFM_OUT does not capture wfm\.adherence\.>, wfm\.interval\.>, wfm\.transfer\.>; stream WFM_DLQ does not capture wfm\.dlq\.>: /,
+      );
+    });
+
+    it('refuses a WFM_OUT whose narrower subjects cover only some tenants', async () => {
+      await nats.jsm.streams.add({
+        name: 'WFM_OUT',
+        subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.interval.T1.>', 'wfm.transfer.>'],
+      });
+      const e = (await failure(asItIs)) as StreamMismatchError;
+      expect(e).toBeInstanceOf(StreamMismatchError);
+      expect(e.gaps).toEqual([{ stream: 'WFM_OUT', missingSubjects: ['wfm.interval.>'] }]);
+    });
+
+    it("onMissingSubjects: 'report' returns the gaps instead of throwing", async () => {
+      await nats.jsm.streams.add({ name: 'WFM_OUT', subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
+      const result = await ensureStreams(nats.jsm, { ...asItIs, onMissingSubjects: 'report' });
+      expect(result.map((s) => [s.name, s.action, s.missingSubjects])).toEqual([
+        ['WFM_IN', 'created', []],
+        ['WFM_OUT', 'existing', ['wfm.interval.>', 'wfm.transfer.>']],
+        ['WFM_DLQ', 'created', []],
+      ]);
+    });
   });
 
   it('only the published streams are fatal', () => {
     expect(PUBLISHED_STREAMS).toEqual(['WFM_OUT', 'WFM_DLQ']);
     expect(defaultEnsureStreamsOptions.onMissingSubjects).toBe('throw');
+    expect(defaultEnsureStreamsOptions.addMissingSubjects).toBe(true);
   });
 
   it('creates streams with the replicas asked for: 3 is refused by a server that is not clustered', async () => {
@@ -218,6 +357,10 @@ describe('ensureStreams', () => {
     [{ replicas: 1.5 }, 'replicas must be an integer from 1 to 5, got 1.5'],
     [{ outDuplicateWindowMs: 0 }, 'outDuplicateWindowMs must be a positive integer (milliseconds), got 0'],
     [{ storage: 'disk' as 'file' }, "storage must be 'file' or 'memory', got disk"],
+    [
+      { addMissingSubjects: 'yes' as unknown as boolean },
+      'addMissingSubjects must be true or false, got yes',
+    ],
     [
       { onMissingSubjects: 'ignore' as 'report' },
       "onMissingSubjects must be 'throw' or 'report', got ignore",
