@@ -131,13 +131,15 @@ export interface StreamGap {
 }
 
 /**
- * A stream the node publishes to (`WFM_OUT`, `WFM_DLQ`) exists but does not capture every subject
- * it must: a publish there would get no acknowledgement (503) and be lost, so the node refuses to
- * start. Permanent: someone must add the subjects to the stream (or delete it so the node makes it).
+ * A contract stream exists without capturing every subject it must — `WFM_OUT` or `WFM_DLQ` (a
+ * publish there would get no acknowledgement and be lost), or `WFM_IN` without `wfm.command.>`
+ * (operator commands would be lost) — and `ensureStreams` was told not to add them
+ * (`addMissingSubjects: false`). Permanent: someone must add the subjects to the stream (or delete
+ * it so the node makes it).
  */
 export class StreamMismatchError extends WfmError {
   override name = 'StreamMismatchError';
-  /** Every fatal gap found, in contract order (`WFM_OUT` before `WFM_DLQ`). */
+  /** Every fatal gap found, in contract order (`WFM_IN`, `WFM_OUT`, `WFM_DLQ`). */
   readonly gaps: readonly StreamGap[];
 
   constructor(gaps: readonly StreamGap[], options?: { cause?: unknown }) {
