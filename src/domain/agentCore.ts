@@ -60,7 +60,10 @@ export interface AgentContext {
   stretch: Stretch | null;
   /** Open intervals, oldest first. */
   intervals: IntervalAcc[];
-  /** Logged-in periods, oldest first (the last one open while logged in); at most AGENT_HISTORY_MAX. */
+  /**
+   * Logged-in periods by start, oldest first; while logged in, one of them (usually the last) is
+   * open (`end` null); at most AGENT_HISTORY_MAX.
+   */
   sessions: LoginSession[];
   /** Adherence exceptions that ended, oldest first; at most AGENT_HISTORY_MAX. */
   exceptions: AdherenceException[];
@@ -249,15 +252,17 @@ export function nextDeadline(ctx: AgentContext, options: ResolvedAgentOptions): 
   return boundary !== null && boundary < close ? boundary : close;
 }
 
-/** Opens a login session when the agent logs in, closes it when it logs off. */
+/**
+ * Opens a login session when the agent logs in, closes the open one when it logs off. The open
+ * one need not be the last: a transfer sorts the sessions it combines by start, so a target
+ * logged in after the source's open session holds that session before its own closed ones.
+ */
 function trackSession(c: AgentContext, status: AgentStatus, t: number): void {
   const wasIn = c.status !== null && c.status !== 'LoggedOff';
   const isIn = status !== 'LoggedOff';
   if (!wasIn && isIn) c.sessions = appendHistory(c.sessions, { start: t, end: null });
-  else if (wasIn && !isIn && c.sessions.length > 0) {
-    const open = c.sessions[c.sessions.length - 1]!;
-    if (open.end === null) c.sessions = [...c.sessions.slice(0, -1), { start: open.start, end: t }];
-  }
+  else if (wasIn && !isIn && c.sessions.some((s) => s.end === null))
+    c.sessions = c.sessions.map((s) => (s.end === null ? { start: s.start, end: Math.max(t, s.start) } : s));
 }
 
 function setGc(

@@ -144,10 +144,9 @@ export function transferAgentData(
   };
 }
 
+/** `sessions` with the open one (wherever it is: see `trackSession`) ended at `at`. */
 function closeOpenSession(sessions: readonly LoginSession[], at: number): LoginSession[] {
-  const last = sessions[sessions.length - 1];
-  if (last === undefined || last.end !== null) return sessions.slice();
-  return [...sessions.slice(0, -1), { start: last.start, end: Math.max(at, last.start) }];
+  return sessions.map((s) => (s.end === null ? { start: s.start, end: Math.max(at, s.start) } : s));
 }
 
 /** Both lists of sessions in one, by start (the source's first on a tie), the newest kept. */
