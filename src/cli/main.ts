@@ -6,6 +6,7 @@ import { reportCommand } from './reportCommand.ts';
 import { restartCommand } from './restartCommand.ts';
 import { simulateCommand } from './simulateCommand.ts';
 import { statusCommand } from './statusCommand.ts';
+import { transferCommand } from './transferCommand.ts';
 
 const program = new Command()
   .name('wfm-agg')
@@ -92,6 +93,21 @@ program
   .action(restartCommand);
 
 program
+  .command('transfer')
+  .description(
+    "move one agent's data to another agent of the same site (a user who got a new login): combined or overwritten per data type, atomically, recorded in the audit log",
+  )
+  .requiredOption('--config <file>', 'configuration file (JSON)')
+  .requiredOption('--from <agent>', 'the source agent: it owns nothing afterwards')
+  .requiredOption('--to <agent>', 'the target agent')
+  .option('--dry-run', 'print what would be combined and overwritten, with counts; change nothing')
+  .option('--json', 'print JSON')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .option('--wait-ms <ms>', "how long to wait for the nodes' replies", '2000')
+  .option('--apply-timeout-ms <ms>', 'how long to wait for the site to apply the transfer', '10000')
+  .action(transferCommand);
+
+program
   .command('report')
   .description(
     'interval history (adherence, conformance, seconds by presence) of an agent, a site or a business unit over a time range, with totals per agent and local day',
@@ -100,11 +116,15 @@ program
   .option('--agent <id>', 'only this agent (with no --site: its one site, wherever that is)')
   .option('--site <id>', 'only this site')
   .option('--business-unit <id>', 'every site of this business unit')
-  .requiredOption(
+  .option(
     '--from <time>',
-    'start, inclusive: ISO 8601 with Z or an offset (2026-01-05T08:00:00Z), or a date (midnight UTC)',
+    'start, inclusive (required, except with --transfers): ISO 8601 with Z or an offset (2026-01-05T08:00:00Z), or a date (midnight UTC)',
   )
-  .requiredOption('--to <time>', 'end, exclusive: as --from')
+  .option('--to <time>', 'end, exclusive: as --from')
+  .option(
+    '--transfers',
+    'print the transfer audit log (who moved which agent to which, when, and what moved) instead',
+  )
   .addOption(
     new Option('--format <format>', 'output format (default: table on a terminal, else csv)').choices([
       'table',

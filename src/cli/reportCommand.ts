@@ -10,15 +10,18 @@ import {
 import { ID_PATTERN, type IntervalRecord, intervalReport, localDay } from '../domain/index.ts';
 import { DatabaseError, NatsError, WfmError } from '../errors.ts';
 import { createSecretScrubber } from '../logging/index.ts';
-import { type ReportReply, reportSubject } from '../node/index.ts';
+import { type ReportQuery, type ReportReply, reportSubject } from '../node/index.ts';
 import {
   createIntervalSink,
   type IntervalQuery,
+  type IntervalSink,
   isLockedError,
   levelIntervalLocation,
+  type TransferAudit,
 } from '../persistence/index.ts';
 import { connectNats } from '../streams/index.ts';
 import { formatReport, REPORT_FORMATS, type ReportFormat } from './formatReport.ts';
+import { formatTransfers } from './formatTransfers.ts';
 
 /** Flags of `wfm-agg report`. */
 export interface ReportFlags {
@@ -26,8 +29,11 @@ export interface ReportFlags {
   agent?: string;
   site?: string;
   businessUnit?: string;
-  from: string;
-  to: string;
+  /** Required, except with `transfers`. */
+  from?: string;
+  to?: string;
+  /** Print the transfer audit log instead of interval history. */
+  transfers?: boolean;
   /** `table`, `csv` or `json`; default: `table` when stdout is a terminal, else `csv`. */
   format?: string;
   dataDir?: string;
@@ -75,7 +81,7 @@ export function parseReportTime(text: string): number | undefined {
  */
 export function resolveReport(
   config: WfmConfig,
-  flags: Pick<ReportFlags, 'agent' | 'site' | 'businessUnit' | 'from' | 'to'>,
+  flags: Pick<ReportFlags, 'agent' | 'site' | 'businessUnit'> & { from: string; to: string },
 ): { ok: true; selection: ReportSelection } | { ok: false; error: string } {
   const { agent, site, businessUnit } = flags;
   if (site !== undefined && businessUnit !== undefined) {
@@ -89,7 +95,9 @@ export function resolveReport(
   }
   const all = listSites(config);
   let refs = all;
-  if (site !== undefined) {
+  if (site === '*') {
+    refs = all;
+  } else if (site !== undefined) {
     refs = all.filter((r) => r.site === site);
     if (refs.length === 0) return { ok: false, error: `unknown site ${site}: not in the configuration` };
   } else if (businessUnit !== undefined) {
@@ -153,7 +161,27 @@ export async function reportCommand(flags: ReportFlags): Promise<void> {
   if (!REPORT_FORMATS.includes(format)) return fail(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
   const waitMs = Number(flags.waitMs);
   if (!Number.isFinite(waitMs) || waitMs < 0) return fail('--wait-ms must be a number of milliseconds');
-  const resolved = resolveReport(config, flags);
+  if (flags.transfers === true) {
+    const selected = resolveReport(config, {
+      ...flags,
+      // The audit log: every site unless one is named, all of it unless a range is given.
+      site: flags.site ?? (flags.businessUnit === undefined && flags.agent === undefined ? '*' : flags.site),
+      from: flags.from ?? '2000-01-01',
+      to: flags.to ?? '2100-01-01',
+    });
+    if (!selected.ok) return fail(selected.error);
+    try {
+      process.stdout.write(
+        formatTransfers(await readTransfers(config, selected.selection.query, waitMs), format),
+      );
+    } catch (err) {
+      if (err instanceof WfmError) return fail(err.message);
+      throw err;
+    }
+    return;
+  }
+  if (flags.from === undefined || flags.to === undefined) return fail('--from and --to are required');
+  const resolved = resolveReport(config, { ...flags, from: flags.from, to: flags.to });
   if (!resolved.ok) return fail(resolved.error);
   const { query, timeZones } = resolved.selection;
   let records: IntervalRecord[];
@@ -190,12 +218,15 @@ function secretsOf(config: WfmConfig): string[] {
   return secrets;
 }
 
-/** From the configured sink, or from the running nodes when one holds the embedded store. */
-async function readRecords(
+/**
+ * `read` from the configured sink, or `fromNodes` (asking the running nodes) when one of them holds
+ * the embedded store.
+ */
+async function withSink<T>(
   config: WfmConfig,
-  query: IntervalQuery,
-  waitMs: number,
-): Promise<IntervalRecord[]> {
+  read: (sink: IntervalSink) => Promise<T>,
+  fromNodes: (store: string) => Promise<T>,
+): Promise<T> {
   const store = levelIntervalLocation(config.dataDir);
   // Opening LevelDB creates a missing store: a mistyped --data-dir would print an empty report.
   if (config.database === null && !existsSync(store)) {
@@ -208,14 +239,56 @@ async function readRecords(
     await sink.open();
   } catch (err) {
     await sink.close();
-    if (sink.kind === 'level' && isLockedError(err)) return askRunningNodes(config, query, store, waitMs);
+    if (sink.kind === 'level' && isLockedError(err)) return fromNodes(store);
     throw err;
   }
   try {
-    return await sink.query(query);
+    return await read(sink);
   } finally {
     await sink.close();
   }
+}
+
+/** Interval records from the configured sink, or from the running nodes when one holds the embedded store. */
+function readRecords(config: WfmConfig, query: IntervalQuery, waitMs: number): Promise<IntervalRecord[]> {
+  return withSink(
+    config,
+    (sink) => sink.query(query),
+    async (store) => {
+      const byKey = new Map<string, IntervalRecord>();
+      for (const reply of await askRunningNodes(config, query, store, waitMs)) {
+        for (const record of 'records' in reply ? reply.records : []) {
+          const key = `${record.site}\u0000${record.agentId}\u0000${record.intervalStart}`;
+          const seen = byKey.get(key);
+          // A lagging replica may hold an older version of a record: the later write wins.
+          if (seen === undefined || record.sourceSeq > seen.sourceSeq) byKey.set(key, record);
+        }
+      }
+      return [...byKey.values()];
+    },
+  );
+}
+
+/** The transfer audit log the query selects (`appliedAt` in [from, to)), by site and `WFM_OUT` order. */
+export function readTransfers(
+  config: WfmConfig,
+  query: IntervalQuery,
+  waitMs: number,
+): Promise<TransferAudit[]> {
+  const inRange = (t: TransferAudit) => t.appliedAt >= query.from && t.appliedAt < query.to;
+  return withSink(
+    config,
+    async (sink) => (await sink.transfers(query)).filter(inRange),
+    async (store) => {
+      // Every replica of a site records the same transfers: one per site and id.
+      const byKey = new Map<string, TransferAudit>();
+      for (const reply of await askRunningNodes(config, { ...query, transfers: true }, store, waitMs))
+        for (const t of 'transfers' in reply ? reply.transfers : []) byKey.set(`${t.site}\u0000${t.id}`, t);
+      return [...byKey.values()]
+        .filter(inRange)
+        .sort((a, b) => a.site.localeCompare(b.site) || a.outSeq - b.outSeq);
+    },
+  );
 }
 
 /**
@@ -225,10 +298,10 @@ async function readRecords(
  */
 async function askRunningNodes(
   config: WfmConfig,
-  query: IntervalQuery,
+  query: ReportQuery,
   store: string,
   waitMs: number,
-): Promise<IntervalRecord[]> {
+): Promise<Extract<ReportReply, { ok: true }>[]> {
   const subject = reportSubject(config.tenant.id);
   const held = `the interval store ${store} is held by a running node`;
   let nc: Awaited<ReturnType<typeof connectNats>>;
@@ -282,15 +355,5 @@ async function askRunningNodes(
   if (refused !== undefined && !refused.ok) {
     throw new DatabaseError(`a running node refused: ${refused.error}`);
   }
-  const byKey = new Map<string, IntervalRecord>();
-  for (const reply of replies) {
-    if (!reply.ok) continue;
-    for (const record of reply.records) {
-      const key = `${record.site}\u0000${record.agentId}\u0000${record.intervalStart}`;
-      const seen = byKey.get(key);
-      // A lagging replica may hold an older version of a record: the later write wins.
-      if (seen === undefined || record.sourceSeq > seen.sourceSeq) byKey.set(key, record);
-    }
-  }
-  return [...byKey.values()];
+  return replies as Extract<ReportReply, { ok: true }>[];
 }

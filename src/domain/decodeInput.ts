@@ -122,6 +122,7 @@ function decodeClock(address: SubjectAddress, record: Record<string, unknown>): 
 
 function decodeCommand(address: SubjectAddress, record: Record<string, unknown>): Decoded {
   if (record.command !== 'transfer') {
+    if (record.command === undefined) return reject(address, 'bad_command', 'the command field is missing');
     const shown = typeof record.command === 'string' ? record.command.slice(0, 64) : String(record.command);
     return reject(address, 'bad_command', `unknown command ${shown}`);
   }

@@ -149,9 +149,14 @@ function closeOpenSession(sessions: readonly LoginSession[], at: number): LoginS
   return sessions.map((s) => (s.end === null ? { start: s.start, end: Math.max(at, s.start) } : s));
 }
 
-/** Both lists of sessions in one, by start (the source's first on a tie), the newest kept. */
+/**
+ * Both lists of sessions in one, by start (the source's first on a tie); past AGENT_HISTORY_MAX
+ * the oldest closed ones go, never the open one (the live state's: its log-off must close it).
+ */
 function mergeSessions(target: readonly LoginSession[], source: readonly LoginSession[]): LoginSession[] {
-  return [...source, ...target].sort((a, b) => a.start - b.start).slice(-AGENT_HISTORY_MAX);
+  const all = [...source, ...target].sort((a, b) => a.start - b.start);
+  let excess = all.length - AGENT_HISTORY_MAX;
+  return excess <= 0 ? all : all.filter((s) => s.end === null || excess-- <= 0);
 }
 
 /** The GC and adherence outputs that take an agent's consumers from `before` to `after`. */

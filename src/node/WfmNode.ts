@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
@@ -10,6 +10,7 @@ import {
   type CheckpointStore,
   createIntervalSink,
   describeIntervalSink,
+  type IntervalSink,
   LevelCheckpointStore,
 } from '../persistence/index.ts';
 import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
@@ -33,6 +34,7 @@ import type { SiteHost } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 import { siteProcessorFactory } from './siteProcessorFactory.ts';
+import { answerTransfer, type LedSite, type TransferContext } from './transferRequest.ts';
 import { UNROUTED_LANE, UnroutedProcessor } from './UnroutedProcessor.ts';
 import { defaultWfmNodeOptions, type WfmNodeOptions } from './WfmNodeOptions.ts';
 import { whenSitesRun } from './whenSitesRun.ts';
@@ -51,6 +53,7 @@ export class WfmNode {
   #config: WfmConfig;
   readonly #refs = new Map<string, SiteRef>();
   #nc!: NatsConnection;
+  #js!: JetStreamClient;
   #jsm!: JetStreamManager;
   #store!: CheckpointStore;
   #publishing: PublishingConnection | null = null;
@@ -199,8 +202,10 @@ export class WfmNode {
       this.#log.info({ nats: event.type }, 'nats connection');
     });
     const js = jetstream(this.#nc);
+    this.#js = js;
     this.#jsm = await jetstreamManager(this.#nc);
-    // Refuses (StreamMismatchError, naming the subject) a stream that would drop some outputs.
+    // Adds contract subjects an older stream lacks (wfm.command.>, wfm.transfer.>), or fails naming
+    // the stream, the subjects and how to add them: never a silent loss of outputs or commands.
     await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
     const sink = this.options.intervalSink ?? createIntervalSink(config);
     this.#history = await IntervalHistory.open({
@@ -290,6 +295,13 @@ export class WfmNode {
           }).then((reply) => msg.respond(reply));
         },
       }),
+      this.#nc.subscribe(adminSubject(this.#tenant, 'transfer'), {
+        callback: (_err, msg) => {
+          void answerTransfer(this.#transferContext(history.sinkForReports), msg.data).then((reply) =>
+            msg.respond(JSON.stringify(reply)),
+          );
+        },
+      }),
       this.#nc.subscribe(adminSubject(this.#tenant, 'restart'), {
         callback: (_err, msg) => {
           msg.respond(JSON.stringify(this.restart(parseRequest(msg.data))));
@@ -305,6 +317,16 @@ export class WfmNode {
       },
       'node started',
     );
+  }
+
+  /** What `wfm-agg transfer` needs of this node: the sites it leads, running, and their state. */
+  #transferContext(sink: IntervalSink): TransferContext {
+    const led: LedSite[] = [];
+    for (const [site, runtime] of this.sites) {
+      if (runtime.role !== 'primary') continue;
+      led.push({ site, processedSeq: runtime.processedSeq, supervisor: runtime.supervisor });
+    }
+    return { nodeId: this.options.nodeId, tenant: this.#tenant, js: this.#js, jsm: this.#jsm, led, sink };
   }
 
   #factory(lane: string): SiteProcessorFactory {

@@ -9,6 +9,7 @@ export * from './SiteHost.ts';
 export * from './SiteProcessor.ts';
 export * from './SiteRuntime.ts';
 export * from './siteProcessorFactory.ts';
+export * from './transferRequest.ts';
 export * from './UnroutedProcessor.ts';
 export * from './WfmNode.ts';
 export * from './WfmNodeOptions.ts';

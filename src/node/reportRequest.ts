@@ -10,7 +10,7 @@
  */
 import { ID_PATTERN, type IntervalRecord } from '../domain/index.ts';
 import { maskUrlPassword } from '../logging/index.ts';
-import type { IntervalQuery, IntervalSink } from '../persistence/index.ts';
+import type { IntervalQuery, IntervalSink, TransferAudit } from '../persistence/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 
 /** Subject of a report request: `wfm.admin.T.report`, beside the other admin subjects. */
@@ -18,8 +18,17 @@ export function reportSubject(tenant: string): string {
   return adminSubject(tenant, 'report');
 }
 
-/** A node's answer to a report request, as JSON. */
-export type ReportReply = { ok: true; records: IntervalRecord[] } | { ok: false; error: string };
+/** A node's answer to a report request, as JSON: interval records, or the transfer audit log. */
+export type ReportReply =
+  | { ok: true; records: IntervalRecord[] }
+  | { ok: true; transfers: TransferAudit[] }
+  | { ok: false; error: string };
+
+/**
+ * A report request: an interval query, or with `transfers: true` the audit log of transfers (its
+ * `from`/`to` then bound `appliedAt` and are optional).
+ */
+export type ReportQuery = IntervalQuery & { transfers?: boolean };
 
 /** Options of `answerReport`. */
 export interface AnswerReportOptions {
@@ -31,7 +40,7 @@ export interface AnswerReportOptions {
   maxBytes?: number;
 }
 
-const QUERY_KEYS = new Set(['tenant', 'sites', 'agentId', 'from', 'to']);
+const QUERY_KEYS = new Set(['tenant', 'sites', 'agentId', 'from', 'to', 'transfers']);
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -39,7 +48,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * query's keys, `tenant` this node's, `from` < `to` integer epoch ms, `sites` a non-empty list of
  * ids when present, `agentId` an id when present.
  */
-export function parseReportQuery(data: Uint8Array, tenant: string): IntervalQuery | { error: string } {
+export function parseReportQuery(data: Uint8Array, tenant: string): ReportQuery | { error: string } {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));
@@ -56,12 +65,19 @@ export function parseReportQuery(data: Uint8Array, tenant: string): IntervalQuer
   if (q.tenant !== tenant) {
     return { error: `the request is for tenant ${String(q.tenant)}, this node serves tenant ${tenant}` };
   }
-  const { from, to, sites, agentId } = q;
+  const { sites, agentId } = q;
+  if (q.transfers !== undefined && typeof q.transfers !== 'boolean')
+    return { error: 'transfers must be a boolean' };
+  const transfers = q.transfers === true;
+  // The audit log is small: with no range it is all of it.
+  const from = transfers && q.from === undefined ? 0 : q.from;
+  const to = transfers && q.to === undefined ? Number.MAX_SAFE_INTEGER : q.to;
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) {
     return { error: 'from and to must be integers (epoch milliseconds)' };
   }
   if ((from as number) >= (to as number)) return { error: 'from must be before to' };
-  const query: IntervalQuery = { tenant, from: from as number, to: to as number };
+  const query: ReportQuery = { tenant, from: from as number, to: to as number };
+  if (transfers) query.transfers = true;
   if (sites !== undefined) {
     // An empty list would mean "no site" to one sink and "every site" to a careless one.
     if (!Array.isArray(sites) || sites.length === 0 || !sites.every(isId)) {
@@ -93,20 +109,30 @@ export async function answerReport(
 ): Promise<string> {
   const query = parseReportQuery(data, tenant);
   if ('error' in query) return refuse(`bad report request: ${query.error}`);
-  let records: IntervalRecord[];
+  let reply: string;
+  let count: string;
   try {
-    records = await sink.query(query);
+    if (query.transfers === true) {
+      const transfers = (await sink.transfers(query)).filter(
+        (t) => t.appliedAt >= query.from && t.appliedAt < query.to,
+      );
+      reply = JSON.stringify({ ok: true, transfers } satisfies ReportReply);
+      count = `${transfers.length} transfers`;
+    } else {
+      const records = await sink.query(query);
+      reply = JSON.stringify({ ok: true, records } satisfies ReportReply);
+      count = `${records.length} interval records`;
+    }
   } catch (err) {
     // A driver's message can quote its connection string; the reply leaves the node.
     const message = err instanceof Error ? err.message : String(err);
     return refuse(`reading the interval history failed: ${maskUrlPassword(message)}`);
   }
-  const reply = JSON.stringify({ ok: true, records } satisfies ReportReply);
   const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const bytes = Buffer.byteLength(reply);
   if (bytes > maxBytes) {
     return refuse(
-      `${records.length} interval records (${bytes} bytes) do not fit in one reply of at most ${maxBytes} bytes: ask for a shorter range, one site or one agent`,
+      `${count} (${bytes} bytes) do not fit in one reply of at most ${maxBytes} bytes: ask for a shorter range, one site or one agent`,
     );
   }
   return reply;

@@ -80,7 +80,7 @@ describe('decodeInput: wfm.command.T.S transfer commands', () => {
     expect(decode(transfer({ command: 'delete' }))).toEqual(refused('unknown command delete'));
     expect(decode(transfer({ command: 'Transfer' }))).toEqual(refused('unknown command Transfer'));
     expect(decode(transfer({ command: 7 }))).toEqual(refused('unknown command 7'));
-    expect(decode(without('command'))).toEqual(refused('unknown command undefined'));
+    expect(decode(without('command'))).toEqual(refused('the command field is missing'));
     // A long name is cut to 64 characters in the detail.
     expect(decode(transfer({ command: 'x'.repeat(100) }))).toEqual(
       refused(`unknown command ${'x'.repeat(64)}`),
