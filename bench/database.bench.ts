@@ -36,7 +36,7 @@ import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { PostgresIntervalSink, type StoredInterval } from '../src/persistence/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
-import { connectNats, ensureStreams, readIntervalRecords } from '../src/streams/index.ts';
+import { connectNats, ensureStreams, readSiteHistory } from '../src/streams/index.ts';
 import { intervalOutput } from '../test/helpers/outputFixtures.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows } from './BenchRow.ts';
@@ -181,9 +181,12 @@ async function storedIntervals(url: string): Promise<{ records: number; keys: nu
     const keys = new Set<string>();
     let records = 0;
     for (const site of SITES) {
-      const read = await readIntervalRecords(js, jsm, TENANT, site, 0);
-      records += read.records.length;
-      for (const { record: r } of read.records) keys.add(`${r.site}/${r.agentId}/${r.intervalStart}`);
+      const { items } = await readSiteHistory(js, jsm, TENANT, site, 0);
+      for (const item of items) {
+        if ('transfer' in item) continue;
+        records++;
+        keys.add(`${item.record.site}/${item.record.agentId}/${item.record.intervalStart}`);
+      }
     }
     return { records, keys: keys.size };
   } finally {

@@ -5,11 +5,13 @@ import type { Logger } from '../logging/index.ts';
 import {
   type DumpedSite,
   type IntervalSink,
+  isStoredTransfer,
   readDumpFile,
   removeDumpFile,
+  type StoredHistoryItem,
   writeDumpFile,
 } from '../persistence/index.ts';
-import { readIntervalRecords } from '../streams/index.ts';
+import { readSiteHistory } from '../streams/index.ts';
 import { DatabaseHealth, type DatabaseState } from './DatabaseHealth.ts';
 import type { DatabaseMetrics } from './NodeMetrics.ts';
 import { SiteHistoryWriter, type SiteHistoryWriterOptions } from './SiteHistoryWriter.ts';
@@ -80,12 +82,19 @@ export class IntervalHistory {
     await history.#openSink();
     if (dump !== null) {
       let rows = 0;
+      let transfers = 0;
       for (const entry of dump.sites) {
+        // One batch per entry: its transfers apply at their place among its rows.
         await sink.write({ tenant, site: entry.site, epoch: null, rows: entry.rows, upTo: entry.upTo });
-        rows += entry.rows.length;
+        const moves = countTransfers(entry.rows);
+        transfers += moves;
+        rows += entry.rows.length - moves;
       }
       await removeDumpFile(dumpFile);
-      logger.info({ dumpFile, rows, sink: sinkLabel }, 'dump file written to the database and deleted');
+      logger.info(
+        { dumpFile, rows, transfers, sink: sinkLabel },
+        'dump file written to the database and deleted',
+      );
     }
     return history;
   }
@@ -212,9 +221,10 @@ export class IntervalHistory {
 
   /**
    * Stops every writer (what they did not write stays in `WFM_OUT` after the sink's mark). After an
-   * outage, writes everything the sink lacks of the sites this node was writing to the dump file,
-   * read from `WFM_OUT` (call it once the sites have flushed their outputs).
-   * @returns the rows dumped (null: no outage)
+   * outage, writes everything the sink lacks of the sites this node was writing (interval rows and
+   * transfers) to the dump file, read from `WFM_OUT` (call it once the sites have flushed their
+   * outputs).
+   * @returns the interval rows dumped (null: no outage)
    */
   async close(): Promise<number | null> {
     await Promise.all([...this.#writing.values()].map((w) => w.writer.stop()));
@@ -229,13 +239,20 @@ export class IntervalHistory {
     const { js, jsm, tenant, node, dumpFile, logger } = this.#o;
     const sites: DumpedSite[] = [];
     let rows = 0;
+    let transfers = 0;
     for (const t of targets) {
-      const { records, upTo } = await readIntervalRecords(js, jsm, tenant, t.site, t.from);
-      sites.push({ site: t.site, epoch: t.epoch, from: t.from, upTo, rows: records });
-      rows += records.length;
+      const { items, upTo } = await readSiteHistory(js, jsm, tenant, t.site, t.from);
+      sites.push({ site: t.site, epoch: t.epoch, from: t.from, upTo, rows: items });
+      const moves = countTransfers(items);
+      transfers += moves;
+      rows += items.length - moves;
     }
     await writeDumpFile(dumpFile, { tenant, node, sites });
-    logger.error({ dumpFile, rows, sites: sites.map((s) => s.site) }, 'wrote the dump file');
+    logger.error({ dumpFile, rows, transfers, sites: sites.map((s) => s.site) }, 'wrote the dump file');
     return rows;
   }
+}
+
+function countTransfers(items: readonly StoredHistoryItem[]): number {
+  return items.reduce((n, item) => (isStoredTransfer(item) ? n + 1 : n), 0);
 }

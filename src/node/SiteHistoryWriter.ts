@@ -3,18 +3,18 @@ import type { Subscription } from 'rxjs';
 import type { OperationalClock } from '../actors/index.ts';
 import { DatabaseError, FencedWriteError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
-import type { IntervalSink, StoredInterval } from '../persistence/index.ts';
-import { type IntervalMessage, intervalRecords } from '../streams/index.ts';
+import { type IntervalSink, isStoredTransfer, type StoredHistoryItem } from '../persistence/index.ts';
+import { type HistoryMessage, siteHistory } from '../streams/index.ts';
 import type { DatabaseHealth } from './DatabaseHealth.ts';
 
 /** How a site's history writer batches and retries. */
 export interface SiteHistoryWriterOptions {
   /**
-   * Most rows per transaction. @defaultValue 1000
+   * Most items (rows and transfers) per transaction. @defaultValue 1000
    */
   maxBatchRows: number;
   /**
-   * Rows read ahead of the database at most; past it reading pauses until half are written, so a
+   * Items read ahead of the database at most; past it reading pauses until half are written, so a
    * slow database holds back this reader only, never the stream path. @defaultValue 20000
    */
   maxBufferedRows: number;
@@ -44,12 +44,13 @@ export interface SiteHistoryWriterHost {
   epoch: number | null;
   /** A newer primary wrote the site: this one was deposed (the node demotes the site). */
   onFenced(error: FencedWriteError): void;
-  /** Rows written (counted once each, on commit). */
+  /** Interval rows written (counted once each, on commit; transfers are not rows). */
   onWritten(rows: number): void;
 }
 
 /**
- * Projects one site's interval records from `WFM_OUT` into the interval sink. The sink's write
+ * Projects one site's interval records and transfers from `WFM_OUT` into the interval sink, in
+ * stream order, so each transfer moves exactly the rows written before it. The sink's write
  * mark is where it starts, so "not yet written" is simply "after the mark": a restart, a takeover
  * or a replayed dump continues exactly there, and `WFM_OUT` — not this process — holds what is
  * still to write. Writes are batched (everything read while the previous write ran, up to
@@ -58,7 +59,7 @@ export interface SiteHistoryWriterHost {
 export class SiteHistoryWriter {
   readonly #h: SiteHistoryWriterHost;
   readonly #o: SiteHistoryWriterOptions;
-  readonly #buffer: StoredInterval[] = [];
+  readonly #buffer: StoredHistoryItem[] = [];
   #position = 0;
   #reading: Subscription | null = null;
   #running: Promise<void> = Promise.resolve();
@@ -75,12 +76,12 @@ export class SiteHistoryWriter {
       throw new RangeError('maxBufferedRows must be >= maxBatchRows >= 1');
   }
 
-  /** The last `WFM_OUT` sequence whose record (if it is this site's) is in the sink. */
+  /** The last `WFM_OUT` sequence whose record or transfer (if it is this site's) is in the sink. */
   get position(): number {
     return this.#position;
   }
 
-  /** Rows read and not yet written. */
+  /** Items (rows and transfers) read and not yet written. */
   get backlog(): number {
     return this.#buffer.length;
   }
@@ -94,7 +95,7 @@ export class SiteHistoryWriter {
     const mark = await this.#retrying(() => this.#h.sink.mark(this.#h.tenant, this.#h.site));
     if (mark === null) return;
     this.#position = mark.position;
-    this.#reading = intervalRecords(this.#h.js, {
+    this.#reading = siteHistory(this.#h.js, {
       tenant: this.#h.tenant,
       site: this.#h.site,
       startSeq: mark.position + 1,
@@ -108,7 +109,7 @@ export class SiteHistoryWriter {
     });
   }
 
-  #read(m: IntervalMessage | null): void {
+  #read(m: HistoryMessage | null): void {
     if (m === null || this.#stopped) return;
     this.#buffer.push(m);
     this.#draining ??= this.#drain().finally(() => {
@@ -132,7 +133,7 @@ export class SiteHistoryWriter {
       if (mark === null) return;
       this.#buffer.splice(0, rows.length);
       this.#position = Math.max(this.#position, upTo);
-      this.#h.onWritten(rows.length);
+      this.#h.onWritten(rows.reduce((n, item) => (isStoredTransfer(item) ? n : n + 1), 0));
       if (this.#resume !== null && this.#buffer.length <= this.#o.maxBufferedRows / 2) {
         this.#resume();
         this.#resume = null;

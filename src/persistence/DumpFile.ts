@@ -1,24 +1,32 @@
 /**
- * The database dump file of DESIGN.md guarantee 4 ("Database loss"): interval records the
- * unreachable WFM database lacks, written before the node exits, written back and deleted on start.
+ * The database dump file of DESIGN.md guarantee 4 ("Database loss"): interval records and
+ * transfers the unreachable WFM database lacks, written before the node exits, written back and
+ * deleted on start.
  *
  * Format: one UTF-8 JSON object
- * `{"format":"wfm-agg-dbdump","version":1,"tenant":T,"node":N,"sites":[DumpedSite…],"checksum":C}`,
+ * `{"format":"wfm-agg-dbdump","version":2,"tenant":T,"node":N,"sites":[DumpedSite…],"checksum":C}`,
  * `C` the SHA-256 (lower-case hex) of the canonical JSON of `{tenant, node, sites}` (no whitespace,
  * every object's keys sorted), computed from the parsed values: reformatting the file changes
  * nothing, any changed value (extra row fields included) is refused. A file that is not such a
  * dump, or another tenant's, is refused with a `DumpFileError` and never touched: it may be
  * someone's data. One process writes a path (the node configured with it); in it, writes and
  * removals of one path run one after the other.
+ *
+ * Versions: 2 (written) holds interval rows `{tenant, outSeq, record}` and transfers
+ * `{tenant, outSeq, transfer}` in each site's `rows`; 1 (still read) holds interval rows only.
  */
 
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DumpFileError } from '../errors.ts';
-import type { StoredInterval } from './IntervalSink.ts';
+import type { StoredHistoryItem } from './IntervalSink.ts';
+import { transferProblem } from './intervalSinkSupport.ts';
 
-/** The interval rows of one site that had not reached the database when the dump was made. */
+/**
+ * The interval rows and transfers of one site that had not reached the database when the dump
+ * was made.
+ */
 export interface DumpedSite {
   site: string;
   /** The writer's lease epoch for the site (informational: dumped rows are written unfenced). */
@@ -27,8 +35,11 @@ export interface DumpedSite {
   from: number;
   /** The `WFM_OUT` position the rows reach (≥ the last row's `outSeq`). */
   upTo: number;
-  /** In ascending `outSeq`, each in `(from, upTo]`. */
-  rows: StoredInterval[];
+  /**
+   * Interval rows and transfers, mixed, in ascending `outSeq`, each in `(from, upTo]`: written
+   * back as one batch, so each transfer applies at its place among the rows.
+   */
+  rows: StoredHistoryItem[];
 }
 
 /** What a dump file holds: sites in file order (one site may appear in several entries). */
@@ -40,7 +51,10 @@ export interface DumpContents {
 }
 
 const FORMAT = 'wfm-agg-dbdump';
-const VERSION = 1;
+/** The version written; {@link READ_VERSIONS} are read. */
+const VERSION = 2;
+// Version 1 files (written before transfers existed) hold interval rows only: read as they are.
+const READ_VERSIONS: readonly number[] = [1, 2];
 // Characters of JSON text gathered before each write call: bounds memory for any dump size.
 const CHUNK_CHARS = 1 << 20;
 // IntervalRecord fields (besides agentId, site and secondsByPresence) and what they must hold.
@@ -149,27 +163,31 @@ function parseDump(text: string): { contents: DumpContents; checksum: string } {
   }
   need(isObject(value), 'top level', 'a JSON object', value);
   if (value.format !== FORMAT) throw new ShapeError(`format ${show(value.format)}, not a ${FORMAT} file`);
-  if (value.version !== VERSION) {
+  if (!READ_VERSIONS.includes(value.version as number)) {
     throw new ShapeError(
-      `version ${show(value.version)} is not supported; this build reads version ${VERSION}`,
+      `version ${show(value.version)} is not supported; this build reads versions ${READ_VERSIONS.join(' and ')}`,
     );
   }
   const { checksum } = value;
   need(typeof checksum === 'string' && /^[0-9a-f]{64}$/.test(checksum), 'checksum', 'SHA-256 hex', checksum);
-  return { contents: checkContents(value), checksum };
+  return { contents: checkContents(value, value.version === 1 ? 1 : VERSION), checksum };
 }
 
-/** Checks the shape and order of everything in a dump; returns it without fields it does not know. */
-function checkContents(value: unknown): DumpContents {
+/**
+ * Checks the shape and order of everything in a dump of `version` (what is written: the current
+ * one); returns it without fields it does not know.
+ */
+function checkContents(value: unknown, version = VERSION): DumpContents {
   need(isObject(value), 'contents', 'an object', value);
   const { tenant, node, sites } = value;
   need(isName(tenant), 'tenant', 'a non-empty string', tenant);
   need(isName(node), 'node', 'a non-empty string', node);
   need(Array.isArray(sites), 'sites', 'an array', sites);
-  return { tenant, node, sites: sites.map((entry: unknown, s) => checkSite(entry, tenant, `sites[${s}]`)) };
+  const checked = sites.map((entry: unknown, s) => checkSite(entry, tenant, `sites[${s}]`, version));
+  return { tenant, node, sites: checked };
 }
 
-function checkSite(entry: unknown, tenant: string, at: string): DumpedSite {
+function checkSite(entry: unknown, tenant: string, at: string, version: number): DumpedSite {
   need(isObject(entry), at, 'an object', entry);
   const { site, epoch, from, upTo, rows } = entry;
   need(isName(site), `${at}.site`, 'a non-empty string', site);
@@ -179,18 +197,34 @@ function checkSite(entry: unknown, tenant: string, at: string): DumpedSite {
   need(Array.isArray(rows), `${at}.rows`, 'an array', rows);
   let after = from;
   for (let r = 0; r < rows.length; r++) {
-    after = checkRow(rows[r], `${at}.rows[${r}]`, tenant, site, after, upTo);
+    after = checkRow(rows[r], `${at}.rows[${r}]`, { tenant, site, after, upTo, version });
   }
-  return { site, epoch, from, upTo, rows: rows as StoredInterval[] };
+  return { site, epoch, from, upTo, rows: rows as StoredHistoryItem[] };
 }
 
-/** Checks one row; returns its `outSeq`, which the next row must exceed. */
-function checkRow(row: unknown, at: string, tenant: string, site: string, after: number, upTo: number) {
+/** Where a row is checked: its tenant and site, the `outSeq` it must exceed, the file's version. */
+interface RowPlace {
+  tenant: string;
+  site: string;
+  after: number;
+  upTo: number;
+  version: number;
+}
+
+/** Checks one row or transfer; returns its `outSeq`, which the next one must exceed. */
+function checkRow(row: unknown, at: string, { tenant, site, after, upTo, version }: RowPlace): number {
   need(isObject(row), at, 'an object', row);
   need(row.tenant === tenant, `${at}.tenant`, `the dump's tenant ${tenant}`, row.tenant);
   const { outSeq, record } = row;
   const inOrder = isCount(outSeq) && outSeq > after && outSeq <= upTo;
   need(inOrder, `${at}.outSeq`, `an integer in (${after}, ${upTo}]: ascending, above from, ≤ upTo`, outSeq);
+  if ('transfer' in row) {
+    need(version >= 2, `${at}.transfer`, 'none: version 1 holds interval rows only', row.transfer);
+    need(!('record' in row), at, 'an interval row or a transfer, not both', row);
+    const problem = transferProblem(row.transfer);
+    if (problem !== null) throw new ShapeError(`${at}.transfer: ${problem}`);
+    return outSeq;
+  }
   need(isObject(record), `${at}.record`, 'an object', record);
   need(record.site === site, `${at}.record.site`, `the entry's site ${site}`, record.site);
   need(isName(record.agentId), `${at}.record.agentId`, 'a non-empty string', record.agentId);

@@ -1,14 +1,25 @@
 import { Level } from 'level';
 import type { IntervalRecord } from '../domain/index.ts';
 import { DatabaseError, FencedWriteError } from '../errors.ts';
-import type { IntervalBatch, IntervalQuery, IntervalSink, SiteWriteMark } from './IntervalSink.ts';
+import type {
+  IntervalBatch,
+  IntervalQuery,
+  IntervalSink,
+  SiteWriteMark,
+  StoredTransfer,
+  TransferAudit,
+  TransferQuery,
+} from './IntervalSink.ts';
 import {
   assertIntervalBatch,
   assertIntervalId,
   assertIntervalQuery,
+  assertTransferQuery,
   nextWriteMark,
   reasonOf,
-  rowsToWrite,
+  transferAudit,
+  transferMatches,
+  writeSteps,
 } from './intervalSinkSupport.ts';
 
 /** Options of {@link LevelIntervalSink}. */
@@ -29,10 +40,14 @@ export const defaultLevelIntervalSinkOptions: Required<Omit<LevelIntervalSinkOpt
 };
 
 // Key layout (ids match [A-Za-z0-9_-], so '!' never occurs inside one and sorts below every id
-// character): `i!T!S!A!<intervalStart>` → record JSON, `w!T!S` → write mark JSON. A range scan
-// of `i!T!S!` thus yields agent, then intervalStart order: the order query() promises.
+// character): `i!T!S!A!<intervalStart>` → record JSON, `w!T!S` → write mark JSON,
+// `t!T!S!<transfer id>` → TransferAudit JSON. A range scan of `i!T!S!` thus yields agent, then
+// intervalStart order: the order query() promises; `i!T!S!A!` is one agent's rows, what a
+// transfer moves. Audit rows are keyed by id like PostgreSQL's `wfm_transfer` (so "insert if
+// absent" is one get) and sorted by outSeq when read: a site has few transfers.
 const INTERVAL = 'i!';
 const MARK = 'w!';
+const TRANSFER = 't!';
 // Zero-padded to the digits of Number.MAX_SAFE_INTEGER so the string order is the number order.
 const START_DIGITS = 16;
 // Above every ASCII key byte under utf8 encoding, so `prefix + END` closes a prefix range.
@@ -40,6 +55,10 @@ const END = '\xff';
 
 function padStart(ms: number): string {
   return String(ms).padStart(START_DIGITS, '0');
+}
+
+function intervalKey(tenant: string, site: string, agentId: string, intervalStart: number): string {
+  return `${INTERVAL}${tenant}!${site}!${agentId}!${padStart(intervalStart)}`;
 }
 
 /**
@@ -72,8 +91,9 @@ function mergeOptions(options: LevelIntervalSinkOptions): Required<LevelInterval
 /**
  * {@link IntervalSink} embedded in the node (LevelDB via `level`), used when no database is
  * configured: each node keeps its own copy of the history of the sites it hosts. A write is one
- * LevelDB batch (rows and the site's mark together, all or nothing); the writes of one site are
- * queued in this process so reading the mark, checking it and advancing it cannot interleave.
+ * LevelDB batch (rows, the rows transfers move or delete, audit rows and the site's mark
+ * together, all or nothing); the writes of one site are queued in this process so reading the
+ * mark and the rows a transfer moves, and writing them, cannot interleave.
  */
 export class LevelIntervalSink implements IntervalSink {
   readonly kind = 'level';
@@ -127,17 +147,87 @@ export class LevelIntervalSink implements IntervalSink {
     return this.#exclusive(`${tenant}!${site}`, async () => {
       const stored = await this.#readMark(db, tenant, site);
       const next = nextWriteMark(batch, stored);
-      const fresh = rowsToWrite(batch.rows, stored.position);
-      if (fresh.length === 0 && next.epoch === stored.epoch && next.position === stored.position) return next;
-      const ops = fresh.map(({ record }) => ({
-        type: 'put' as const,
-        key: `${INTERVAL}${tenant}!${site}!${record.agentId}!${padStart(record.intervalStart)}`,
-        value: JSON.stringify(record),
-      }));
-      ops.push({ type: 'put', key: `${MARK}${tenant}!${site}`, value: JSON.stringify(next) });
+      const steps = writeSteps(batch.rows, stored.position);
+      if (steps.length === 0 && next.epoch === stored.epoch && next.position === stored.position) return next;
+      // The batch's puts (value) and deletes (null) by key: a transfer sees the rows written before
+      // it in this batch, and a later row of the same key replaces what came before.
+      const changes = new Map<string, string | null>();
+      for (const step of steps) {
+        if ('transfer' in step) {
+          await this.#applyTransfer(db, site, step.transfer, changes);
+          continue;
+        }
+        for (const { record } of step.rows) {
+          changes.set(
+            intervalKey(tenant, site, record.agentId, record.intervalStart),
+            JSON.stringify(record),
+          );
+        }
+      }
+      changes.set(`${MARK}${tenant}!${site}`, JSON.stringify(next));
+      const ops = [...changes].map(([key, value]) =>
+        value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value },
+      );
       await this.#io(`write site ${tenant}/${site}`, () => db.batch(ops, { sync: this.options.sync }));
       return next;
     });
+  }
+
+  /**
+   * Adds one transfer to `changes`: when applied, deletes the target's rows and re-keys the
+   * source's to the target (agentId rewritten); then its audit row unless one of its id exists.
+   */
+  async #applyTransfer(
+    db: Level<string, string>,
+    site: string,
+    item: StoredTransfer,
+    changes: Map<string, string | null>,
+  ): Promise<void> {
+    const { tenant, transfer: t } = item;
+    let moved = 0;
+    let deleted = 0;
+    if (t.result === 'applied') {
+      const target = await this.#agentRows(db, tenant, site, t.to, changes);
+      for (const key of target.keys()) changes.set(key, null);
+      deleted = target.size;
+      // After the deletes: a source row whose interval the target also had takes that key again.
+      const source = await this.#agentRows(db, tenant, site, t.from, changes);
+      for (const [key, value] of source) {
+        const record = parseStored(key, value) as IntervalRecord;
+        changes.set(key, null);
+        changes.set(
+          intervalKey(tenant, site, t.to, record.intervalStart),
+          JSON.stringify({ ...record, agentId: t.to }),
+        );
+      }
+      moved = source.size;
+    }
+    const key = `${TRANSFER}${tenant}!${site}!${t.id}`;
+    const exists =
+      changes.has(key) || (await this.#io(`read transfer ${key}`, () => db.get(key))) !== undefined;
+    if (!exists) changes.set(key, JSON.stringify(transferAudit(site, item, moved, deleted)));
+  }
+
+  /** The agent's rows (key → record JSON) as the database holds them with `changes` applied. */
+  async #agentRows(
+    db: Level<string, string>,
+    tenant: string,
+    site: string,
+    agentId: string,
+    changes: ReadonlyMap<string, string | null>,
+  ): Promise<Map<string, string>> {
+    const prefix = `${INTERVAL}${tenant}!${site}!${agentId}!`;
+    const rows = new Map(
+      await this.#io(`read rows of ${tenant}/${site}/${agentId}`, () =>
+        db.iterator({ gte: prefix, lt: prefix + END }).all(),
+      ),
+    );
+    for (const [key, value] of changes) {
+      if (!key.startsWith(prefix)) continue;
+      if (value === null) rows.delete(key);
+      else rows.set(key, value);
+    }
+    return rows;
   }
 
   async query(query: IntervalQuery): Promise<IntervalRecord[]> {
@@ -165,6 +255,38 @@ export class LevelIntervalSink implements IntervalSink {
       }
     }
     return found;
+  }
+
+  async transfers(query: TransferQuery): Promise<TransferAudit[]> {
+    assertTransferQuery(query);
+    const db = this.#requireOpen();
+    const { tenant } = query;
+    const sites =
+      query.sites === undefined ? await this.#sites(db, tenant) : [...new Set(query.sites)].sort();
+    const found: TransferAudit[] = [];
+    for (const site of sites) {
+      const prefix = `${TRANSFER}${tenant}!${site}!`;
+      const entries = await this.#io(`read transfers of ${tenant}/${site}`, () =>
+        db.iterator({ gte: prefix, lt: prefix + END }).all(),
+      );
+      const audits = entries
+        .map(([key, value]) => parseStored(key, value) as TransferAudit)
+        .filter((audit) => transferMatches(audit, query));
+      found.push(...audits.sort((a, b) => a.outSeq - b.outSeq));
+    }
+    return found;
+  }
+
+  async countRows(tenant: string, site: string, agentId: string): Promise<number> {
+    assertIntervalId('tenant', tenant);
+    assertIntervalId('site', site);
+    assertIntervalId('agent', agentId);
+    const db = this.#requireOpen();
+    const prefix = `${INTERVAL}${tenant}!${site}!${agentId}!`;
+    const keys = await this.#io(`count rows of ${tenant}/${site}/${agentId}`, () =>
+      db.keys({ gte: prefix, lt: prefix + END }).all(),
+    );
+    return keys.length;
   }
 
   /** The tenant's sites with a write mark, in byte order (every written site has one). */

@@ -1,16 +1,32 @@
 import pg from 'pg';
 import type { IntervalRecord } from '../domain/index.ts';
 import { DatabaseError, FencedWriteError } from '../errors.ts';
-import type { IntervalBatch, IntervalQuery, IntervalSink, SiteWriteMark } from './IntervalSink.ts';
+import type {
+  IntervalBatch,
+  IntervalQuery,
+  IntervalSink,
+  SiteWriteMark,
+  TransferAudit,
+  TransferQuery,
+} from './IntervalSink.ts';
 import {
   assertIntervalBatch,
   assertIntervalId,
   assertIntervalQuery,
+  assertTransferQuery,
   nextWriteMark,
   reasonOf,
-  rowsToWrite,
+  writeSteps,
 } from './intervalSinkSupport.ts';
-import { migrateSchema, selectIntervals, selectMark, upsertIntervals } from './postgresIntervalSchema.ts';
+import {
+  applyTransfer,
+  countAgentRows,
+  migrateSchema,
+  selectIntervals,
+  selectMark,
+  selectTransfers,
+  upsertIntervals,
+} from './postgresIntervalSchema.ts';
 
 /** Options of {@link PostgresIntervalSink}. */
 export interface PostgresIntervalSinkOptions {
@@ -43,8 +59,8 @@ export const defaultPostgresIntervalSinkOptions: Required<Omit<PostgresIntervalS
 };
 
 /**
- * {@link IntervalSink} on PostgreSQL (DESIGN guarantee 3, table `agent_interval`), shared by every
- * node: a site's write mark lives in `wfm_site_writer`, locked by each write, so a deposed primary
+ * {@link IntervalSink} on PostgreSQL (DESIGN guarantee 3, table `agent_interval`; the transfer
+ * audit log in `wfm_transfer`), shared by every node: a site's write mark lives in `wfm_site_writer`, locked by each write, so a deposed primary
  * (lower epoch) is refused whichever node it runs on. Every failure is a `DatabaseError` whose
  * message names the database by {@link PostgresIntervalSink.describe} only: no URL, no password.
  */
@@ -127,9 +143,13 @@ export class PostgresIntervalSink implements IntervalSink {
       // Locked to the end of the transaction: writers of the site (on any node) take turns.
       const stored = await selectMark(client, tenant, site, true);
       const next = nextWriteMark(batch, stored);
-      const fresh = rowsToWrite(batch.rows, stored.position);
-      await upsertIntervals(client, fresh);
-      if (next.epoch !== stored.epoch || next.position !== stored.position || fresh.length > 0) {
+      const steps = writeSteps(batch.rows, stored.position);
+      // In outSeq order: a transfer moves the rows upserted before it, not those after it.
+      for (const step of steps) {
+        if ('rows' in step) await upsertIntervals(client, step.rows);
+        else await applyTransfer(client, site, step.transfer);
+      }
+      if (next.epoch !== stored.epoch || next.position !== stored.position || steps.length > 0) {
         await client.query(
           'UPDATE wfm_site_writer SET epoch = $3, position = $4, updated_at = now() WHERE tenant = $1 AND site = $2',
           [tenant, site, next.epoch, next.position],
@@ -143,6 +163,22 @@ export class PostgresIntervalSink implements IntervalSink {
     assertIntervalQuery(query);
     return this.#withClient(`query intervals of tenant ${query.tenant}`, (client) =>
       selectIntervals(client, query),
+    );
+  }
+
+  async transfers(query: TransferQuery): Promise<TransferAudit[]> {
+    assertTransferQuery(query);
+    return this.#withClient(`query transfers of tenant ${query.tenant}`, (client) =>
+      selectTransfers(client, query),
+    );
+  }
+
+  async countRows(tenant: string, site: string, agentId: string): Promise<number> {
+    assertIntervalId('tenant', tenant);
+    assertIntervalId('site', site);
+    assertIntervalId('agent', agentId);
+    return this.#withClient(`count rows of ${tenant}/${site}/${agentId}`, (client) =>
+      countAgentRows(client, tenant, site, agentId),
     );
   }
 

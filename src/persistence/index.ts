@@ -16,12 +16,17 @@ export {
   removeDumpFile,
   writeDumpFile,
 } from './DumpFile.ts';
-export type {
-  IntervalBatch,
-  IntervalQuery,
-  IntervalSink,
-  SiteWriteMark,
-  StoredInterval,
+export {
+  type IntervalBatch,
+  type IntervalQuery,
+  type IntervalSink,
+  isStoredTransfer,
+  type SiteWriteMark,
+  type StoredHistoryItem,
+  type StoredInterval,
+  type StoredTransfer,
+  type TransferAudit,
+  type TransferQuery,
 } from './IntervalSink.ts';
 export { JsonText } from './JsonText.ts';
 export {

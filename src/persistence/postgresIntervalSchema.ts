@@ -1,14 +1,25 @@
 /**
- * The PostgreSQL schema of the interval history (DESIGN guarantee 3) and the SQL that reads and
- * writes its rows, for `PostgresIntervalSink`.
+ * The PostgreSQL schema of the interval history (DESIGN guarantee 3) and of the transfer audit log
+ * (DESIGN "User data transfer"), and the SQL that reads and writes them, for `PostgresIntervalSink`.
  */
 import type pg from 'pg';
 import type { IntervalRecord } from '../domain/index.ts';
 import { DatabaseError } from '../errors.ts';
-import type { IntervalQuery, SiteWriteMark, StoredInterval } from './IntervalSink.ts';
+import type {
+  IntervalQuery,
+  SiteWriteMark,
+  StoredInterval,
+  StoredTransfer,
+  TransferAudit,
+  TransferQuery,
+} from './IntervalSink.ts';
+import { transferAudit } from './intervalSinkSupport.ts';
 
-/** The schema version this build creates and reads (row of `wfm_schema_version`). */
-export const POSTGRES_SCHEMA_VERSION = 1;
+/**
+ * The schema version this build creates and reads (row of `wfm_schema_version`). 1: interval rows
+ * and write marks; 2: the transfer audit table `wfm_transfer`.
+ */
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 // Serializes schema creation of nodes starting at once: any constant only wfm-aggregator uses.
 const MIGRATION_LOCK = 0x77666d01;
@@ -29,6 +40,19 @@ const MIGRATIONS: readonly (readonly string[])[] = [
       tenant text COLLATE "C" NOT NULL, site text COLLATE "C" NOT NULL,
       epoch bigint NOT NULL, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (tenant, site))`,
+  ],
+  [
+    // One row per transfer a site applied or refused, keyed like the command (its id is unique).
+    `CREATE TABLE wfm_transfer (
+      tenant text COLLATE "C" NOT NULL, site text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL,
+      from_agent text COLLATE "C" NOT NULL, to_agent text COLLATE "C" NOT NULL,
+      requested_by text NOT NULL, requested_at bigint NOT NULL, applied_at bigint NOT NULL,
+      result text NOT NULL CHECK (result IN ('applied', 'refused')), reason text NULL,
+      counts jsonb NULL, rows_moved int NOT NULL, rows_deleted int NOT NULL,
+      source_seq bigint NOT NULL, out_seq bigint NOT NULL,
+      PRIMARY KEY (tenant, site, id))`,
+    // transfers() reads a tenant's log in (site, out_seq) order.
+    'CREATE INDEX wfm_transfer_by_place ON wfm_transfer (tenant, site, out_seq)',
   ],
 ];
 
@@ -153,4 +177,113 @@ export async function selectIntervals(
     conformancePercentage: row.conformance_percentage,
     sourceSeq: Number(row.source_seq),
   }));
+}
+
+/** Rows of `agentId` at the site. */
+export async function countAgentRows(
+  client: pg.ClientBase,
+  tenant: string,
+  site: string,
+  agentId: string,
+): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM agent_interval WHERE tenant = $1 AND site = $2 AND agent_id = $3',
+    [tenant, site, agentId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+const TRANSFER_COLUMNS = [
+  ...['tenant', 'site', 'id', 'from_agent', 'to_agent', 'requested_by', 'requested_at', 'applied_at'],
+  ...['result', 'reason', 'counts', 'rows_moved', 'rows_deleted', 'source_seq', 'out_seq'],
+] as const;
+
+interface TransferRow {
+  tenant: string;
+  site: string;
+  id: string;
+  from_agent: string;
+  to_agent: string;
+  requested_by: string;
+  requested_at: string;
+  applied_at: string;
+  result: 'applied' | 'refused';
+  reason: string | null;
+  counts: TransferAudit['counts'];
+  rows_moved: number;
+  rows_deleted: number;
+  source_seq: string;
+  out_seq: string;
+}
+
+/**
+ * Applies one transfer inside the caller's transaction: when applied, deletes the target's rows of
+ * the site and re-keys the source's to the target (in that order: the target's key space is then
+ * free, so the update cannot collide); then records its audit row unless one of its id exists.
+ */
+export async function applyTransfer(
+  client: pg.ClientBase,
+  site: string,
+  item: StoredTransfer,
+): Promise<void> {
+  const { tenant, transfer: t } = item;
+  let moved = 0;
+  let deleted = 0;
+  if (t.result === 'applied') {
+    const where = 'tenant = $1 AND site = $2 AND agent_id = $3';
+    deleted =
+      (await client.query(`DELETE FROM agent_interval WHERE ${where}`, [tenant, site, t.to])).rowCount ?? 0;
+    const update = `UPDATE agent_interval SET agent_id = $4 WHERE ${where}`;
+    moved = (await client.query(update, [tenant, site, t.from, t.to])).rowCount ?? 0;
+  }
+  const a = transferAudit(site, item, moved, deleted);
+  await client.query(
+    `INSERT INTO wfm_transfer (${TRANSFER_COLUMNS.join(', ')})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
+    [
+      ...[a.tenant, a.site, a.id, a.from, a.to, a.requestedBy, a.requestedAt, a.appliedAt, a.result],
+      // JSON text for the jsonb column; SQL NULL (not JSON null) for a refused transfer's counts.
+      ...[a.reason, a.counts === null ? null : JSON.stringify(a.counts), a.rowsMoved, a.rowsDeleted],
+      ...[a.sourceSeq, a.outSeq],
+    ],
+  );
+}
+
+/** The audit rows matching `query`, ordered by site (byte order: COLLATE "C"), then `out_seq`. */
+export async function selectTransfers(client: pg.ClientBase, query: TransferQuery): Promise<TransferAudit[]> {
+  const where = ['tenant = $1'];
+  const params: unknown[] = [query.tenant];
+  if (query.sites !== undefined) where.push(`site = ANY($${params.push([...query.sites])}::text[])`);
+  if (query.agentId !== undefined) {
+    const n = params.push(query.agentId);
+    where.push(`(from_agent = $${n} OR to_agent = $${n})`);
+  }
+  const { rows } = await client.query<TransferRow>(
+    `SELECT ${TRANSFER_COLUMNS.join(', ')} FROM wfm_transfer WHERE ${where.join(' AND ')} ORDER BY site, out_seq`,
+    params,
+  );
+  // Same field order as transferAudit() builds, so both sinks return equal objects.
+  return rows.map((row) =>
+    transferAudit(
+      row.site,
+      {
+        tenant: row.tenant,
+        outSeq: Number(row.out_seq),
+        transfer: {
+          id: row.id,
+          from: row.from_agent,
+          to: row.to_agent,
+          requestedBy: row.requested_by,
+          requestedAt: Number(row.requested_at),
+          appliedAt: Number(row.applied_at),
+          result: row.result,
+          reason: row.reason,
+          counts: row.counts,
+          sourceSeq: Number(row.source_seq),
+        },
+      },
+      row.rows_moved,
+      row.rows_deleted,
+    ),
+  );
 }

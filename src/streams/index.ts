@@ -27,12 +27,13 @@ export {
   type RawInput,
 } from './inputMessages.ts';
 export {
+  type HistoryMessage,
   type IntervalMessage,
-  type IntervalRecordsOptions,
-  intervalRecords,
-  intervalSubject,
-  parseIntervalMessage,
-  readIntervalRecords,
+  parseHistoryMessage,
+  readSiteHistory,
+  type SiteHistoryOptions,
+  siteHistory,
+  type TransferMessage,
 } from './intervalRecords.ts';
 export {
   LEADER_BUCKET,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/actors/index.ts';
-import type { IntervalRecord } from '../../src/domain/index.ts';
+import type { IntervalRecord, TransferRecord } from '../../src/domain/index.ts';
 import { DatabaseError, DumpFileError, type FencedWriteError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { IntervalHistory, type IntervalHistoryOptions } from '../../src/node/IntervalHistory.ts';
@@ -17,6 +17,7 @@ import {
 } from '../../src/persistence/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
 import { FIXTURE_INTERVAL_START, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
+import { transferRecord } from '../persistence/intervalSinkContract.ts';
 
 const TENANT = 'T1';
 const MINUTE = 60_000;
@@ -52,6 +53,9 @@ class FaultySink implements IntervalSink {
     return this.inner.write(batch);
   }
   query: IntervalSink['query'] = (q) => this.inner.query(q);
+  transfers: IntervalSink['transfers'] = (q) => this.inner.transfers(q);
+  countRows: IntervalSink['countRows'] = (tenant, site, agentId) =>
+    this.inner.countRows(tenant, site, agentId);
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -88,6 +92,22 @@ describe('IntervalHistory', () => {
       records.push(out.payload);
     }
     return records;
+  }
+
+  /** Publishes one interval record of `agentId` at S1 (interval `k`) and a gc output after it. */
+  async function publishOne(agentId: string, k: number): Promise<IntervalRecord> {
+    const out = intervalOutput('S1', agentId, 500 + k, FIXTURE_INTERVAL_START + k * 15 * MINUTE);
+    await nats.js.publish(`wfm.interval.${TENANT}.S1.${agentId}`, JSON.stringify(out.payload));
+    await nats.js.publish(
+      `wfm.gc.${TENANT}.S1.${agentId}`,
+      JSON.stringify(gcOutput('S1', agentId, k).payload),
+    );
+    return out.payload;
+  }
+
+  /** Publishes a transfer's audit record as the site does; returns its `WFM_OUT` sequence. */
+  async function publishTransfer(transfer: TransferRecord): Promise<number> {
+    return (await nats.js.publish(`wfm.transfer.${TENANT}.S1.${transfer.to}`, JSON.stringify(transfer))).seq;
   }
 
   function open(over: Partial<IntervalHistoryOptions> = {}): Promise<IntervalHistory> {
@@ -131,6 +151,53 @@ describe('IntervalHistory', () => {
     expect((await level.mark(TENANT, 'S1')).epoch).toBe(2);
     expect(second.rowsWritten).toBe(10);
     await second.close();
+  });
+
+  it('applies a transfer in WFM_OUT at its place: earlier rows move to the target, later ones do not', async () => {
+    const a = [await publishOne('A', 0), await publishOne('A', 1)];
+    await publishOne('B', 0);
+    const transfer = transferRecord('h1', 'A', 'B');
+    const seq = await publishTransfer(transfer);
+    const later = await publishOne('A', 2);
+    const history = await open();
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    await until('every row', async () => (await level.mark(TENANT, 'S1')).position > seq);
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual([later]);
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual(a.map((r) => ({ ...r, agentId: 'B' })));
+    expect(await level.transfers({ tenant: TENANT, agentId: 'A' })).toEqual([
+      { ...transfer, tenant: TENANT, site: 'S1', outSeq: seq, rowsMoved: 2, rowsDeleted: 1 },
+    ]);
+    // Interval rows only: the transfer is not a row.
+    expect(history.rowsWritten).toBe(4);
+    await history.close();
+  });
+
+  it('dumps a transfer with the rows around it, and writing the dump back applies it in place', async () => {
+    const dumpFile = join(dir, 'DBDumpFile.json');
+    const outages: DatabaseError[] = [];
+    const history = await open({ retryMs: 300, onOutage: (e) => outages.push(e) });
+    const a = await publishOne('A', 0);
+    history.roleChanged('S1', 'primary', 2, () => undefined);
+    await until('1 row', async () => (await level.query(all)).length === 1);
+    sink.failing = true;
+    const moved = await publishOne('A', 1);
+    const seq = await publishTransfer(transferRecord('h2', 'A', 'B'));
+    const later = await publishOne('A', 2);
+    await until('outage', () => outages.length === 1);
+    expect(await history.close()).toBe(2);
+    const dump = await readDumpFile(dumpFile, TENANT);
+    expect(dump?.sites[0]?.rows.map((row) => row.outSeq)).toEqual([seq - 2, seq, seq + 1]);
+    expect(dump?.sites[0]?.rows[1]).toMatchObject({ outSeq: seq, transfer: { id: 'h2' } });
+
+    sink.failing = false;
+    await level.open();
+    const restarted = await open();
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual(
+      [a, moved].map((r) => ({ ...r, agentId: 'B' })),
+    );
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual([later]);
+    expect((await level.transfers({ tenant: TENANT })).map((t) => [t.id, t.rowsMoved])).toEqual([['h2', 2]]);
+    await restarted.close();
   });
 
   it('a deposed primary is refused by the epoch fence and demotes its site', async () => {

@@ -13,6 +13,7 @@ import {
   writeDumpFile,
 } from '../../src/persistence/index.ts';
 import { DUMP_TENANT, dumpOf, dumpSite } from '../helpers/dumpWriteChild.ts';
+import { transferRecord } from './intervalSinkContract.ts';
 
 const CHILD = fileURLToPath(new URL('../helpers/dumpWriteChild.ts', import.meta.url));
 // The tsx loader runs inside the child itself, so SIGKILL hits the process that writes the file.
@@ -33,6 +34,22 @@ afterEach(async () => {
 /** Two sites, records with null percentages and several presences. */
 function sample(): DumpContents {
   return { tenant: DUMP_TENANT, node: 'node-a', sites: [dumpSite(1, 3), dumpSite(2, 2, 'S2')] };
+}
+
+/** {@link sample} with an applied transfer between S1's first two rows and a refused one after S2's. */
+function withTransfers(): DumpContents {
+  const dump = sample();
+  const s1 = dump.sites[0]!;
+  const s2 = dump.sites[1]!;
+  // dumpSite's rows are consecutive: a transfer goes at the place of a row moved one up.
+  s1.rows.splice(1, 0, {
+    tenant: DUMP_TENANT,
+    outSeq: s1.rows[1]!.outSeq,
+    transfer: transferRecord('d1', 'agent-1', 'agent-2'),
+  });
+  for (const row of s1.rows.slice(2)) row.outSeq += 1;
+  s2.rows.push({ tenant: DUMP_TENANT, outSeq: s2.upTo, transfer: transferRecord('d2', 'A', 'Z', 'refused') });
+  return dump;
 }
 
 async function expectRefused(attempt: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -67,7 +84,7 @@ describe('dump file', () => {
     expect(await readDumpFile(path, DUMP_TENANT)).toEqual(sample());
     const stored = JSON.parse(await readFile(path, 'utf8'));
     expect(Object.keys(stored)).toEqual(['format', 'version', 'tenant', 'node', 'sites', 'checksum']);
-    expect(stored).toMatchObject({ format: 'wfm-agg-dbdump', version: 1, tenant: 'T1', node: 'node-a' });
+    expect(stored).toMatchObject({ format: 'wfm-agg-dbdump', version: 2, tenant: 'T1', node: 'node-a' });
     expect(stored.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(await readdir(join(dir, 'data'))).toEqual(['DBDumpFile.json']);
     // The checksum is over the values: the same dump reformatted still reads.
@@ -75,6 +92,51 @@ describe('dump file', () => {
     expect(await readDumpFile(path, DUMP_TENANT)).toEqual(sample());
     await removeDumpFile(path);
     expect(await readdir(join(dir, 'data'))).toEqual([]);
+  });
+
+  it('round-trips transfers at their place among the rows', async () => {
+    await writeDumpFile(path, withTransfers());
+    const read = await readDumpFile(path, DUMP_TENANT);
+    expect(read).toEqual(withTransfers());
+    expect(read?.sites[0]?.rows.map((row) => ('transfer' in row ? row.transfer.id : row.outSeq))).toEqual([
+      10_000_001,
+      'd1',
+      10_000_003,
+      10_000_004,
+    ]);
+  });
+
+  it('reads a version 1 file (interval rows only) and appends to it as version 2', async () => {
+    await writeDumpFile(path, sample());
+    // A version 1 build wrote the same text but the version: the checksum does not cover it.
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"version":2', '"version":1'));
+    expect(JSON.parse(await readFile(path, 'utf8')).version).toBe(1);
+    expect(await readDumpFile(path, DUMP_TENANT)).toEqual(sample());
+    await writeDumpFile(path, { ...withTransfers(), sites: withTransfers().sites.slice(1) });
+    expect(JSON.parse(await readFile(path, 'utf8')).version).toBe(2);
+    expect((await readDumpFile(path, DUMP_TENANT))?.sites).toEqual([
+      ...sample().sites,
+      withTransfers().sites[1],
+    ]);
+  });
+
+  it('refuses a version 1 file holding a transfer, and a damaged transfer, keeping the file', async () => {
+    await writeDumpFile(path, withTransfers());
+    const good = await readFile(path, 'utf8');
+    await writeFile(path, good.replace('"version":2', '"version":1'));
+    await expectRefused(
+      readDumpFile(path, DUMP_TENANT),
+      /sites\[0\]\.rows\[1\]\.transfer: expected none: version 1/,
+    );
+    await writeFile(path, edit((d) => (d.sites[0].rows[1].transfer.to = 'not an id'))(good));
+    await expectRefused(
+      readDumpFile(path, DUMP_TENANT),
+      /rows\[1\]\.transfer: to "not an id" does not match/,
+    );
+    await writeFile(path, edit((d) => (d.sites[1].rows[2].transfer.requestedBy = 'mallory'))(good));
+    await expectRefused(readDumpFile(path, DUMP_TENANT), /checksum mismatch/);
+    await writeFile(path, edit((d) => delete d.sites[0].rows[1].transfer)(good));
+    await expectRefused(readDumpFile(path, DUMP_TENANT), /rows\[1\]\.record: expected an object/);
   });
 
   it('appends to a valid dump of the same tenant, also for writes started together', async () => {
@@ -97,6 +159,16 @@ describe('dump file', () => {
     await expect(writeDumpFile(path, bad)).rejects.toThrow(
       /sites\[0\]\.rows\[1\]\.outSeq: expected an integer/,
     );
+    const badTransfer = withTransfers();
+    Object.assign(badTransfer.sites[0]!.rows[1]!, { transfer: transferRecord('d1', 'agent-1', 'agent-1') });
+    await expect(writeDumpFile(path, badTransfer)).rejects.toThrow(
+      /sites\[0\]\.rows\[1\]\.transfer: applied from agent-1 to itself/,
+    );
+    const both = withTransfers();
+    Object.assign(both.sites[0]!.rows[1]!, { record: sample().sites[0]!.rows[0]! });
+    await expect(writeDumpFile(path, both)).rejects.toThrow(
+      /rows\[1\]: expected an interval row or a transfer, not both/,
+    );
     await expect(writeDumpFile(path, { ...sample(), tenant: '' })).rejects.toBeInstanceOf(TypeError);
     expect(await readDumpFile(path, DUMP_TENANT)).toBeNull();
   });
@@ -109,8 +181,8 @@ describe('dump file', () => {
     ['a foreign JSON file', () => '{"users":[]}', /format none, not a wfm-agg-dbdump file/],
     [
       'another version',
-      edit((d) => (d.version = 2)),
-      /version 2 is not supported; this build reads version 1/,
+      edit((d) => (d.version = 3)),
+      /version 3 is not supported; this build reads versions 1 and 2/,
     ],
     [
       'an edited value',

@@ -8,7 +8,7 @@ import {
   type PostgresIntervalSinkOptions,
 } from '../../src/persistence/index.ts';
 import { PostgresServer } from '../helpers/PostgresServer.ts';
-import { intervalRecord, intervalSinkContract } from './intervalSinkContract.ts';
+import { intervalRecord, intervalSinkContract, transferRecord } from './intervalSinkContract.ts';
 
 // Distinctive, so a leak into any error text is found by a plain search.
 const PASSWORD = 'Pw-7hx2-leak';
@@ -81,7 +81,7 @@ describe('PostgresIntervalSink', () => {
     }
   });
 
-  it('creates the schema once, at version 1, with the columns of DESIGN guarantee 3', async () => {
+  it('creates the schema once, at the current version, with the columns of DESIGN guarantee 3', async () => {
     const url = await server.createDatabase();
     const db = new URL(url).pathname.slice(1);
     await (await sinkOn(url)).open();
@@ -100,6 +100,63 @@ describe('PostgresIntervalSink', () => {
       ...['conformance_schedule_secs', 'conformance_actual_secs', 'conformance_percentage'],
       ...['source_seq', 'out_seq'],
     ]);
+    const audit = await server.query<{ c: string }>(
+      `SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'wfm_transfer' ORDER BY ordinal_position`,
+      [],
+      db,
+    );
+    expect(audit.map((row) => row.c)).toEqual([
+      ...['tenant', 'site', 'id', 'from_agent', 'to_agent', 'requested_by', 'requested_at', 'applied_at'],
+      ...['result', 'reason', 'counts', 'rows_moved', 'rows_deleted', 'source_seq', 'out_seq'],
+    ]);
+  });
+
+  it('migrates a version 1 database (no wfm_transfer) to version 2, keeping its rows and marks', async () => {
+    const url = await server.createDatabase();
+    const db = new URL(url).pathname.slice(1);
+    const old = await sinkOn(url);
+    await old.open();
+    await old.write(batch(4, ['A', 'B'], 1));
+    await old.close();
+    // What a version 1 build left: the same tables but wfm_transfer, and version 1.
+    await server.query('DROP TABLE wfm_transfer', [], db);
+    await server.query('UPDATE wfm_schema_version SET version = 1', [], db);
+    const sink = await sinkOn(url);
+    await sink.open();
+    expect(POSTGRES_SCHEMA_VERSION).toBe(2);
+    expect(await server.query('SELECT version FROM wfm_schema_version', [], db)).toEqual([{ version: 2 }]);
+    expect(await sink.mark('T1', 'S1')).toEqual({ epoch: 4, position: 2 });
+    const transfer = { tenant: 'T1', outSeq: 3, transfer: transferRecord('m1', 'A', 'B') };
+    await sink.write({ tenant: 'T1', site: 'S1', epoch: 4, rows: [transfer], upTo: 3 });
+    expect((await sink.query({ tenant: 'T1', from: 0, to: T0 + 1 })).map((r) => r.agentId)).toEqual(['B']);
+    expect(await sink.transfers({ tenant: 'T1', agentId: 'A' })).toMatchObject([
+      { id: 'm1', site: 'S1', outSeq: 3, rowsMoved: 1, rowsDeleted: 1 },
+    ]);
+  });
+
+  it('rolls back a batch the server refuses after its transfer: moves, audit and mark stay as they were', async () => {
+    const url = await server.createDatabase();
+    const sink = await sinkOn(url);
+    await sink.open();
+    await sink.write(batch(1, ['A', 'B'], 1));
+    // interval_minutes is an int column: 7.5 fails inside PostgreSQL, after the transfer's statements ran.
+    const refused = {
+      tenant: 'T1',
+      outSeq: 4,
+      record: { ...intervalRecord('S1', 'C', T0), intervalMinutes: 7.5 },
+    };
+    const transfer = { tenant: 'T1', outSeq: 3, transfer: transferRecord('r1', 'A', 'B') };
+    const error = await sink
+      .write({ tenant: 'T1', site: 'S1', epoch: 1, rows: [transfer, refused], upTo: 4 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).cause).toMatchObject({ code: '22P02' });
+    expect(await sink.mark('T1', 'S1')).toEqual({ epoch: 1, position: 2 });
+    expect((await sink.query({ tenant: 'T1', from: 0, to: T0 + 1 })).map((r) => r.agentId)).toEqual([
+      'A',
+      'B',
+    ]);
+    expect(await sink.transfers({ tenant: 'T1' })).toEqual([]);
   });
 
   it('refuses a database whose schema is newer than this build', async () => {
