@@ -59,7 +59,7 @@ export class NodeBeacon {
     const beat = new Float64Array(shared);
     beat[0] = monotonicMs();
     const data: BeaconWorkerData = { ...options, beat: shared };
-    const worker = new Worker(new URL('./beaconWorker.js', import.meta.url), { workerData: data });
+    const worker = new Worker(workerEntry(), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const fail = (err: unknown) =>
         reject(
@@ -94,4 +94,15 @@ export class NodeBeacon {
     })();
     return this.#stopped;
   }
+}
+
+/**
+ * The worker's entry: compiled, this module is `NodeBeacon.js` beside `beaconWorkerMain.js`, which
+ * runs as it is; run from source (tests, `tsx`), a worker does not inherit the TypeScript loader,
+ * so `beaconWorker.js` registers it first.
+ */
+function workerEntry(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./beaconWorker.js', import.meta.url)
+    : new URL('./beaconWorkerMain.js', import.meta.url);
 }
