@@ -28,12 +28,18 @@ export {
 } from './inputMessages.ts';
 export {
   type HistoryMessage,
+  type IntervalDelivery,
   type IntervalMessage,
+  type IntervalRecordsOptions,
+  intervalRecords,
+  intervalSubject,
+  lastStoredSeq,
+  mergeByOutSeq,
   parseHistoryMessage,
   readSiteHistory,
-  type SiteHistoryOptions,
-  siteHistory,
+  readTransfers,
   type TransferMessage,
+  transferSubject,
 } from './intervalRecords.ts';
 export {
   LEADER_BUCKET,

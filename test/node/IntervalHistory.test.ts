@@ -6,7 +6,9 @@ import { realClock } from '../../src/actors/index.ts';
 import type { IntervalRecord, TransferRecord } from '../../src/domain/index.ts';
 import { DatabaseError, DumpFileError, type FencedWriteError } from '../../src/errors.ts';
 import { createLogger } from '../../src/logging/index.ts';
+import { DatabaseHealth } from '../../src/node/DatabaseHealth.ts';
 import { IntervalHistory, type IntervalHistoryOptions } from '../../src/node/IntervalHistory.ts';
+import { SiteHistoryWriter } from '../../src/node/SiteHistoryWriter.ts';
 import {
   type IntervalBatch,
   type IntervalSink,
@@ -16,7 +18,12 @@ import {
   writeDumpFile,
 } from '../../src/persistence/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
-import { FIXTURE_INTERVAL_START, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
+import {
+  adherenceOutput,
+  FIXTURE_INTERVAL_START,
+  gcOutput,
+  intervalOutput,
+} from '../helpers/outputFixtures.ts';
 import { transferRecord } from '../persistence/intervalSinkContract.ts';
 
 const TENANT = 'T1';
@@ -198,6 +205,132 @@ describe('IntervalHistory', () => {
     expect(await level.query({ ...all, agentId: 'A' })).toEqual([later]);
     expect((await level.transfers({ tenant: TENANT })).map((t) => [t.id, t.rowsMoved])).toEqual([['h2', 2]]);
     await restarted.close();
+  });
+
+  /** `record` as it reads after a transfer moved it to `to`. */
+  const movedTo = (to: string, records: readonly IntervalRecord[]) =>
+    records.map((r) => ({ ...r, agentId: to }));
+
+  it('a live writer puts a transfer between the rows around it: rows before it move, rows after it stay', async () => {
+    // No poll: the transfer is found by rule 1 (asked for before the batch of the rows after it).
+    const history = await open({ writer: { maxBatchRows: 4, idlePollMs: 60_000, pendingPollMs: 60_000 } });
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    const before: IntervalRecord[] = [];
+    for (let k = 0; k < 10; k++) before.push(await publishOne('A', k));
+    await publishOne('B', 20);
+    await until('11 rows', async () => (await level.query(all)).length === 11);
+    for (let k = 10; k < 15; k++) before.push(await publishOne('A', k));
+    const transfer = transferRecord('live1', 'A', 'B');
+    const seq = await publishTransfer(transfer);
+    const after: IntervalRecord[] = [];
+    for (let k = 15; k < 20; k++) after.push(await publishOne('A', k));
+    const b21 = await publishOne('B', 21);
+    const end = (await nats.jsm.streams.info('WFM_OUT')).state.last_seq;
+    await until('every row', async () => (await level.mark(TENANT, 'S1')).position >= end - 1);
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual(after);
+    // B's own row before the transfer was deleted (overwrite), A's earlier rows are B's now.
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual([...movedTo('B', before), b21]);
+    expect(await level.transfers({ tenant: TENANT })).toEqual([
+      { ...transfer, tenant: TENANT, site: 'S1', outSeq: seq, rowsMoved: 15, rowsDeleted: 1 },
+    ]);
+    expect(history.rowsWritten).toBe(22);
+    await history.close();
+  });
+
+  it('a transfer read ahead of a slow reader waits for every row before it', async () => {
+    // The start looks for transfers at once and finds this one long before the reader (held
+    // back by a slow database) has delivered the 40 rows before it.
+    const rows: IntervalRecord[] = [];
+    for (let k = 0; k < 40; k++) rows.push(await publishOne('A', k));
+    const seq = await publishTransfer(transferRecord('ahead', 'A', 'B'));
+    sink.delayMs = 30;
+    const history = await open({ writer: { maxBatchRows: 4, maxBufferedRows: 4 } });
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    await until('the transfer', async () => (await level.mark(TENANT, 'S1')).position >= seq, 20_000);
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual([]);
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual(movedTo('B', rows));
+    expect((await level.transfers({ tenant: TENANT })).map((t) => [t.outSeq, t.rowsMoved])).toEqual([
+      [seq, 40],
+    ]);
+    await history.close();
+  });
+
+  it('a transfer no interval row follows reaches the database within 2 s while the reader is idle', async () => {
+    const history = await open();
+    history.roleChanged('S1', 'primary', 1, () => undefined);
+    const rows = [await publishOne('A', 0), await publishOne('A', 1)];
+    await until('2 rows', async () => (await level.query(all)).length === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const seq = await publishTransfer(transferRecord('idle1', 'A', 'B'));
+    await until('the transfer', async () => (await level.transfers({ tenant: TENANT })).length === 1, 2000);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await level.mark(TENANT, 'S1')).position).toBe(seq);
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual(movedTo('B', rows));
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual([]);
+    await history.close();
+  });
+
+  it("the writer's reader is sent only the site's interval rows, never a gc or adherence output", async () => {
+    const gcBurst = async (site: string, n: number, from: number) => {
+      const out = Array.from({ length: n }, (_, i) => gcOutput(site, 'A1', from + i));
+      await Promise.all(
+        out.map((o) => nats.js.publish(`wfm.gc.${TENANT}.${site}.A1`, JSON.stringify(o.payload))),
+      );
+    };
+    const rows: IntervalRecord[] = [];
+    for (let k = 0; k < 5; k++) {
+      const out = intervalOutput('S1', 'A', 100 + k, FIXTURE_INTERVAL_START + k * 15 * MINUTE);
+      await nats.js.publish(`wfm.interval.${TENANT}.S1.A`, JSON.stringify(out.payload));
+      rows.push(out.payload);
+      await gcBurst('S1', 200, k * 200);
+    }
+    for (let i = 0; i < 100; i++) {
+      const out = adherenceOutput('S1', 'A', i);
+      await nats.js.publish(`wfm.adherence.${TENANT}.S1.A`, JSON.stringify(out.payload));
+    }
+    await publishIntervals('S2', 5);
+    const seq = await publishTransfer(transferRecord('quiet', 'A', 'B'));
+    await level.open();
+    const writer = new SiteHistoryWriter({
+      tenant: TENANT,
+      site: 'S1',
+      sink: level,
+      js: nats.js,
+      jsm: nats.jsm,
+      clock: realClock,
+      logger,
+      health: new DatabaseHealth(realClock, 10_000, () => undefined),
+      epoch: null,
+      onFenced: () => undefined,
+      onWritten: () => undefined,
+    });
+    writer.start();
+    await until('the transfer', async () => (await level.mark(TENANT, 'S1')).position >= seq);
+    expect(await level.query({ ...all, agentId: 'B' })).toEqual(movedTo('B', rows));
+    expect(writer.delivered).toBe(5);
+    const consumers = async () => {
+      const infos = [];
+      for await (const ci of nats.jsm.consumers.list('WFM_OUT')) infos.push(ci);
+      return infos;
+    };
+    // One consumer (the transfer read's is gone), filtered by the server on the site's rows.
+    const [reader, ...others] = await consumers();
+    expect(others).toEqual([]);
+    expect(reader?.config.filter_subject).toBe(`wfm.interval.${TENANT}.S1.>`);
+    expect(reader?.delivered.consumer_seq).toBe(5);
+
+    // Live: 1000 more gc outputs and one interval row; the reader gets the row only.
+    await gcBurst('S1', 1000, 5000);
+    const last = intervalOutput('S1', 'A', 999, FIXTURE_INTERVAL_START + 99 * 15 * MINUTE);
+    const lastSeq = (await nats.js.publish(`wfm.interval.${TENANT}.S1.A`, JSON.stringify(last.payload))).seq;
+    await until('the last row', () => writer.position === lastSeq);
+    expect(writer.delivered).toBe(6);
+    expect((await consumers()).map((ci) => [ci.config.filter_subject, ci.delivered.consumer_seq])).toEqual([
+      [`wfm.interval.${TENANT}.S1.>`, 6],
+    ]);
+    expect(await level.query({ ...all, agentId: 'A' })).toEqual([last.payload]);
+    await writer.stop();
   });
 
   it('a deposed primary is refused by the epoch fence and demotes its site', async () => {
