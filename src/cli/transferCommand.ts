@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { type ConfigOverrides, loadConfig, natsConnectOptions } from '../config/index.ts';
 import { ID_PATTERN, type TransferRecord } from '../domain/index.ts';
@@ -10,7 +10,7 @@ import {
   type TransferReply,
   type TransferRequest,
 } from '../node/index.ts';
-import { connectNats } from '../streams/index.ts';
+import { connectNats, readStoredRange } from '../streams/index.ts';
 
 /** Flags of `wfm-agg transfer`. */
 export interface TransferFlags {
@@ -79,7 +79,7 @@ export async function transferCommand(flags: TransferFlags): Promise<void> {
       });
       return;
     }
-    const record = await waitForRecord(nc, tenant, answer, request.to, Number(flags.applyTimeoutMs));
+    const record = await waitForRecord(nc, tenant, answer, Number(flags.applyTimeoutMs));
     if (record === null)
       return fail(
         `transfer ${answer.id} was published (WFM_IN seq ${answer.commandSeq}) but site ${answer.site} did not apply it within ${flags.applyTimeoutMs} ms; it will be applied in stream order — see wfm-agg report --transfers`,
@@ -128,26 +128,42 @@ export function explainNoAnswer(tenant: string, request: TransferRequest, replie
   return `${request.from} is on site ${fromSites.join(', ')} and ${request.to} on site ${toSites.join(', ')}: a transfer stays within one site`;
 }
 
-/** Waits for the site's audit record of this transfer on `wfm.transfer.T.S.<to>`. */
+/** Waits for the site's audit record of this transfer on `wfm.transfer.T.S`. */
 async function waitForRecord(
   nc: NatsConnection,
   tenant: string,
   answer: Extract<TransferAnswer, { ok: true }>,
-  to: string,
   timeoutMs: number,
 ): Promise<TransferRecord | null> {
   const jsm = await jetstreamManager(nc);
-  const subject = `wfm.transfer.${tenant}.${answer.site}.${to}`;
+  const subject = `wfm.transfer.${tenant}.${answer.site}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const last = await jsm.streams.getMessage('WFM_OUT', { last_by_subj: subject }).catch(() => null);
     if (last !== null) {
       const record = last.json<TransferRecord>();
       if (record.id === answer.id) return record;
+      // A later transfer of the site came after ours: ours is stored before it.
+      if (record.sourceSeq > (answer.commandSeq ?? 0)) return findRecord(nc, subject, answer.id!);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   return null;
+}
+
+/** The audit record with id `id` among the site's stored ones. */
+async function findRecord(nc: NatsConnection, subject: string, id: string): Promise<TransferRecord | null> {
+  let found: TransferRecord | null = null;
+  await readStoredRange(
+    jetstream(nc),
+    await jetstreamManager(nc),
+    { stream: 'WFM_OUT', subject, afterSeq: 0, headersOnly: false },
+    (m) => {
+      const record = m.json<TransferRecord>();
+      if (record.id === id) found = record;
+    },
+  );
+  return found;
 }
 
 type Printed =

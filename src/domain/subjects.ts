@@ -17,8 +17,12 @@ export function parseSubject(subject: string): SubjectAddress | null {
   return { kind, tenant, site, agentId };
 }
 
-/** The `WFM_OUT` subject of an output: `wfm.<kind>.T.S.A`. */
+/**
+ * The `WFM_OUT` subject of an output: `wfm.<kind>.T.S.A`, except a transfer's audit record, which
+ * is the site's: `wfm.transfer.T.S`.
+ */
 export function outputSubject(output: Output): string {
+  if (output.kind === 'transfer') return `wfm.transfer.${output.tenant}.${output.site}`;
   return `wfm.${output.kind}.${output.tenant}.${output.site}.${output.agentId}`;
 }
 

@@ -211,7 +211,7 @@ export interface TransferCount {
 }
 
 /**
- * `wfm.transfer.T.S.B` payload: the audit record of one transfer command as the site applied it
+ * `wfm.transfer.T.S` payload: the audit record of one transfer command as the site applied it
  * (or refused it, changing nothing). `counts.intervalHistory` counts the open intervals the
  * actor held; the database counts the rows it moved in its own audit table.
  */

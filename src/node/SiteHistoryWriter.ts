@@ -90,7 +90,7 @@ interface IntervalCheck {
  * Two reads, each filtered by the server (nats-server 2.9 takes one filter inside one stream
  * subject, so one consumer on the site's whole output `wfm.*.T.S.>` would be refused and read
  * every site's gc and adherence outputs): interval rows over a live ordered consumer on
- * `wfm.interval.T.S.>`, and transfers — rare — on demand over `wfm.transfer.T.S.>`, after a
+ * `wfm.interval.T.S.>`, and transfers — rare — on demand over `wfm.transfer.T.S`, after a
  * `last_by_subj` request says one was stored past those known. They are merged by `outSeq` into
  * one buffer, and what is written obeys two rules (asserted before every write):
  *

@@ -13,7 +13,7 @@ export interface StoredInterval {
 }
 
 /**
- * One transfer audit record as stored in `WFM_OUT` (subject `wfm.transfer.T.S.B`), with the stream
+ * One transfer audit record as stored in `WFM_OUT` (subject `wfm.transfer.T.S`), with the stream
  * sequence it is stored at: the place in the site's history where the transfer applies (rows
  * before it belong to the old agent ids, rows after it to whoever the site then wrote them for).
  * The site is the batch's (the record does not name it).

@@ -253,7 +253,7 @@ describe('wfm-agg transfer against a running node', () => {
           sourceSeq: record.sourceSeq,
         },
       ],
-      ['wfm.transfer.T1.S1.B1', record],
+      ['wfm.transfer.T1.S1', record],
     ]);
     // The database: B1's own rows are gone, A1's are B1's now, nothing else changed.
     const deadline = Date.now() + 15_000;

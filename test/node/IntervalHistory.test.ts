@@ -114,7 +114,7 @@ describe('IntervalHistory', () => {
 
   /** Publishes a transfer's audit record as the site does; returns its `WFM_OUT` sequence. */
   async function publishTransfer(transfer: TransferRecord): Promise<number> {
-    return (await nats.js.publish(`wfm.transfer.${TENANT}.S1.${transfer.to}`, JSON.stringify(transfer))).seq;
+    return (await nats.js.publish(`wfm.transfer.${TENANT}.S1`, JSON.stringify(transfer))).seq;
   }
 
   function open(over: Partial<IntervalHistoryOptions> = {}): Promise<IntervalHistory> {

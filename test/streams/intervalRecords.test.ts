@@ -17,13 +17,13 @@ describe('parseHistoryMessage', () => {
       outSeq: 7,
       record,
     });
-    expect(parseHistoryMessage('T1', 8, 'wfm.transfer.T1.S1.B', encode(transfer))).toEqual({
+    expect(parseHistoryMessage('T1', 8, 'wfm.transfer.T1.S1', encode(transfer))).toEqual({
       tenant: 'T1',
       outSeq: 8,
       transfer,
     });
     const refused = transferRecord('x2', 'A', 'A', 'refused');
-    expect(parseHistoryMessage('T1', 9, 'wfm.transfer.T1.S1.A', encode(refused))).toMatchObject({
+    expect(parseHistoryMessage('T1', 9, 'wfm.transfer.T1.S1', encode(refused))).toMatchObject({
       transfer: refused,
     });
   });
@@ -74,9 +74,9 @@ describe('readSiteHistory', () => {
       items.push(await put(`wfm.gc.${TENANT}.S1.A`, gcOutput('S1', 'A', k).payload));
       items.push(await put(`wfm.interval.${TENANT}.S2.A`, intervalRecord('S2', 'A', T_START + k * 900_000)));
       if (k % 3 === 1)
-        items.push(await put(`wfm.transfer.${TENANT}.S1.B`, transferRecord(`x${k}`, 'A', 'B')));
+        items.push(await put(`wfm.transfer.${TENANT}.S1`, transferRecord(`x${k}`, 'A', 'B')));
       if (k % 4 === 2)
-        items.push(await put(`wfm.transfer.${TENANT}.S2.B`, transferRecord(`y${k}`, 'A', 'B')));
+        items.push(await put(`wfm.transfer.${TENANT}.S2`, transferRecord(`y${k}`, 'A', 'B')));
       items.push(await put(`wfm.adherence.${TENANT}.S1.A`, adherenceOutput('S1', 'A', k).payload));
     }
     // S2's records parse too (the parser does not look at the site): drop them by subject here.
@@ -117,7 +117,7 @@ describe('readSiteHistory', () => {
           return async (name: string) => {
             const info = await target.info(name);
             bound = info.state.last_seq;
-            late.push((await put(`wfm.transfer.${TENANT}.S1.B`, transferRecord('late', 'A', 'B')))!);
+            late.push((await put(`wfm.transfer.${TENANT}.S1`, transferRecord('late', 'A', 'B')))!);
             late.push(
               (await put(`wfm.interval.${TENANT}.S1.A`, intervalRecord('S1', 'A', T_START - 900_000)))!,
             );
