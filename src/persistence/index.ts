@@ -47,3 +47,5 @@ export {
   type PostgresIntervalSinkOptions,
 } from './PostgresIntervalSink.ts';
 export { POSTGRES_SCHEMA_VERSION } from './postgresIntervalSchema.ts';
+export { SiteInputFileReader, type SiteInputLine } from './SiteInputFileReader.ts';
+export { SiteInputFileWriter } from './SiteInputFileWriter.ts';

@@ -61,6 +61,13 @@ export {
   type PublisherOptions,
   type PublishStats,
 } from './Publisher.ts';
+export {
+  defaultPublishSiteInputOptions,
+  type PublishedInput,
+  type PublishSiteInputOptions,
+  publishSiteInput,
+} from './publishSiteInput.ts';
+export { type ReadSiteInputOptions, readSiteInput, type SiteInputRead } from './readSiteInput.ts';
 export { type ReadStoredIdsOptions, readStoredIds, type StoredIds } from './readStoredIds.ts';
 export { readStoredRange, type StoredRange } from './readStoredRange.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';
