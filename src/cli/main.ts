@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { WfmError } from '../errors.ts';
 import { demoCommand } from './demoCommand.ts';
+import { exportCommand } from './exportCommand.ts';
+import { importCommand } from './importCommand.ts';
 import { nodeCommand } from './nodeCommand.ts';
+import { replayCommand } from './replayCommand.ts';
 import { reportCommand } from './reportCommand.ts';
 import { restartCommand } from './restartCommand.ts';
 import { simulateCommand } from './simulateCommand.ts';
@@ -136,6 +139,65 @@ program
   .option('--nats <urls>', 'NATS server URL(s), to ask the running nodes when one holds the embedded store')
   .option('--wait-ms <ms>', "how long to collect the running nodes' replies", '2000')
   .action(reportCommand);
+
+program
+  .command('export')
+  .description(
+    "one site's WFM_IN messages as JSON Lines (a header, then one message per line), for import elsewhere or replay",
+  )
+  .requiredOption('--config <file>', 'configuration file (JSON): tenant, sites, NATS')
+  .requiredOption('--site <id>', 'the site')
+  .option(
+    '--from <time>',
+    "start of the range a replay reports (the export always starts at the site's first stored message: state needs the history): ISO 8601 with Z or an offset, or a date (midnight UTC)",
+  )
+  .option(
+    '--to <time>',
+    "end of the range, exclusive: the export runs until the site's event time reaches --to + --margin (default: everything stored)",
+  )
+  .option(
+    '--margin <seconds>',
+    'event time past --to the export includes, so intervals before --to can close',
+    '900',
+  )
+  .option('--out <file>', 'write here (atomically) instead of stdout')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .action(exportCommand);
+
+program
+  .command('import')
+  .description("publish an export file's messages into WFM_IN (same subjects, in order)")
+  .argument('<file>', 'the export file')
+  .requiredOption('--config <file>', 'configuration file (JSON): tenant, sites, NATS')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .action(importCommand);
+
+program
+  .command('replay')
+  .description(
+    "rerun a site's input through the same decoding and actors in process, under the configuration with --set overrides (a what-if); writes nothing. Prints the interval report, or with --compare the differences from what the live system wrote",
+  )
+  .requiredOption('--config <file>', "configuration file (JSON): the site's rules, NATS")
+  .option('--site <id>', "replay this site's input read from WFM_IN")
+  .option('--input <file>', 'replay an export file instead')
+  .option('--from <time>', "first interval reported (default with --input: the file's)")
+  .option('--to <time>', "end of the intervals reported, exclusive (default with --input: the file's)")
+  .option(
+    '--set <key=value>',
+    'what-if override, repeatable: adherenceExceptionThresholdSeconds, nonOnQueueActivitiesEquivalent, mappedReasons (comma list), intervalMinutes, offsetMinutes, reasonCodeKeyName',
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option('--compare', 'print the differences per agent and interval from the live history in WFM_OUT')
+  .addOption(
+    new Option(
+      '--format <format>',
+      'output format (default: table on a terminal, else csv); json without --compare: one wfm.interval payload per line',
+    ).choices(['table', 'csv', 'json']),
+  )
+  .option('--margin <seconds>', 'with --site: event time past --to read, as export does', '900')
+  .option('--nats <urls>', 'NATS server URL(s)')
+  .action(replayCommand);
 
 try {
   await program.parseAsync(process.argv);

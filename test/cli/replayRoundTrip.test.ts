@@ -1,0 +1,273 @@
+/**
+ * Issue 13 end to end, the CLI as a child process against real nats-servers: an undisturbed node
+ * runs seeded traffic of two sites (schedules, reasons, calls and logoffs across interval
+ * boundaries, and invalid input); `export` writes site S1's input; `replay` of the file prints
+ * exactly the interval records the live node published and dead-letters what it dead-lettered;
+ * `--compare` with no `--set` finds no difference; `import` into a fresh nats-server stores the
+ * same messages, and a replay from there equals the live outputs again; an export for a range
+ * replays that range's records exactly.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localNodeConfig } from '../../src/dev/index.ts';
+import { type IntervalRecord, parseSubject } from '../../src/domain/index.ts';
+import { TrafficGenerator, type TrafficMessage, wireText } from '../../src/simulator/index.ts';
+import { NatsServer } from '../helpers/NatsServer.ts';
+import { NodeRun, type RunOutput } from '../helpers/nodeRun.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
+// The variables override the configuration file: a developer's own must not leak in.
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
+
+async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: ENV,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const START = Date.UTC(2026, 0, 5, 7, 0, 0);
+const HOUR = 3_600_000;
+const iso = (ts: number) => new Date(ts).toISOString().replace('.000Z', 'Z');
+
+/** Six hours of two sites, a clock tick every 5 s, every 97th message invalid. */
+function traffic(): TrafficMessage[] {
+  const g = new TrafficGenerator({
+    tenant: 'T1',
+    sites: ['S1', 'S2'],
+    agentsPerSite: 12,
+    seed: 13,
+    startTs: START,
+    tickMs: 5000,
+    invalidEvery: 97,
+  });
+  const messages: TrafficMessage[] = [];
+  while (g.peekTs() < START + 6 * HOUR) messages.push(g.next());
+  return messages;
+}
+
+const isS1 = (m: { subject: string }) => {
+  const a = parseSubject(m.subject);
+  return a !== null && a.tenant === 'T1' && a.site === 'S1';
+};
+
+describe('export, import and replay reproduce the live outputs', { timeout: 300_000 }, () => {
+  const messages = traffic();
+  // Message i is stored at WFM_IN seq i + 1 (publishMessages checks it).
+  const s1 = messages.map((m, i) => ({ m, seq: i + 1 })).filter(({ m }) => isS1(m));
+  let dir: string;
+  let live: RunOutput;
+  let liveIntervals: IntervalRecord[];
+  let server: NatsServer;
+  let configA: string;
+  let configB: string;
+  const file = () => join(dir, 's1.jsonl');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wfm-replay-'));
+    const nr = await NodeRun.open();
+    try {
+      await nr.startNode({ config: nr.config(['S1', 'S2']) });
+      await nr.publish(messages);
+      await nr.caughtUp();
+      await nr.node!.checkpoint();
+      live = await nr.read();
+      configA = join(dir, 'a.json');
+      writeFileSync(configA, JSON.stringify(nr.config(['S1', 'S2'])));
+      // The node stops; its server and streams stay up for export and --compare.
+      await nr.stopNode();
+      const exported = await wfmAgg(['export', '--config', configA, '--site', 'S1', '--out', file()]);
+      expect(exported).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: `exported ${s1.length} messages of site T1/S1 (seq ${s1[0]!.seq}–${s1.at(-1)!.seq}) to ${file()}\n`,
+      });
+      // --compare reads this server's WFM_OUT: it stays up until the tests are done.
+      stopA = () => nr.close();
+    } catch (err) {
+      await nr.close();
+      throw err;
+    }
+    liveIntervals = live.out
+      .filter((r) => r.subject.startsWith('wfm.interval.T1.S1.'))
+      .map((r) => r.data as IntervalRecord);
+    server = await NatsServer.start();
+    configB = join(dir, 'b.json');
+    writeFileSync(
+      configB,
+      JSON.stringify(localNodeConfig({ natsUrl: server.url, dataDir: join(dir, 'b'), sites: ['S1', 'S2'] })),
+    );
+  }, 240_000);
+
+  let stopA: () => Promise<void> = async () => undefined;
+
+  afterAll(async () => {
+    await stopA();
+    await server?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the live run covers what the issue asks for', () => {
+    const kinds = new Set(s1.map(({ m }) => (m.kind === 'stat' ? `${m.payload.statistic}` : m.kind)));
+    expect([...kinds].sort()).toEqual(['CurrentState', 'CurrentStateReason', 'clock', 'invalid', 'schedule']);
+    const statuses = new Set(
+      s1.flatMap(({ m }) => (m.kind === 'stat' && 'status' in m.payload ? [m.payload.status] : [])),
+    );
+    expect([...statuses].sort()).toEqual(['AfterCallWork', 'LoggedOff', 'NotReady', 'Ready']);
+    expect(liveIntervals.length).toBeGreaterThan(100);
+  });
+
+  it('export writes the header and every message of the site, in stream order, as published', () => {
+    const lines = readFileSync(file(), 'utf8').split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(JSON.parse(lines[0]!)).toEqual({
+      format: 'wfm-agg-input',
+      version: 1,
+      ...{ tenant: 'T1', site: 'S1', from: null, to: null },
+      ...{ firstSeq: s1[0]!.seq, lastSeq: s1.at(-1)!.seq },
+    });
+    expect(lines.slice(1, -1)).toEqual(
+      s1.map(({ m, seq }) => JSON.stringify({ seq, subject: m.subject, data: wireText(m) })),
+    );
+  });
+
+  it('replay of the file prints exactly the interval records the live node published, and its dead letters', async () => {
+    const replayed = await wfmAgg(['replay', '--config', configA, '--input', file(), '--format', 'json']);
+    expect(replayed.code).toBe(0);
+    expect(
+      replayed.stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l)),
+    ).toEqual(liveIntervals);
+    // The live node's dead letters of S1's input, by reason.
+    const reasons = new Map<string, number>();
+    for (const letter of live.dlq.map((r) => r.data as { reason: string; subject: string })) {
+      if (isS1(letter)) reasons.set(letter.reason, (reasons.get(letter.reason) ?? 0) + 1);
+    }
+    const dlq = [...reasons].sort(([a], [b]) => (a < b ? -1 : 1));
+    const total = dlq.reduce((n, [, k]) => n + k, 0);
+    const siteTime = Math.max(
+      ...s1.flatMap(({ m }) => (m.kind === 'stat' || m.kind === 'clock' ? [m.ts] : [])),
+    );
+    expect(replayed.stderr).toBe(
+      [
+        `replayed ${s1.length} messages of site T1/S1 (seq ${s1[0]!.seq}–${s1.at(-1)!.seq}) under the configuration's rules`,
+        `dead letters (as the live node publishes them): ${total} (${dlq.map(([r, n]) => `${r} ${n}`).join(', ')})`,
+        `input ends at event time ${iso(siteTime)}: intervals ending after ${iso(siteTime - 60_000)} are still open and not reported`,
+        '',
+      ].join('\n'),
+    );
+    expect(dlq.map(([r]) => r)).toEqual(['bad_status', 'invalid_json', 'late', 'unknown_statistic']);
+  });
+
+  it('--compare with no --set reports no difference', async () => {
+    const compared = await wfmAgg([
+      'replay',
+      '--config',
+      configA,
+      '--site',
+      'S1',
+      '--compare',
+      '--format',
+      'json',
+    ]);
+    expect(compared.code).toBe(0);
+    const lines = compared.stdout
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    const { total } = lines[0] as { total: Record<string, unknown> };
+    expect(total).toMatchObject({
+      beforeIntervals: liveIntervals.length,
+      afterIntervals: liveIntervals.length,
+      changed: 0,
+      added: 0,
+      removed: 0,
+    });
+    expect(total.after).toEqual(total.before);
+  });
+
+  it('import into a fresh nats-server stores the same messages; a replay from there equals the live outputs', async () => {
+    const imported = await wfmAgg(['import', '--config', configB, file()]);
+    expect(imported).toEqual({
+      code: 0,
+      stdout: `imported ${s1.length} messages of site T1/S1 into WFM_IN (WFM_IN seq 1–${s1.length})\n`,
+      stderr: '',
+    });
+    // The same subjects and bytes, now at seq 1…n.
+    const again = await wfmAgg(['export', '--config', configB, '--site', 'S1']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n').slice(0, -1)).toEqual([
+      JSON.stringify({
+        ...{ format: 'wfm-agg-input', version: 1, tenant: 'T1', site: 'S1', from: null, to: null },
+        ...{ firstSeq: 1, lastSeq: s1.length },
+      }),
+      ...s1.map(({ m }, i) => JSON.stringify({ seq: i + 1, subject: m.subject, data: wireText(m) })),
+    ]);
+    const replayed = await wfmAgg(['replay', '--config', configB, '--site', 'S1', '--format', 'json']);
+    expect(replayed.code).toBe(0);
+    // sourceSeq is the input's WFM_IN sequence: on the new server, its place among S1's messages.
+    const newSeq = new Map(s1.map(({ seq }, i) => [seq, i + 1]));
+    expect(
+      replayed.stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l)),
+    ).toEqual(liveIntervals.map((r) => ({ ...r, sourceSeq: newSeq.get(r.sourceSeq) })));
+  });
+
+  it('an export for a range replays exactly the live records of that range', async () => {
+    const from = START + HOUR;
+    const to = START + 3 * HOUR;
+    const out = join(dir, 'range.jsonl');
+    const exported = await wfmAgg([
+      'export',
+      '--config',
+      configA,
+      '--site',
+      'S1',
+      '--from',
+      iso(from),
+      '--to',
+      iso(to),
+      '--out',
+      out,
+    ]);
+    // The prefix ends before the first message moving the site's event time to --to + 900 s.
+    const end = s1.findIndex(({ m }) => (m.kind === 'stat' || m.kind === 'clock') && m.ts >= to + 900_000);
+    const prefix = s1.slice(0, end);
+    expect(exported).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `exported ${prefix.length} messages of site T1/S1 (seq ${prefix[0]!.seq}–${prefix.at(-1)!.seq}) to ${out}\n`,
+    });
+    expect(JSON.parse(readFileSync(out, 'utf8').split('\n')[0]!)).toEqual({
+      ...{ format: 'wfm-agg-input', version: 1, tenant: 'T1', site: 'S1', from, to },
+      ...{ firstSeq: prefix[0]!.seq, lastSeq: prefix.at(-1)!.seq },
+    });
+    const replayed = await wfmAgg(['replay', '--config', configA, '--input', out, '--format', 'json']);
+    expect(replayed.code).toBe(0);
+    const expected = liveIntervals.filter((r) => r.intervalStart >= from && r.intervalStart < to);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(
+      replayed.stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l)),
+    ).toEqual(expected);
+  });
+});
