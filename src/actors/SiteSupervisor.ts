@@ -277,7 +277,9 @@ export class SiteSupervisor {
           ? `unknown agent ${from}: site ${this.options.site} has had no input for it`
           : !this.#agents.has(to)
             ? `unknown agent ${to}: site ${this.options.site} has had no input for it`
-            : null;
+            : this.#agents.context(to)!.audit.some((e) => e.id === id)
+              ? `transfer ${id} was applied already (the command is stored twice)`
+              : null;
     const at = this.#siteTime >= 0 ? this.#siteTime : command.ts;
     let counts: TransferRecord['counts'] = null;
     if (refusal === null) {

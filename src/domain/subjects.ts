@@ -36,11 +36,6 @@ export function dlqSubject(tenant: string): string {
   return `wfm.dlq.${tenant}`;
 }
 
-/** Subject filter matching every `WFM_OUT` subject of one site: `wfm.*.T.S.>`. */
-export function siteOutputFilter(tenant: string, site: string): string {
-  return `wfm.*.${tenant}.${site}.>`;
-}
-
 /** Subject filter matching every `WFM_IN` subject of one tenant (one string: nats-server 2.9 takes no arrays). */
 export function tenantInputFilter(tenant: string): string {
   return `wfm.*.${tenant}.>`;

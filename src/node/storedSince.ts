@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { readStoredIds, SITE_HEADER, type StoredIds } from '../streams/index.ts';
+import { readStoredIds, SITE_HEADER, type StoredIds, transferSubject } from '../streams/index.ts';
 import type { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 
 /**
@@ -16,7 +16,12 @@ export async function storedSince(
 ): Promise<StoredIds> {
   const outputs = await readStoredIds(js, jsm, {
     stream: 'WFM_OUT',
-    subjects: ['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${site}.>`),
+    // Every output subject of the site, the site-level audit records of transfers included: one
+    // missed here is published again after a restore or a takeover.
+    subjects: [
+      ...['gc', 'adherence', 'interval'].map((kind) => `wfm.${kind}.${tenant}.${site}.>`),
+      transferSubject(tenant, site),
+    ],
     afterSeq: meta.outSeq,
   });
   const letters = await readStoredIds(js, jsm, {

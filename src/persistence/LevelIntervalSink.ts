@@ -175,7 +175,9 @@ export class LevelIntervalSink implements IntervalSink {
 
   /**
    * Adds one transfer to `changes`: when applied, deletes the target's rows and re-keys the
-   * source's to the target (agentId rewritten); then its audit row unless one of its id exists.
+   * source's to the target (agentId rewritten); then its audit row. A transfer whose id is
+   * recorded already changes nothing: a second copy of its audit record (stored again by a node
+   * that did not see the first) would otherwise delete the rows the first one moved.
    */
   async #applyTransfer(
     db: Level<string, string>,
@@ -184,6 +186,8 @@ export class LevelIntervalSink implements IntervalSink {
     changes: Map<string, string | null>,
   ): Promise<void> {
     const { tenant, transfer: t } = item;
+    const key = `${TRANSFER}${tenant}!${site}!${t.id}`;
+    if (changes.has(key) || (await this.#io(`read transfer ${key}`, () => db.get(key))) !== undefined) return;
     let moved = 0;
     let deleted = 0;
     if (t.result === 'applied') {
@@ -202,10 +206,7 @@ export class LevelIntervalSink implements IntervalSink {
       }
       moved = source.size;
     }
-    const key = `${TRANSFER}${tenant}!${site}!${t.id}`;
-    const exists =
-      changes.has(key) || (await this.#io(`read transfer ${key}`, () => db.get(key))) !== undefined;
-    if (!exists) changes.set(key, JSON.stringify(transferAudit(site, item, moved, deleted)));
+    changes.set(key, JSON.stringify(transferAudit(site, item, moved, deleted)));
   }
 
   /** The agent's rows (key → record JSON) as the database holds them with `changes` applied. */

@@ -227,6 +227,15 @@ export async function applyTransfer(
   item: StoredTransfer,
 ): Promise<void> {
   const { tenant, transfer: t } = item;
+  // A transfer whose id is recorded already changes nothing: a second copy of its audit record
+  // would otherwise delete the rows the first one moved. The site's writer row is locked by this
+  // transaction, so no other writer of the site can record it meanwhile.
+  const known = await client.query('SELECT 1 FROM wfm_transfer WHERE tenant = $1 AND site = $2 AND id = $3', [
+    tenant,
+    site,
+    t.id,
+  ]);
+  if ((known.rowCount ?? 0) > 0) return;
   let moved = 0;
   let deleted = 0;
   if (t.result === 'applied') {

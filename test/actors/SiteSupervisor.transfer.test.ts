@@ -416,6 +416,31 @@ describe('SiteSupervisor: refused transfers change nothing', () => {
     });
   }
 
+  it('a command stored twice (the same id again) is refused the second time and changes nothing', () => {
+    const sup = site();
+    feed(sup, before);
+    const applied = send(sup, 4, commandMsg('A1', 'B1', 'TWICE'));
+    expect(applied.outputs.at(-1)?.payload).toMatchObject({ id: 'TWICE', result: 'applied' });
+    const afterFirst = contexts(sup);
+    expect(send(sup, 5, commandMsg('A1', 'B1', 'TWICE'))).toEqual({
+      outputs: [
+        transferOut({
+          id: 'TWICE',
+          from: 'A1',
+          to: 'B1',
+          appliedAt: utc(10, 5),
+          result: 'refused',
+          reason: 'transfer TWICE was applied already (the command is stored twice)',
+          counts: NO_COUNTS,
+          sourceSeq: 5,
+        }),
+      ],
+      dlq: [],
+    });
+    expect(contexts(sup)).toEqual(afterFirst);
+    sup.stop();
+  });
+
   it('a command refused by decoding goes to the DLQ as bad_command and changes nothing', () => {
     const sup = site();
     feed(sup, before);

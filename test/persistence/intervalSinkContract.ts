@@ -406,13 +406,20 @@ export function intervalSinkContract(
         expect(await sink.countRows('T1', 'S1', 'B')).toBe(4);
       });
 
-      it('keeps the first audit row of an id; a later transfer of the same id still moves rows', async () => {
+      it('a transfer whose id is recorded already changes nothing (a second copy of its audit record)', async () => {
         await seed();
         const first = moved(10, transferRecord('same', 'A', 'B'));
         const second = moved(12, { ...transferRecord('same', 'C', 'B'), requestedBy: 'someone-else' });
         await sink.write(itemsBatch('S1', 1, [first, stored(11, intervalRecord('S1', 'A', T0, 70)), second]));
         expect(await sink.transfers({ tenant: 'T1' })).toEqual([audit('S1', first, 3, 2)]);
-        expect(await sink.query({ ...ALL, sites: ['S1'], agentId: 'B' })).toEqual(c.map((r) => as('B', r)));
+        // Without the check the copy would delete the rows the first one moved to B.
+        expect(await sink.query({ ...ALL, sites: ['S1'], agentId: 'B' })).toEqual(a.map((r) => as('B', r)));
+        expect(await sink.query({ ...ALL, sites: ['S1'], agentId: 'A' })).toEqual([
+          intervalRecord('S1', 'A', T0, 70),
+        ]);
+        expect(await sink.query({ ...ALL, sites: ['S1'], agentId: 'C' })).toEqual(c);
+        // In a later batch too.
+        await sink.write(itemsBatch('S1', 1, [moved(13, transferRecord('same', 'A', 'B'))]));
         expect(await sink.query({ ...ALL, sites: ['S1'], agentId: 'A' })).toEqual([
           intervalRecord('S1', 'A', T0, 70),
         ]);
