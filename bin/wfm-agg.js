@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Launcher: registers tsx's loader in this very process and runs the TypeScript CLI, so
-// `npx wfm-agg` works right after `npm install` with no build step, and signals (SIGTERM drains
-// a node) reach the CLI directly instead of a wrapper process.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI in this very process (signals such as SIGTERM, which drains a node, reach
+// it directly). `dist/` is built by `npm install` / `npm ci` (npm's `prepare`) and `npm run build`.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('wfm-agg: dist/ is missing: run `npm run build` (npm install does it)\n');
+  process.exit(2);
+}
+await import(main.href);
