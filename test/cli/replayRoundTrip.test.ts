@@ -58,6 +58,40 @@ function traffic(): TrafficMessage[] {
   return messages;
 }
 
+/** One input as published, described for the expectations. */
+interface Input {
+  subject: string;
+  data: string;
+  /** `stat`, `schedule`, `clock`, `invalid` or `command`. */
+  kind: string;
+  ts: number;
+  statistic?: string;
+  status?: string;
+}
+
+const TRANSFER_AT = START + 2 * HOUR;
+const TRANSFER = {
+  subject: 'wfm.command.T1.S1',
+  data: JSON.stringify({
+    command: 'transfer',
+    ...{ id: 'tr-1', from: 'S1-0001', to: 'S1-0002', ts: TRANSFER_AT, requestedBy: 'test' },
+  }),
+};
+
+/** The traffic with an operator's transfer of S1-0001's data to S1-0002 two hours in. */
+function inputs(messages: readonly TrafficMessage[], at: number): Input[] {
+  const described: Input[] = messages.map((m) => ({
+    subject: m.subject,
+    data: wireText(m),
+    kind: m.kind,
+    ts: m.ts,
+    ...(m.kind === 'stat' ? { statistic: m.payload.statistic } : {}),
+    ...(m.kind === 'stat' && 'status' in m.payload ? { status: m.payload.status } : {}),
+  }));
+  described.splice(at, 0, { ...TRANSFER, kind: 'command', ts: TRANSFER_AT });
+  return described;
+}
+
 const isS1 = (m: { subject: string }) => {
   const a = parseSubject(m.subject);
   return a !== null && a.tenant === 'T1' && a.site === 'S1';
@@ -65,8 +99,13 @@ const isS1 = (m: { subject: string }) => {
 
 describe('export, import and replay reproduce the live outputs', { timeout: 300_000 }, () => {
   const messages = traffic();
-  // Message i is stored at WFM_IN seq i + 1 (publishMessages checks it).
-  const s1 = messages.map((m, i) => ({ m, seq: i + 1 })).filter(({ m }) => isS1(m));
+  const at = messages.findIndex((m) => m.ts >= TRANSFER_AT);
+  // Input i is stored at WFM_IN seq i + 1 (publishMessages checks it).
+  const s1 = inputs(messages, at)
+    .map((m, i) => ({ m, seq: i + 1 }))
+    .filter(({ m }) => isS1(m));
+  // Event time as the site follows it: accepted stat and clock messages.
+  const moves = (m: Input) => m.kind === 'stat' || m.kind === 'clock';
   let dir: string;
   let live: RunOutput;
   let liveIntervals: IntervalRecord[];
@@ -80,7 +119,10 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
     const nr = await NodeRun.open();
     try {
       await nr.startNode({ config: nr.config(['S1', 'S2']) });
-      await nr.publish(messages);
+      await nr.publish(messages.slice(0, at));
+      expect((await nr.js.publish(TRANSFER.subject, TRANSFER.data)).seq).toBe(at + 1);
+      nr.published += 1;
+      await nr.publish(messages.slice(at));
       await nr.caughtUp();
       await nr.node!.checkpoint();
       live = await nr.read();
@@ -120,11 +162,16 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
   });
 
   it('the live run covers what the issue asks for', () => {
-    const kinds = new Set(s1.map(({ m }) => (m.kind === 'stat' ? `${m.payload.statistic}` : m.kind)));
-    expect([...kinds].sort()).toEqual(['CurrentState', 'CurrentStateReason', 'clock', 'invalid', 'schedule']);
-    const statuses = new Set(
-      s1.flatMap(({ m }) => (m.kind === 'stat' && 'status' in m.payload ? [m.payload.status] : [])),
-    );
+    const kinds = new Set(s1.map(({ m }) => m.statistic ?? m.kind));
+    expect([...kinds].sort()).toEqual([
+      'CurrentState',
+      'CurrentStateReason',
+      'clock',
+      'command',
+      'invalid',
+      'schedule',
+    ]);
+    const statuses = new Set(s1.flatMap(({ m }) => (m.status === undefined ? [] : [m.status])));
     expect([...statuses].sort()).toEqual(['AfterCallWork', 'LoggedOff', 'NotReady', 'Ready']);
     expect(liveIntervals.length).toBeGreaterThan(100);
   });
@@ -139,7 +186,7 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
       ...{ firstSeq: s1[0]!.seq, lastSeq: s1.at(-1)!.seq },
     });
     expect(lines.slice(1, -1)).toEqual(
-      s1.map(({ m, seq }) => JSON.stringify({ seq, subject: m.subject, data: wireText(m) })),
+      s1.map(({ m, seq }) => JSON.stringify({ seq, subject: m.subject, data: m.data })),
     );
   });
 
@@ -159,9 +206,7 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
     }
     const dlq = [...reasons].sort(([a], [b]) => (a < b ? -1 : 1));
     const total = dlq.reduce((n, [, k]) => n + k, 0);
-    const siteTime = Math.max(
-      ...s1.flatMap(({ m }) => (m.kind === 'stat' || m.kind === 'clock' ? [m.ts] : [])),
-    );
+    const siteTime = Math.max(...s1.flatMap(({ m }) => (moves(m) ? [m.ts] : [])));
     expect(replayed.stderr).toBe(
       [
         `replayed ${s1.length} messages of site T1/S1 (seq ${s1[0]!.seq}–${s1.at(-1)!.seq}) under the configuration's rules`,
@@ -191,14 +236,33 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     const { total } = lines[0] as { total: Record<string, unknown> };
+    // The history as the database holds it: the transfer deleted S1-0002's earlier rows (and gave
+    // it S1-0001's, as many as S1-0001 loses).
+    const deleted = liveIntervals.filter((r) => r.agentId === 'S1-0002' && r.sourceSeq < at + 1).length;
+    expect(deleted).toBeGreaterThan(0);
     expect(total).toMatchObject({
-      beforeIntervals: liveIntervals.length,
-      afterIntervals: liveIntervals.length,
+      beforeIntervals: liveIntervals.length - deleted,
+      afterIntervals: liveIntervals.length - deleted,
       changed: 0,
       added: 0,
       removed: 0,
     });
     expect(total.after).toEqual(total.before);
+  });
+
+  it('replay prints the report as report prints the database, the transfer applied where it happened', async () => {
+    const transfers = live.out.filter((r) => r.subject === 'wfm.transfer.T1.S1').map((r) => r.data);
+    expect(transfers).toMatchObject([{ id: 'tr-1', from: 'S1-0001', to: 'S1-0002', result: 'applied' }]);
+    const day = ['--from', '2026-01-05', '--to', '2026-01-06', '--format', 'csv'];
+    const report = await wfmAgg(['report', '--config', configA, '--site', 'S1', ...day]);
+    expect(report.code).toBe(0);
+    // Rows S1-0001 wrote before the transfer are S1-0002's now; it has rows of its own after it.
+    const rows = report.stdout.split('\r\n').filter((l) => l.startsWith('interval,S1,S1-0001,'));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((l) => Date.parse(l.split(',')[3]!) >= TRANSFER_AT - 15 * 60_000)).toBe(true);
+    const replayed = await wfmAgg(['replay', '--config', configA, '--input', file(), ...day]);
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toBe(report.stdout);
   });
 
   it('import into a fresh nats-server stores the same messages; a replay from there equals the live outputs', async () => {
@@ -216,7 +280,7 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
         ...{ format: 'wfm-agg-input', version: 1, tenant: 'T1', site: 'S1', from: null, to: null },
         ...{ firstSeq: 1, lastSeq: s1.length },
       }),
-      ...s1.map(({ m }, i) => JSON.stringify({ seq: i + 1, subject: m.subject, data: wireText(m) })),
+      ...s1.map(({ m }, i) => JSON.stringify({ seq: i + 1, subject: m.subject, data: m.data })),
     ]);
     const replayed = await wfmAgg(['replay', '--config', configB, '--site', 'S1', '--format', 'json']);
     expect(replayed.code).toBe(0);
@@ -248,7 +312,7 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
       out,
     ]);
     // The prefix ends before the first message moving the site's event time to --to + 900 s.
-    const end = s1.findIndex(({ m }) => (m.kind === 'stat' || m.kind === 'clock') && m.ts >= to + 900_000);
+    const end = s1.findIndex(({ m }) => moves(m) && m.ts >= to + 900_000);
     const prefix = s1.slice(0, end);
     expect(exported).toEqual({
       code: 0,
