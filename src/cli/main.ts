@@ -1,15 +1,18 @@
 import { Command, Option } from 'commander';
 import { WfmError } from '../errors.ts';
-import { demoCommand } from './demoCommand.ts';
-import { exportCommand } from './exportCommand.ts';
-import { importCommand } from './importCommand.ts';
-import { nodeCommand } from './nodeCommand.ts';
-import { replayCommand } from './replayCommand.ts';
-import { reportCommand } from './reportCommand.ts';
-import { restartCommand } from './restartCommand.ts';
-import { simulateCommand } from './simulateCommand.ts';
-import { statusCommand } from './statusCommand.ts';
-import { transferCommand } from './transferCommand.ts';
+
+/**
+ * A command's action, imported when it runs: `wfm-agg --help` or one command then loads only
+ * what it needs (the node's dependencies are most of the start-up time).
+ */
+function lazy<M extends Record<K, (...args: never[]) => unknown>, K extends string>(
+  load: () => Promise<M>,
+  name: K,
+): (...args: Parameters<M[K]>) => Promise<void> {
+  return async (...args) => {
+    await (await load())[name](...args);
+  };
+}
 
 const program = new Command()
   .name('wfm-agg')
@@ -32,7 +35,7 @@ program
   .option('--agents <n>', 'agents per site', '50')
   .option('--rate <n>', 'simulated messages per second', '200')
   .option('--seconds <n>', 'stop after N seconds (default: run until Ctrl-C)')
-  .action(demoCommand);
+  .action(lazy(() => import('./demoCommand.ts'), 'demoCommand'));
 
 program
   .command('node')
@@ -55,7 +58,7 @@ program
     '--inspect-actors <patterns>',
     'with --inspect: actors to stream, comma-separated, * any characters: site:<site>, election:<site>, agent:<site>/<agent> (default: site:*,election:*)',
   )
-  .action(nodeCommand);
+  .action(lazy(() => import('./nodeCommand.ts'), 'nodeCommand'));
 
 program
   .command('simulate')
@@ -71,7 +74,7 @@ program
   .option('--minutes <m>', 'stop after M minutes of event time')
   .option('--rate <n>', 'messages per second (default: as fast as possible)')
   .option('--quiet', 'no progress bar')
-  .action(simulateCommand);
+  .action(lazy(() => import('./simulateCommand.ts'), 'simulateCommand'));
 
 program
   .command('status')
@@ -81,7 +84,7 @@ program
   .option('--tenant <id>', 'tenant id (without --config)')
   .option('--json', 'print JSON')
   .option('--wait-ms <ms>', 'how long to collect replies', '1000')
-  .action(statusCommand);
+  .action(lazy(() => import('./statusCommand.ts'), 'statusCommand'));
 
 program
   .command('restart')
@@ -93,7 +96,7 @@ program
   .option('--site <id>', 'the site to restart')
   .option('--business-unit <id>', 'restart every site of this business unit')
   .option('--wait-ms <ms>', "how long to collect the nodes' replies", '1000')
-  .action(restartCommand);
+  .action(lazy(() => import('./restartCommand.ts'), 'restartCommand'));
 
 program
   .command('transfer')
@@ -108,7 +111,7 @@ program
   .option('--nats <urls>', 'NATS server URL(s)')
   .option('--wait-ms <ms>', "how long to wait for the nodes' replies", '2000')
   .option('--apply-timeout-ms <ms>', 'how long to wait for the site to apply the transfer', '10000')
-  .action(transferCommand);
+  .action(lazy(() => import('./transferCommand.ts'), 'transferCommand'));
 
 program
   .command('report')
@@ -138,7 +141,7 @@ program
   .option('--data-dir <dir>', 'data directory of the embedded store (overrides config and WFM_DATA_DIR)')
   .option('--nats <urls>', 'NATS server URL(s), to ask the running nodes when one holds the embedded store')
   .option('--wait-ms <ms>', "how long to collect the running nodes' replies", '2000')
-  .action(reportCommand);
+  .action(lazy(() => import('./reportCommand.ts'), 'reportCommand'));
 
 program
   .command('export')
@@ -162,7 +165,7 @@ program
   )
   .option('--out <file>', 'write here (atomically) instead of stdout')
   .option('--nats <urls>', 'NATS server URL(s)')
-  .action(exportCommand);
+  .action(lazy(() => import('./exportCommand.ts'), 'exportCommand'));
 
 program
   .command('import')
@@ -170,7 +173,7 @@ program
   .argument('<file>', 'the export file')
   .requiredOption('--config <file>', 'configuration file (JSON): tenant, sites, NATS')
   .option('--nats <urls>', 'NATS server URL(s)')
-  .action(importCommand);
+  .action(lazy(() => import('./importCommand.ts'), 'importCommand'));
 
 program
   .command('replay')
@@ -197,7 +200,7 @@ program
   )
   .option('--margin <seconds>', 'with --site: event time past --to read, as export does', '900')
   .option('--nats <urls>', 'NATS server URL(s)')
-  .action(replayCommand);
+  .action(lazy(() => import('./replayCommand.ts'), 'replayCommand'));
 
 try {
   await program.parseAsync(process.argv);
