@@ -179,6 +179,22 @@ describe('visualizer in a browser', () => {
       .locator('#history td:first-child', { hasText: new RegExp(`^${seq}$`) })
       .waitFor({ timeout: 15_000 });
     expect((await litLeaves('chart-agent')).sort()).toEqual(['inAdherence', 'onQueue']);
+    // The Break stretch 10:01–10:05 against scheduled on-queue work ended: one exception, kept by
+    // the actor with what it started as; and one login session, still open.
+    const exception = page.locator('#exceptions tbody tr');
+    await exception.first().waitFor({ timeout: 15_000 });
+    expect(await exception.first().locator('td').allTextContents()).toEqual([
+      '2026-01-05 10:01:00 UTC',
+      '2026-01-05 10:05:00 UTC',
+      'OnQueueWork',
+      'Break',
+      'Negative',
+    ]);
+    expect(await page.locator('#sessions tbody tr td').allTextContents()).toEqual([
+      '2026-01-05 10:00:00 UTC',
+      'logged in now',
+    ]);
+    expect(await page.locator('#agent').textContent()).toContain('no transfers');
   });
 
   it('shows a reason code made of markup as text, and runs none of it', async () => {

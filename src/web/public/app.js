@@ -593,6 +593,16 @@ function intervalFigures(iv) {
   );
 }
 
+/** A table of `items` (an agent history, oldest first) newest first, or `none` when empty. */
+function listOrNone(items, headers, cells, id, none) {
+  if (!Array.isArray(items) || items.length === 0) return h('p', { class: 'muted' }, none);
+  return table(
+    headers,
+    [...items].reverse().map((item) => h('tr', {}, ...cells(item).map((c) => h('td', {}, c)))),
+    { class: 'grid small', id },
+  );
+}
+
 function renderAgent(root, a, siteRow) {
   const c = a.context ?? {};
   const adh = c.adherence ?? {};
@@ -694,6 +704,30 @@ function renderAgent(root, a, siteRow) {
       : h('p', { class: 'muted' }, 'none open'),
     h('h2', {}, 'Current interval'),
     intervalFigures(a.interval),
+    h('h2', {}, 'Adherence exceptions (newest first)'),
+    listOrNone(
+      c.exceptions,
+      ['start', 'end', 'scheduled', 'actual', 'impact'],
+      (e) => [time(e.start), time(e.end), dash(e.scheduledCategory), dash(e.actualCategory), dash(e.impact)],
+      'exceptions',
+      'no exceptions kept',
+    ),
+    h('h2', {}, 'Login sessions (newest first)'),
+    listOrNone(
+      c.sessions,
+      ['logged in', 'logged off'],
+      (x) => [time(x.start), x.end === null ? 'logged in now' : time(x.end)],
+      'sessions',
+      'no sessions kept',
+    ),
+    h('h2', {}, 'Transfers (audit events, newest first)'),
+    listOrNone(
+      c.audit,
+      ['id', 'from', 'to', 'applied at', 'WFM_IN seq'],
+      (e) => [dash(e.id), dash(e.from), dash(e.to), time(e.at), dash(e.sourceSeq)],
+      'audit',
+      'no transfers',
+    ),
     h('details', {}, h('summary', {}, 'full actor context'), generic(c)),
   );
 }
