@@ -4,8 +4,14 @@ export interface BenchRow {
   scenario: string;
   value: number;
   unit: string;
-  /** What the issue asks for, e.g. "≥ 100000". */
+  /**
+   * What an issue asks for, as `<op> <number>` with op one of ≥ ≤ > < (e.g. "≥ 100000", "≤ 20";
+   * anything after the number, like "(goal 0.7)", is a remark): {@link judge} checks the value
+   * against it.
+   */
   target?: string;
+  /** Whether the target is met, when a bench decides it itself (else {@link judge} does). */
+  met?: boolean;
 }
 
 /** Wall-clock seconds of `fn`. Benches only: never in tests or on the processing path. */
@@ -24,15 +30,69 @@ export function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Prints rows as one table. */
+const startedAt = performance.now();
+
+/** A progress line on stderr: `[+12.3 s latency] text` (the time since the bench process started). */
+export function progress(bench: string, text: string): void {
+  process.stderr.write(`[+${((performance.now() - startedAt) / 1000).toFixed(1)} s ${bench}] ${text}\n`);
+}
+
+/**
+ * Whether `row` meets its target: true/false, or undefined when it has none (or one that is not
+ * `<op> <number>`). A value that is not a number (a failed measurement) never meets one.
+ */
+export function judge(row: BenchRow): boolean | undefined {
+  if (row.met !== undefined) return row.met;
+  const m = row.target?.match(/^\s*(≥|≤|>|<|>=|<=)\s*(-?[\d_,]*\.?\d+)/);
+  if (m === null || m === undefined) return undefined;
+  const bound = Number(m[2]!.replace(/[_,]/g, ''));
+  const v = row.value;
+  if (!Number.isFinite(v)) return false;
+  switch (m[1]) {
+    case '≥':
+    case '>=':
+      return v >= bound;
+    case '≤':
+    case '<=':
+      return v <= bound;
+    case '>':
+      return v > bound;
+    default:
+      return v < bound;
+  }
+}
+
+function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+}
+
+/** The rows as one plain-text table (bench, scenario, value, unit, target, met). */
+export function formatRows(rows: BenchRow[]): string {
+  const header = ['bench', 'scenario', 'value', 'unit', 'target', 'met'];
+  const cells = rows.map((r) => {
+    const met = judge(r);
+    return [
+      r.bench,
+      r.scenario,
+      formatValue(r.value),
+      r.unit,
+      r.target ?? '',
+      met === undefined ? '' : met ? 'yes' : 'NO',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const right = new Set([2]);
+  const line = (c: string[]) =>
+    c
+      .map((s, i) => (right.has(i) ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)))
+      .join(' | ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+}
+
+/** Prints rows as one table on stdout. */
 export function printRows(rows: BenchRow[]): void {
-  console.table(
-    rows.map((r) => ({
-      bench: r.bench,
-      scenario: r.scenario,
-      value: Number.isInteger(r.value) ? r.value.toLocaleString('en-US') : r.value.toFixed(2),
-      unit: r.unit,
-      target: r.target ?? '',
-    })),
-  );
+  process.stdout.write(`${formatRows(rows)}\n`);
 }

@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { SiteSupervisor } from '../src/actors/index.ts';
 import type { Decoded, InputEvent } from '../src/domain/index.ts';
-import { type BenchRow, printRows, settledHeap, timeIt } from './BenchRow.ts';
+import { type BenchRow, printRows, progress, settledHeap, timeIt } from './BenchRow.ts';
 
 const START = Date.UTC(2026, 0, 5, 8, 0, 0);
 
@@ -46,6 +46,7 @@ function schedule(agentId: string): Decoded {
 }
 
 function runScenario(agents: number, events: number): BenchRow[] {
+  progress('agent', `${agents} agents: ${events} state-changing events through one SiteSupervisor`);
   const heap0 = settledHeap();
   const site = new SiteSupervisor({ tenant: 'T1', site: 'S1' });
   const ids = Array.from({ length: agents }, (_, i) => `agent-${i}`);

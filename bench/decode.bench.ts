@@ -10,7 +10,7 @@ import { Compile } from 'typebox/compile';
 import * as v from 'valibot';
 import { z } from 'zod';
 import { decodeInput, defaultDecodeOptions } from '../src/domain/index.ts';
-import { type BenchRow, printRows, timeIt } from './BenchRow.ts';
+import { type BenchRow, printRows, progress, timeIt } from './BenchRow.ts';
 
 const STATUSES = ['LoggedOff', 'NotReady', 'Ready', 'AfterCallWork'] as const;
 const CALLS = ['Inbound', 'Outbound', 'Internal', 'Consult'] as const;
@@ -72,6 +72,7 @@ const candidates: Record<string, (x: unknown) => boolean> = {
 export default async function decodeBench(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const [name, check] of Object.entries(candidates)) {
+    progress('decode', `schema check: ${name}`);
     for (let i = 0; i < 50_000; i++) check(payloads[i % 1000]); // warm up the JIT
     const n = 1_000_000;
     let ok = 0;
@@ -86,6 +87,7 @@ export default async function decodeBench(): Promise<BenchRow[]> {
       unit: 'ops/s',
     });
   }
+  progress('decode', 'decodeInput');
   const texts = payloads.map((p) => new TextEncoder().encode(JSON.stringify(p)));
   const subjects = payloads.map((p) => `wfm.stat.T1.S1.${(p as { agentId: string }).agentId}`);
   const n = 300_000;

@@ -14,7 +14,7 @@ import { ReplayCollector } from '../src/cli/ReplayCollector.ts';
 import type { SiteInputMessage } from '../src/domain/index.ts';
 import { SiteInputFileReader, SiteInputFileWriter } from '../src/persistence/index.ts';
 import { TrafficGenerator, wireText } from '../src/simulator/index.ts';
-import { type BenchRow, printRows, timeIt } from './BenchRow.ts';
+import { type BenchRow, printRows, progress, timeIt } from './BenchRow.ts';
 
 const START = Date.UTC(2026, 0, 5, 0, 0, 0);
 const AGENTS = 10_000;
@@ -48,10 +48,12 @@ function newReplay(): { replay: SiteReplay; collector: ReplayCollector } {
 }
 
 export default async function replayBench(): Promise<BenchRow[]> {
+  progress('replay', `generating ${EVENTS} events of a ${AGENTS}-agent day`);
   const { messages, lastTs } = day();
   const hours = (lastTs - START) / 3_600_000;
   const label = `${AGENTS / 1000}k agents, ${EVENTS / 1e6}M events (${hours.toFixed(1)} h of event time)`;
 
+  progress('replay', 'replay in memory');
   const inMemory = newReplay();
   const secs = timeIt(() => {
     for (const m of messages) inMemory.collector.add(inMemory.replay.apply(m));
@@ -63,6 +65,7 @@ export default async function replayBench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'wfm-replay-bench-'));
   try {
     const file = join(dir, 'day.jsonl');
+    progress('replay', 'writing the export file, then replaying it');
     const writer = SiteInputFileWriter.create(file);
     for (const m of messages) await writer.write(m);
     await writer.finish({ tenant: 'T1', site: 'S1', from: null, to: null, firstSeq: 1, lastSeq: EVENTS });
