@@ -1,42 +1,15 @@
-/**
- * Issue 13 end to end, the CLI as a child process against real nats-servers: an undisturbed node
- * runs seeded traffic of two sites (schedules, reasons, calls and logoffs across interval
- * boundaries, and invalid input); `export` writes site S1's input; `replay` of the file prints
- * exactly the interval records the live node published and dead-letters what it dead-lettered;
- * `--compare` with no `--set` finds no difference; `import` into a fresh nats-server stores the
- * same messages, and a replay from there equals the live outputs again; an export for a range
- * replays that range's records exactly.
- */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localNodeConfig } from '../../src/dev/index.ts';
 import { type IntervalRecord, parseSubject } from '../../src/domain/index.ts';
 import { TrafficGenerator, type TrafficMessage, wireText } from '../../src/simulator/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { NodeRun, type RunOutput } from '../helpers/nodeRun.ts';
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 // The variables override the configuration file: a developer's own must not leak in.
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
-
-async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: ENV,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const START = Date.UTC(2026, 0, 5, 7, 0, 0);
 const HOUR = 3_600_000;

@@ -1,17 +1,6 @@
-/**
- * `wfm-agg replay` what-ifs on a scripted day whose figures are worked out by hand (DESIGN's worked
- * example plus a 3-minute stretch), the CLI as a child process against a real node on a real
- * nats-server: under the configured 60 s threshold the replay prints what the node wrote; under
- * 120 s the 90 s Meal stretch is no exception any more and the 180 s one still is; `--compare`
- * lists exactly those changes and the totals. Then the refusals and bad input: bad lines reported
- * by number and skipped, a bad header refused, `--set` mistakes named.
- */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   act,
@@ -24,20 +13,7 @@ import {
 } from '../helpers/agentScenario.ts';
 import { NodeRun } from '../helpers/nodeRun.ts';
 import { readStream } from '../helpers/outputs.ts';
-
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
-
-async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: ENV });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
 // The day (site S1, UTC, 15-minute intervals, threshold 60 s in the configuration). Scheduled
 // OnQueueWork 10:00–10:30. Ready from 09:58; NotReady 10:05:00–10:05:40 (40 s); NotReady with

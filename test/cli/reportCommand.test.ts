@@ -1,15 +1,6 @@
-/**
- * `wfm-agg report` run as the real binary against one scripted day stored twice — in an embedded
- * LevelDB data dir and in a real PostgreSQL — checked value by value against figures worked out by
- * hand; both stores print the same CSV and JSON. Then the refusals, the fallback to running nodes
- * over NATS when a node holds the embedded store, and the node's side of that request.
- */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReportTime } from '../../src/cli/reportCommand.ts';
@@ -24,21 +15,12 @@ import {
 import { connectNats } from '../../src/streams/index.ts';
 import { NatsServer } from '../helpers/NatsServer.ts';
 import { PostgresServer } from '../helpers/PostgresServer.ts';
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
-const run = promisify(execFile);
 // The variables override the configuration file: a developer's own must not leak in.
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
 
-async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'report', ...args], { env: ENV });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `wfm-agg report …args`. */
+const runReport = (args: string[]) => wfmAgg(['report', ...args]);
 
 type Figures = [number, number, number | null, number, number, number | null];
 /** A record from its figures: schedule, exception, adherence %, conformance schedule, actual, %. */
@@ -164,7 +146,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
   it.each(['level', 'pg'])(
     '%s: a site for two days as CSV (the default off a terminal), value by value',
     async (store) => {
-      const { code, stdout, stderr } = await wfmAgg([
+      const { code, stdout, stderr } = await runReport([
         '--config',
         cfg(store),
         '--site',
@@ -181,7 +163,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
     // [09:00Z, 10:30+01:00 = 09:30Z): the worked example and the next interval.
     const range = ['--from', '2026-01-05T09:00:00Z', '--to', '2026-01-05T10:30+01:00'];
     const args = ['--site', 'paris', '--agent', 'A1', ...range, '--format', 'json'];
-    const [level, pg] = await Promise.all(['level', 'pg'].map((s) => wfmAgg(['--config', cfg(s), ...args])));
+    const [level, pg] = await Promise.all(['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])));
     expect(level!.stderr).toBe('');
     expect(pg!.stdout).toBe(level!.stdout);
     const report = JSON.parse(pg!.stdout);
@@ -202,7 +184,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
 
   it('a business unit covers its sites; an agent at one site needs no --site', async () => {
     const args = ['--business-unit', 'emea', ...DAY_RANGE];
-    const [unit, pg] = await Promise.all(['level', 'pg'].map((s) => wfmAgg(['--config', cfg(s), ...args])));
+    const [unit, pg] = await Promise.all(['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])));
     expect(unit!.stderr).toBe('');
     expect(pg!.stdout).toBe(unit!.stdout);
     const totals = unit!.stdout.split('\r\n').filter((l) => l.startsWith('total,'));
@@ -210,7 +192,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
       'total,london,A1,,,2026-01-05,1,900,0,100,900,900,100,0,0,0,0,0,0,900',
       ...PARIS_CSV.split('\r\n').filter((l) => l.startsWith('total,')),
     ]);
-    const agent = await wfmAgg(['--config', cfg('level'), '--agent', 'A3', ...DAY_RANGE]);
+    const agent = await runReport(['--config', cfg('level'), '--agent', 'A3', ...DAY_RANGE]);
     expect(agent.stderr).toBe('');
     // 16:00Z is 01:00 on 6 January in Tokyo.
     expect(agent.stdout.split('\r\n').slice(1, 3)).toEqual([
@@ -231,7 +213,7 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
       '--format',
       'table',
     ];
-    const table = await wfmAgg(args);
+    const table = await runReport(args);
     expect(table.stderr).toBe('');
     const lines = table.stdout.split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(
@@ -296,7 +278,7 @@ describe('wfm-agg report refuses with one line and exit code 2', { timeout: 180_
     ],
   ];
   it.each(refusals)('%s', async (_what, args, message) => {
-    const { code, stdout, stderr } = await wfmAgg([
+    const { code, stdout, stderr } = await runReport([
       '--config',
       join(dir, 'level.json'),
       ...args.replace('$DIR', dir).split(' '),
@@ -307,7 +289,7 @@ describe('wfm-agg report refuses with one line and exit code 2', { timeout: 180_
 
   it('a database it cannot log in to, never showing the URL or the password', async () => {
     const file = config('badpw', { database: pgServer.urlFor('wfm', 'hunter2') });
-    const { code, stdout, stderr } = await wfmAgg(['--config', file, '--site', 'paris', ...DAY_RANGE]);
+    const { code, stdout, stderr } = await runReport(['--config', file, '--site', 'paris', ...DAY_RANGE]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr.split('\n')).toHaveLength(2);
@@ -351,7 +333,7 @@ describe('a running node holds the embedded store', { timeout: 180_000 }, () => 
   it('asks the running nodes over NATS and merges their replies into the same report', async () => {
     const stop = await nodesAnswering([held, held]);
     try {
-      const { code, stdout, stderr } = await wfmAgg([
+      const { code, stdout, stderr } = await runReport([
         '--config',
         file,
         '--site',
@@ -372,7 +354,7 @@ describe('a running node holds the embedded store', { timeout: 180_000 }, () => 
     const held = `wfm-agg report: the interval store ${levelIntervalLocation(join(dir, 'held'))} is held by a running node`;
     const args = ['--config', file, '--site', 'paris', ...DAY_RANGE, '--wait-ms', '300'];
     // Nobody subscribed: the server says so at once (no responders).
-    const nobody = await wfmAgg(args);
+    const nobody = await runReport(args);
     expect(nobody).toEqual({
       code: 2,
       stdout: '',
@@ -383,13 +365,13 @@ describe('a running node holds the embedded store', { timeout: 180_000 }, () => 
     nc.subscribe(reportSubject('T1'), { callback: () => {} });
     await nc.flush();
     try {
-      expect((await wfmAgg(args)).stderr).toBe(
+      expect((await runReport(args)).stderr).toBe(
         `${held}, and no node of tenant T1 answered on wfm.admin.T1.report within 300 ms\n`,
       );
     } finally {
       await nc.drain();
     }
-    const down = await wfmAgg([...args, '--nats', 'nats://127.0.0.1:1']);
+    const down = await runReport([...args, '--nats', 'nats://127.0.0.1:1']);
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(new RegExp(`^${held}, and NATS cannot be reached to ask it: [^\n]+\n$`));
   });

@@ -1,16 +1,5 @@
-/**
- * `wfm-agg transfer` end to end (DESIGN "User data transfer"): a real node on a real nats-server,
- * the CLI as a child process. A dry run prints the plan and changes nothing; each refusal (one
- * agent twice, an unknown agent, agents of two sites) exits non-zero with a clear message and
- * changes nothing; a transfer under live traffic is applied once, in stream order: B gets A's live
- * state and history, A is left with nothing, both publish their changes, the audit record is in
- * `WFM_OUT`, and the interval rows move in the WFM database.
- */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IntervalReportRow, TransferRecord } from '../../src/domain/index.ts';
 import {
@@ -23,21 +12,7 @@ import {
   type WireMessage,
 } from '../helpers/agentScenario.ts';
 import { NodeRun } from '../helpers/nodeRun.ts';
-
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
-
-async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, CI: 'true' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
 /** An input of site S2 (agentScenario's builders address S1). */
 function onS2(message: WireMessage): WireMessage {

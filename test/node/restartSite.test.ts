@@ -1,25 +1,12 @@
-/**
- * `wfm-agg restart --site S` (DESIGN.md "Running it"; issue #4 item 3) against a live node: the
- * operator changes S1's time profile from 15- to 30-minute intervals in the node's configuration
- * file and restarts S1 while traffic flows. S2 must keep producing outputs with no pause over a
- * second; S1 loses and doubles nothing; its interval records are 15-minute ones up to a boundary
- * and 30-minute ones from there on, each equal to what an undisturbed node under that profile
- * writes; the dead letters equal the undisturbed run's. An unknown site is refused with a
- * non-zero exit and changes nothing.
- */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type WfmConfig } from '../../src/config/index.ts';
 import { TrafficGenerator, type TrafficMessage } from '../../src/simulator/index.ts';
 import { NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
 import { compareDeadLetters, compareRuns, type StreamRecord } from '../helpers/outputs.ts';
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
 const SLICE = 40;
 
@@ -40,18 +27,6 @@ const ofSite = (site: string) => (r: StreamRecord) => r.subject.split('.')[3] ==
 const isInterval = (r: StreamRecord) => r.subject.startsWith('wfm.interval.');
 const minutesOf = (r: StreamRecord) => (r.data as { intervalMinutes: number }).intervalMinutes;
 const startOf = (r: StreamRecord) => (r.data as { intervalStart: number }).intervalStart;
-
-async function wfmAgg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, CI: 'true' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('wfm-agg restart --site under live traffic', () => {
   const messages = traffic();

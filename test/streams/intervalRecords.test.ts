@@ -73,10 +73,8 @@ describe('readSiteHistory', () => {
       items.push(await put(`wfm.interval.${TENANT}.S1.A`, intervalRecord('S1', 'A', T_START + k * 900_000)));
       items.push(await put(`wfm.gc.${TENANT}.S1.A`, gcOutput('S1', 'A', k).payload));
       items.push(await put(`wfm.interval.${TENANT}.S2.A`, intervalRecord('S2', 'A', T_START + k * 900_000)));
-      if (k % 3 === 1)
-        items.push(await put(`wfm.transfer.${TENANT}.S1`, transferRecord(`x${k}`, 'A', 'B')));
-      if (k % 4 === 2)
-        items.push(await put(`wfm.transfer.${TENANT}.S2`, transferRecord(`y${k}`, 'A', 'B')));
+      if (k % 3 === 1) items.push(await put(`wfm.transfer.${TENANT}.S1`, transferRecord(`x${k}`, 'A', 'B')));
+      if (k % 4 === 2) items.push(await put(`wfm.transfer.${TENANT}.S2`, transferRecord(`y${k}`, 'A', 'B')));
       items.push(await put(`wfm.adherence.${TENANT}.S1.A`, adherenceOutput('S1', 'A', k).payload));
     }
     // S2's records parse too (the parser does not look at the site): drop them by subject here.
