@@ -193,9 +193,9 @@ export class Publisher {
       return;
     }
     this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
-    // No Nats-Expected-Stream header: every header costs encoding time per message, and the
-    // subjects published here belong to one stream each by construction (ensureStreams).
-    message.headers.set('Nats-Msg-Id', message.msgId);
+    // The message's headers carry its Nats-Msg-Id. No Nats-Expected-Stream header: every header
+    // costs encoding time per message, and the subjects published here belong to one stream each
+    // by construction (ensureStreams).
     try {
       // Inside the try: on a closed connection subscribing throws as well, and that publish must
       // fail its lane like any other, not throw out of publish*() and stay pending for ever.

@@ -78,6 +78,7 @@ export {
   deadLetterMessage,
   deadLetterMsgId,
   MSG_ID_HEADER,
+  OutputHeaders,
   outputMessage,
   outputMsgId,
   SITE_HEADER,

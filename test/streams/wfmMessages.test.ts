@@ -1,3 +1,4 @@
+import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import type { Output } from '../../src/domain/index.ts';
 import {
@@ -5,6 +6,7 @@ import {
   deadLetterBody,
   deadLetterMessage,
   deadLetterMsgId,
+  OutputHeaders,
   outputMessage,
   outputMsgId,
 } from '../../src/streams/index.ts';
@@ -12,6 +14,13 @@ import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helper
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** What nats.js's own headers encode to after `set(k, v)` of each pair in order. */
+function natsWireForm(pairs: string[]): Uint8Array {
+  const h = headers();
+  for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i]!, pairs[i + 1]!);
+  return (h as typeof h & { encode(): Uint8Array }).encode();
+}
 
 const gc = gcOutput('S1', 'a1', 7, 2);
 const adherence = adherenceOutput('S1', 'a2', 42, 1);
@@ -98,10 +107,47 @@ describe('outputMessage', () => {
     },
   );
 
+  it('carries its Nats-Msg-Id, and its headers encode to the bytes nats.js headers would', () => {
+    for (const output of [gc, adherence, interval]) {
+      const m = outputMessage(output);
+      expect(m.headers.get('Nats-Msg-Id')).toBe(m.msgId);
+      const wire = natsWireForm(['Wfm-Source-Seq', String(output.payload.sourceSeq), 'Nats-Msg-Id', m.msgId]);
+      expect(Buffer.from((outputMessage(output).headers as OutputHeaders).encode())).toEqual(
+        Buffer.from(wire),
+      );
+      expect(decoder.decode(wire)).toBe(
+        `NATS/1.0\r\nWfm-Source-Seq: ${output.payload.sourceSeq}\r\nNats-Msg-Id: ${m.msgId}\r\n\r\n`,
+      );
+    }
+  });
+
   it('gives each message its own headers', () => {
     const a = outputMessage(gc);
     a.headers.set('X-Test', '1');
     expect(outputMessage(gc).headers.has('X-Test')).toBe(false);
+  });
+});
+
+describe('OutputHeaders', () => {
+  it('encodes like nats.js headers, also values nats.js trims or refuses, and after changes', () => {
+    const cases = [['A-B', '1', 'Nats-Msg-Id', 'x:y:1'], ['K', ' padded ', 'L', 'caf\u00e9'], ['K', ''], []];
+    for (const pairs of cases) {
+      expect(Buffer.from(new OutputHeaders(pairs).encode())).toEqual(Buffer.from(natsWireForm(pairs)));
+    }
+    expect(() => new OutputHeaders(['K', 'a\r\nb'])).toThrow();
+    const changed = new OutputHeaders(['A', '1', 'B', '2']);
+    changed.set('A', '3');
+    changed.append('C', '4');
+    const reference = headers();
+    reference.set('A', '1');
+    reference.set('B', '2');
+    reference.set('A', '3');
+    reference.append('C', '4');
+    expect(Buffer.from(changed.encode())).toEqual(
+      Buffer.from((reference as typeof reference & { encode(): Uint8Array }).encode()),
+    );
+    expect([...changed]).toEqual([...reference]);
+    expect(changed.keys()).toEqual(['B', 'A', 'C']);
   });
 });
 
@@ -116,6 +162,14 @@ describe('deadLetterMessage', () => {
     );
     expect(m.headers.get('Wfm-Source-Seq')).toBe('17');
     expect(m.headers.get('Wfm-Site')).toBe('S2');
+  });
+
+  it('encodes its headers as nats.js would: Wfm-Source-Seq, Wfm-Site, Nats-Msg-Id', () => {
+    const m = deadLetterMessage({ ...letter, site: 'S2', ordinal: 1 });
+    expect(m.headers.get('Nats-Msg-Id')).toBe('dlq:T1:17:1');
+    const wire = natsWireForm(['Wfm-Source-Seq', '17', 'Wfm-Site', 'S2', 'Nats-Msg-Id', 'dlq:T1:17:1']);
+    const fresh = deadLetterMessage({ ...letter, site: 'S2', ordinal: 1 }).headers as OutputHeaders;
+    expect(Buffer.from(fresh.encode())).toEqual(Buffer.from(wire));
   });
 
   it('keeps the tenant subject when the input subject is unreadable', () => {
