@@ -163,7 +163,9 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
     // [09:00Z, 10:30+01:00 = 09:30Z): the worked example and the next interval.
     const range = ['--from', '2026-01-05T09:00:00Z', '--to', '2026-01-05T10:30+01:00'];
     const args = ['--site', 'paris', '--agent', 'A1', ...range, '--format', 'json'];
-    const [level, pg] = await Promise.all(['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])));
+    const [level, pg] = await Promise.all(
+      ['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])),
+    );
     expect(level!.stderr).toBe('');
     expect(pg!.stdout).toBe(level!.stdout);
     const report = JSON.parse(pg!.stdout);
@@ -184,7 +186,9 @@ describe('wfm-agg report from either store', { timeout: 180_000 }, () => {
 
   it('a business unit covers its sites; an agent at one site needs no --site', async () => {
     const args = ['--business-unit', 'emea', ...DAY_RANGE];
-    const [unit, pg] = await Promise.all(['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])));
+    const [unit, pg] = await Promise.all(
+      ['level', 'pg'].map((s) => runReport(['--config', cfg(s), ...args])),
+    );
     expect(unit!.stderr).toBe('');
     expect(pg!.stdout).toBe(unit!.stdout);
     const totals = unit!.stdout.split('\r\n').filter((l) => l.startsWith('total,'));
