@@ -95,7 +95,14 @@ const resultsDir = join(here, 'results');
 const stamp = started.toISOString().replace(/:/g, '-');
 const resultFile = join(resultsDir, `${stamp}.json`);
 const rows: BenchRow[] = [];
-const benches: { file: string; seconds: number; error?: string }[] = [];
+const benches: {
+  file: string;
+  seconds: number;
+  /** Mean of the 1-min load average sampled every 5 s while it ran (other work shares the cores). */
+  meanLoad: number;
+  error?: string;
+}[] = [];
+const loadRows: BenchRow[] = [];
 
 function save(finished: boolean): void {
   mkdirSync(resultsDir, { recursive: true });
@@ -119,13 +126,18 @@ for (const [i, file] of files.entries()) {
   const name = file.replace(/\.bench\.ts$/, '');
   progress('bench', `(${i + 1}/${files.length}) ${name}: starting`);
   const t0 = performance.now();
+  const loads = [loadavg()[0]!];
+  const sampler = setInterval(() => loads.push(loadavg()[0]!), 5000).unref();
+  const took = () => Math.round((performance.now() - t0) / 100) / 10;
+  const meanLoad = () => Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100;
   try {
     const mod = (await import(pathToFileURL(join(here, file)).href)) as {
       default: () => Promise<BenchRow[]>;
     };
     const got = await mod.default();
     rows.push(...got);
-    benches.push({ file, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    clearInterval(sampler);
+    benches.push({ file, seconds: took(), meanLoad: meanLoad() });
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -136,11 +148,23 @@ for (const [i, file] of files.entries()) {
       unit: 'error',
       met: false,
     });
-    benches.push({ file, seconds: Math.round((performance.now() - t0) / 100) / 10, error: message });
+    clearInterval(sampler);
+    benches.push({ file, seconds: took(), meanLoad: meanLoad(), error: message });
   }
-  progress('bench', `(${i + 1}/${files.length}) ${name}: done in ${benches.at(-1)!.seconds} s`);
+  const done = benches.at(-1)!;
+  progress(
+    'bench',
+    `(${i + 1}/${files.length}) ${name}: done in ${done.seconds} s, mean load ${done.meanLoad}`,
+  );
+  loadRows.push({
+    bench: 'machine',
+    scenario: `1-min load average while ${name} ran (${done.seconds} s), mean of samples every 5 s; ${machine.cpus} cores`,
+    value: done.meanLoad,
+    unit: 'load',
+  });
   save(false);
 }
+rows.push(...loadRows);
 save(true);
 const missed = rows.filter((r) => judge(r) === false).length;
 const withTarget = rows.filter((r) => judge(r) !== undefined).length;
