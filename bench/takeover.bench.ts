@@ -398,7 +398,16 @@ interface ClusterResult {
   stallP99Ms: number | undefined;
   statEvents: number;
   publishFailures: number;
+  /**
+   * Why the rounds stopped before all were done (a wait timed out: on a machine loaded well past its
+   * cores, a node with a 3 s lease can lose its own lease over and over), or undefined. The rounds
+   * done until then are kept, so the table shows them and a row says the run is short.
+   */
+  stopped: string | undefined;
 }
+
+const firstLine = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 160);
 
 async function takeovers(server: NatsServer, nc: NatsConnection): Promise<ClusterResult> {
   const js = jetstream(nc);
@@ -425,6 +434,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
     stallP99Ms: undefined,
     statEvents: 0,
     publishFailures: 0,
+    stopped: undefined,
   };
   try {
     await Promise.all(pair.ids.map((id) => pair.start(server.url, id)));
@@ -438,116 +448,124 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
       `cluster up; steady state, longest output gaps over 6 s: ${arrivals.topGaps(performance.now() - 6000, performance.now(), 3)}`,
     );
 
-    // SIGKILL rounds. Leadership moves back to the placement's preferred primary once the
-    // placement has been stable for 2 leases (src/node/HostedLanes.ts rebalance): a node that
-    // restarts gets its site back a few seconds after it is ready. So every round starts with
-    // the preferred primary leading and a caught-up backup (no handover pending), and kills it;
-    // a round during which a handover to the preferred primary was logged anyway is not counted.
-    // (A node killed and restarted within the survivor's membership timeout, 1 lease, never left
-    // its placement: it gets the site back at the survivor's next rebalance, ≤ 1 lease after it
-    // is ready, instead of 2 to 3 leases after it joined. That only shortens the rounds.)
-    let attempts = 0;
-    while (r.killOutputMs.length < KILL_ROUNDS && attempts++ < KILL_ROUNDS * 2) {
-      const roundStart = performance.now();
-      const { primary, backup } = await pair.settled(90_000, true);
-      const settledMs = performance.now() - roundStart;
-      const handbacks = pair.handbacks();
-      await sleep(rng.int(100, 2000));
-      const victim = pair.node(primary);
-      const successor = pair.node(backup);
-      if ((await siteOf(victim))?.role !== 'primary') {
-        log(`round skipped: ${primary} no longer primary at the kill`);
-        continue;
-      }
-      const takeoversBefore = metricsText(successor.url!).catch(() => '');
-      const fromIndex = arrivals.length;
-      const tKill = performance.now();
-      victim.signal('SIGKILL');
-      const describe = () => pair.logs();
-      const [statusMs, output] = await Promise.all([
-        waitFor(
-          async () => ((await siteOf(successor))?.role === 'primary' ? performance.now() - tKill : undefined),
-          { timeoutMs: 30_000, intervalMs: 20, describe },
-        ),
-        waitFor(() => arrivals.successorOutput(fromIndex, tKill), {
-          timeoutMs: 30_000,
-          intervalMs: 5,
-          describe,
-        }),
-      ]);
-      await victim.exited;
-      if (pair.handbacks() !== handbacks) {
-        log(`round not counted: a handover to the preferred primary came in between`);
+    try {
+      // SIGKILL rounds. Leadership moves back to the placement's preferred primary once the
+      // placement has been stable for 2 leases (src/node/HostedLanes.ts rebalance): a node that
+      // restarts gets its site back a few seconds after it is ready. So every round starts with
+      // the preferred primary leading and a caught-up backup (no handover pending), and kills it;
+      // a round during which a handover to the preferred primary was logged anyway is not counted.
+      // (A node killed and restarted within the survivor's membership timeout, 1 lease, never left
+      // its placement: it gets the site back at the survivor's next rebalance, ≤ 1 lease after it
+      // is ready, instead of 2 to 3 leases after it joined. That only shortens the rounds.)
+      let attempts = 0;
+      while (r.killOutputMs.length < KILL_ROUNDS && attempts++ < KILL_ROUNDS * 2) {
+        const roundStart = performance.now();
+        const { primary, backup } = await pair.settled(90_000, true);
+        const settledMs = performance.now() - roundStart;
+        const handbacks = pair.handbacks();
+        await sleep(rng.int(100, 2000));
+        const victim = pair.node(primary);
+        const successor = pair.node(backup);
+        if ((await siteOf(victim))?.role !== 'primary') {
+          log(`round skipped: ${primary} no longer primary at the kill`);
+          continue;
+        }
+        const takeoversBefore = metricsText(successor.url!).catch(() => '');
+        const fromIndex = arrivals.length;
+        const tKill = performance.now();
+        victim.signal('SIGKILL');
+        const describe = () => pair.logs();
+        const [statusMs, output] = await Promise.all([
+          waitFor(
+            async () =>
+              (await siteOf(successor))?.role === 'primary' ? performance.now() - tKill : undefined,
+            { timeoutMs: 30_000, intervalMs: 20, describe },
+          ),
+          waitFor(() => arrivals.successorOutput(fromIndex, tKill), {
+            timeoutMs: 30_000,
+            intervalMs: 5,
+            describe,
+          }),
+        ]);
+        await victim.exited;
+        if (pair.handbacks() !== handbacks) {
+          log(`round not counted: a handover to the preferred primary came in between`);
+          await pair.restart(server.url, primary);
+          continue;
+        }
+        const before = await takeoversBefore;
+        const after = await metricsText(successor.url!).catch(() => '');
+        const kind = (k: string, text: string) =>
+          metric(text, 'wfm_takeovers_total', { site: SITE, kind: k }) ?? 0;
+        const cold = kind('cold', after) - kind('cold', before) > 0;
+        if (cold) r.cold++;
+        else r.hot++;
+        r.killOutputMs.push(output.ms);
+        r.killOutputApproxMs.push(output.approxMs);
+        r.killStatusMs.push(statusMs);
+        log(
+          `SIGKILL ${r.killOutputMs.length}/${KILL_ROUNDS}: ${primary} killed; ${backup} first output +${Math.round(output.ms)} ms` +
+            ` (30 ms rule: +${Math.round(output.approxMs)} ms${output.exact ? '' : ', no reply subject: used'}),` +
+            ` status primary +${Math.round(statusMs)} ms${cold ? ', cold takeover' : ''};` +
+            ` the round's primary settled ${(settledMs / 1000).toFixed(1)} s after the previous restart, which served HTTP after` +
+            ` ${((pair.startMs.at(-1) ?? 0) / 1000).toFixed(1)} s`,
+        );
         await pair.restart(server.url, primary);
-        continue;
       }
-      const before = await takeoversBefore;
-      const after = await metricsText(successor.url!).catch(() => '');
-      const kind = (k: string, text: string) =>
-        metric(text, 'wfm_takeovers_total', { site: SITE, kind: k }) ?? 0;
-      const cold = kind('cold', after) - kind('cold', before) > 0;
-      if (cold) r.cold++;
-      else r.hot++;
-      r.killOutputMs.push(output.ms);
-      r.killOutputApproxMs.push(output.approxMs);
-      r.killStatusMs.push(statusMs);
-      log(
-        `SIGKILL ${r.killOutputMs.length}/${KILL_ROUNDS}: ${primary} killed; ${backup} first output +${Math.round(output.ms)} ms` +
-          ` (30 ms rule: +${Math.round(output.approxMs)} ms${output.exact ? '' : ', no reply subject: used'}),` +
-          ` status primary +${Math.round(statusMs)} ms${cold ? ', cold takeover' : ''};` +
-          ` the round's primary settled ${(settledMs / 1000).toFixed(1)} s after the previous restart, which served HTTP after` +
-          ` ${((pair.startMs.at(-1) ?? 0) / 1000).toFixed(1)} s`,
-      );
-      await pair.restart(server.url, primary);
-    }
-    if (r.killOutputMs.length < KILL_ROUNDS) throw new Error(`only ${r.killOutputMs.length} SIGKILL rounds`);
+      if (r.killOutputMs.length < KILL_ROUNDS)
+        throw new Error(`only ${r.killOutputMs.length} SIGKILL rounds`);
 
-    // SIGTERM rounds: the pause the handover puts into a continuous output stream.
-    attempts = 0;
-    while (r.termGapMs.length < TERM_ROUNDS && attempts++ < TERM_ROUNDS * 2) {
-      const round = r.termGapMs.length + 1;
-      const { primary, backup } = await pair.settled(90_000, true);
-      const handbacks = pair.handbacks();
-      await sleep(rng.int(TERM_BEFORE_MS, 2000));
-      const victim = pair.node(primary);
-      const successor = pair.node(backup);
-      if ((await siteOf(victim))?.role !== 'primary') {
-        log(`round skipped: ${primary} no longer primary at the signal`);
-        continue;
-      }
-      const tSig = performance.now();
-      victim.signal('SIGTERM');
-      const statusMs = await waitFor(
-        async () => ((await siteOf(successor))?.role === 'primary' ? performance.now() - tSig : undefined),
-        { timeoutMs: 30_000, intervalMs: 20, describe: () => pair.logs() },
-      );
-      await sleep(Math.max(0, tSig + TERM_AFTER_MS - performance.now()));
-      const gap = arrivals.maxGap(tSig - TERM_BEFORE_MS, tSig + TERM_AFTER_MS);
-      const gaps = arrivals.topGaps(tSig - TERM_BEFORE_MS, tSig + TERM_AFTER_MS, 3);
-      const exit = await Promise.race([victim.exited, sleep(20_000).then(() => undefined)]);
-      if (exit === undefined) {
-        await victim.kill();
-        throw new Error(`${primary} did not exit within 20 s of SIGTERM\n${victim.log}`);
-      }
-      if (pair.handbacks() !== handbacks) {
-        log(`round not counted: a handover to the preferred primary came in between`);
+      // SIGTERM rounds: the pause the handover puts into a continuous output stream.
+      attempts = 0;
+      while (r.termGapMs.length < TERM_ROUNDS && attempts++ < TERM_ROUNDS * 2) {
+        const round = r.termGapMs.length + 1;
+        const { primary, backup } = await pair.settled(90_000, true);
+        const handbacks = pair.handbacks();
+        await sleep(rng.int(TERM_BEFORE_MS, 2000));
+        const victim = pair.node(primary);
+        const successor = pair.node(backup);
+        if ((await siteOf(victim))?.role !== 'primary') {
+          log(`round skipped: ${primary} no longer primary at the signal`);
+          continue;
+        }
+        const tSig = performance.now();
+        victim.signal('SIGTERM');
+        const statusMs = await waitFor(
+          async () => ((await siteOf(successor))?.role === 'primary' ? performance.now() - tSig : undefined),
+          { timeoutMs: 30_000, intervalMs: 20, describe: () => pair.logs() },
+        );
+        await sleep(Math.max(0, tSig + TERM_AFTER_MS - performance.now()));
+        const gap = arrivals.maxGap(tSig - TERM_BEFORE_MS, tSig + TERM_AFTER_MS);
+        const gaps = arrivals.topGaps(tSig - TERM_BEFORE_MS, tSig + TERM_AFTER_MS, 3);
+        const exit = await Promise.race([victim.exited, sleep(20_000).then(() => undefined)]);
+        if (exit === undefined) {
+          await victim.kill();
+          throw new Error(`${primary} did not exit within 20 s of SIGTERM\n${victim.log}`);
+        }
+        if (pair.handbacks() !== handbacks) {
+          log(`round not counted: a handover to the preferred primary came in between`);
+          await pair.restart(server.url, primary);
+          continue;
+        }
+        r.termGapMs.push(gap);
+        r.termStatusMs.push(statusMs);
+        log(
+          `SIGTERM ${round}/${TERM_ROUNDS}: ${primary} stopped (exit ${exit.code ?? exit.signal}); longest output gap` +
+            ` ${round1(gap)} ms; ${backup} status primary +${Math.round(statusMs)} ms (longest gaps: ${gaps}, from −1 s)`,
+        );
         await pair.restart(server.url, primary);
-        continue;
       }
-      r.termGapMs.push(gap);
-      r.termStatusMs.push(statusMs);
-      log(
-        `SIGTERM ${round}/${TERM_ROUNDS}: ${primary} stopped (exit ${exit.code ?? exit.signal}); longest output gap` +
-          ` ${round1(gap)} ms; ${backup} status primary +${Math.round(statusMs)} ms (longest gaps: ${gaps}, from −1 s)`,
-      );
-      await pair.restart(server.url, primary);
+      if (r.termGapMs.length < TERM_ROUNDS) throw new Error(`only ${r.termGapMs.length} SIGTERM rounds`);
+      await pair.settled(60_000);
+    } catch (err) {
+      r.stopped = `after ${r.killOutputMs.length}/${KILL_ROUNDS} SIGKILL and ${r.termGapMs.length}/${TERM_ROUNDS} SIGTERM rounds: ${firstLine(err)}`;
+      log(`rounds stopped ${r.stopped}`);
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }
-    if (r.termGapMs.length < TERM_ROUNDS) throw new Error(`only ${r.termGapMs.length} SIGTERM rounds`);
-    await pair.settled(60_000);
 
     const stalls = await Promise.all(
       pair.ids.map(async (id) => {
-        const text = await metricsText(pair.node(id).url!);
+        const text = await metricsText(pair.node(id).url!).catch(() => '');
         return {
           max: metric(text, STALL_GAUGE),
           p99: metric(text, 'wfm_event_loop_delay_p99_seconds'),
@@ -685,7 +703,15 @@ export default async function takeoverBench(): Promise<BenchRow[]> {
     await nc.close().catch(() => undefined);
     await server.stop();
   }
-  const b = await bigSite(BIG_AGENTS);
+  let b: BigResult | undefined;
+  let bigFailed = '';
+  try {
+    b = await bigSite(BIG_AGENTS);
+  } catch (err) {
+    bigFailed = firstLine(err);
+    log(`${BIG_AGENTS} agents: failed: ${bigFailed}`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
   log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
   const ms = (bench: string, scenario: string, value: number, target?: string): BenchRow => ({
@@ -697,7 +723,40 @@ export default async function takeoverBench(): Promise<BenchRow[]> {
   });
   const kills = `${c.killOutputMs.length} SIGKILLs, ${c.hot} hot / ${c.cold} cold takeovers`;
   const setup = `2 nodes, ${AGENTS} agents, ${STAT_RATE} stat/s, lease 3 s`;
-  const big = `${b.agents / 1000}k agents, 1 node`;
+  const big = `${BIG_AGENTS / 1000}k agents, 1 node`;
+  const bigRows: BenchRow[] =
+    b === undefined
+      ? [
+          {
+            bench: 'takeover',
+            scenario: `event-loop stall, ${big}: FAILED: ${bigFailed}`,
+            value: Number.NaN,
+            unit: 'error',
+            met: false,
+          },
+        ]
+      : [
+          stallRow(
+            `event-loop stall max, ${big}: ${b.messages}-msg backlog (applied in ${b.processSecs.toFixed(0)} s) + 2 checkpoints`,
+            b.stallMs,
+          ),
+          stallRow(
+            `  then one interval close for all (${b.agents} records, ${b.closeSecs.toFixed(1)} s) + 1 checkpoint`,
+            b.stallAfterCloseMs,
+          ),
+        ];
+  const stoppedRows: BenchRow[] =
+    c.stopped === undefined
+      ? []
+      : [
+          {
+            bench: 'takeover',
+            scenario: `SIGKILL rounds done: the rounds stopped ${c.stopped} (the rows above are of the rounds done)`,
+            value: c.killOutputMs.length,
+            unit: 'rounds',
+            target: `≥ ${KILL_ROUNDS}`,
+          },
+        ];
   const p99 =
     c.stallP99Ms === undefined || Number.isNaN(c.stallP99Ms) ? '' : `; p99 ${round1(c.stallP99Ms)} ms`;
   return [
@@ -726,15 +785,9 @@ export default async function takeoverBench(): Promise<BenchRow[]> {
     ms('takeover', "SIGTERM → other node's /api/status says primary, median", median(c.termStatusMs)),
     ms('takeover', "SIGTERM → other node's /api/status says primary, max", max(c.termStatusMs)),
     ms('takeover', 'reference: longest output gap in 6 s without failover', c.steadyGapMs),
+    ...stoppedRows,
     stallRow(`event-loop stall max, cluster run (a, b since their last start${p99})`, c.stallMs),
-    stallRow(
-      `event-loop stall max, ${big}: ${b.messages}-msg backlog (applied in ${b.processSecs.toFixed(0)} s) + 2 checkpoints`,
-      b.stallMs,
-    ),
-    stallRow(
-      `  then one interval close for all (${b.agents} records, ${b.closeSecs.toFixed(1)} s) + 1 checkpoint`,
-      b.stallAfterCloseMs,
-    ),
+    ...bigRows,
     ms('anchor', 'Kafka Streams: session timeout before a dead instance’s tasks move', 45_000),
     ms('anchor', 'Akka Cluster Split Brain Resolver: downing of an unreachable node', 45_000),
     ms('anchor', 'Flink: heartbeat timeout before a lost TaskManager’s job restarts', 50_000),
