@@ -55,7 +55,8 @@ describe('SiteSupervisor: a stat or clock ts further than MAX_FORWARD_JUMP_MS pa
     writeFileSync(file, script);
     const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
       encoding: 'utf8',
-      timeout: 20_000,
+      // A guard against a walk of a month of intervals, not a speed limit: generous for a busy CI.
+      timeout: 60_000,
       killSignal: 'SIGKILL',
     });
     expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({
@@ -89,5 +90,5 @@ describe('SiteSupervisor: a stat or clock ts further than MAX_FORWARD_JUMP_MS pa
       // (its close, end + 60 s, is the last at or before the new site time): 31 × 96 − 1 records.
       { outputs: 31 * 96 - 1, kinds: ['interval'], dlq: [], siteTime: T0 + 31 * DAY, agents: 1 },
     ]);
-  });
+  }, 90_000);
 });
