@@ -49,7 +49,7 @@ describe('hot standby: a site moves from its leader to a joining node that must 
       sites: SITES,
       extraConfig: { leaseSeconds: LEASE_SECONDS, standbyReplicas: 0 },
     });
-  }, 180_000);
+  }, 360_000);
 
   afterAll(async () => {
     await cluster?.stop();
