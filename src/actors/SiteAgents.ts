@@ -29,6 +29,9 @@ import {
 import type { SiteResultCollector } from './siteResult.ts';
 import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
 
+// Stands in for an agent's context while XState makes its persisted snapshot (see #snapshotJson).
+const NO_CONTEXT = {} as AgentContext;
+
 /** The parent of a site's agent actors; it exists to share one actor system and to stop them. */
 const siteRootMachine = setup({
   types: { events: {} as { type: 'site.stopAgents'; agents: AnyActorRef[] } },
@@ -101,11 +104,26 @@ export class SiteAgents {
    */
   capture(): [string, string][] {
     const agents: [string, string][] = [];
-    for (const agentId of this.#dirty) {
-      agents.push([agentId, agentSnapshotJson(this.#actors.get(agentId)!.getPersistedSnapshot())]);
-    }
+    for (const agentId of this.#dirty) agents.push([agentId, this.#snapshotJson(this.#actors.get(agentId)!)]);
     this.#dirty.clear();
     return agents;
+  }
+
+  /**
+   * The JSON text of an agent's versioned persisted snapshot: `actor.getPersistedSnapshot()`'s,
+   * without XState walking the whole context for actor references to replace — an agent context
+   * is plain JSON data and holds none — which cost about as much as serializing it. XState still
+   * makes the persisted snapshot (status, value, history, children); only the context it is
+   * given is empty, and the agent's own goes in its place (same key, so the same text).
+   */
+  #snapshotJson(actor: Actor<AgentMachine>): string {
+    const snapshot = actor.getSnapshot();
+    const persisted = this.#machine.getPersistedSnapshot({ ...snapshot, context: NO_CONTEXT }) as Record<
+      string,
+      unknown
+    >;
+    persisted.context = snapshot.context;
+    return agentSnapshotJson(persisted);
   }
 
   /** Agents changed since the last capture. */
@@ -126,7 +144,7 @@ export class SiteAgents {
       if (i > 0) await pause();
       for (const agentId of ids.slice(i, i + chunk)) {
         const actor = this.#actors.get(agentId);
-        if (actor !== undefined) agents.push([agentId, agentSnapshotJson(actor.getPersistedSnapshot())]);
+        if (actor !== undefined) agents.push([agentId, this.#snapshotJson(actor)]);
       }
     }
     return agents;

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
 import {
   AGENT_SNAPSHOT_VERSION,
+  agentSnapshotJson,
+  createAgentMachine,
+  readAgentSnapshot,
   SITE_STATE_VERSION,
   type SiteCapture,
   type SiteSnapshot,
   SiteSupervisor,
 } from '../../src/actors/index.ts';
+import { decodeInput, defaultDecodeOptions } from '../../src/domain/index.ts';
 import { CheckpointError, SnapshotVersionError } from '../../src/errors.ts';
+import { TrafficGenerator } from '../../src/simulator/index.ts';
 import { clockMsg, feed, SITE, stateMsg, TENANT, utc } from '../helpers/agentScenario.ts';
 
 function site(options: { adherenceExceptionThresholdSeconds?: number } = {}, snapshot?: SiteSnapshot) {
@@ -41,6 +47,38 @@ describe('SiteSupervisor.capture: snapshots serialized at capture', () => {
     feed(sup, [stateMsg('A1', 'NotReady', null, utc(10, 5)), clockMsg(utc(10, 16))], 3);
     expect(capture.agents.map(([, json]) => json)).toEqual(text);
     expect(JSON.parse(capture.agents[0]![1]).snapshot.context.status).toBe('Ready');
+    sup.stop();
+  });
+
+  it("writes exactly XState's persisted snapshot of each agent (simulated traffic, every state)", () => {
+    const generator = new TrafficGenerator({
+      tenant: TENANT,
+      sites: [SITE],
+      agentsPerSite: 40,
+      seed: 3,
+      startTs: utc(7, 0),
+    });
+    const sup = site();
+    const encoder = new TextEncoder();
+    const machine = createAgentMachine();
+    const values = new Set<string>();
+    for (let seq = 1; seq <= 6000; seq++) {
+      const m = generator.next();
+      sup.process(
+        seq,
+        m.subject,
+        decodeInput(m.subject, encoder.encode(JSON.stringify(m.payload)), defaultDecodeOptions),
+      );
+      if (seq % 1500 !== 0) continue;
+      for (const [agentId, json] of sup.capture().agents) {
+        const persisted = readAgentSnapshot({ tenant: TENANT, site: SITE }, agentId, json);
+        values.add(JSON.stringify((persisted as { value?: unknown }).value));
+        const actor = createActor(machine, { input: { agentId }, snapshot: persisted }).start();
+        expect(json).toBe(agentSnapshotJson(actor.getPersistedSnapshot()));
+        actor.stop();
+      }
+    }
+    expect(values.size).toBeGreaterThan(5);
     sup.stop();
   });
 
