@@ -32,6 +32,19 @@ import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteS
 // Stands in for an agent's context while XState makes its persisted snapshot (see #snapshotJson).
 const NO_CONTEXT = {} as AgentContext;
 
+/**
+ * An agent's state taken for a checkpoint, to serialize later while input goes on. Its XState
+ * snapshot is never changed (a transition makes a new one), nor is anything its context refers
+ * to (the domain core's steps are copy-on-write: see agentCore). The context object itself is
+ * the one exception — a step that moves no statechart is adopted into it in place
+ * ({@link SiteAgents.apply}) — so it is taken as a shallow copy.
+ */
+interface TakenAgent {
+  agentId: string;
+  snapshot: ReturnType<Actor<AgentMachine>['getSnapshot']>;
+  context: AgentContext;
+}
+
 /** The parent of a site's agent actors; it exists to share one actor system and to stop them. */
 const siteRootMachine = setup({
   types: { events: {} as { type: 'site.stopAgents'; agents: AnyActorRef[] } },
@@ -103,27 +116,7 @@ export class SiteAgents {
    * set is taken.
    */
   capture(): [string, string][] {
-    const agents: [string, string][] = [];
-    for (const agentId of this.#dirty) agents.push([agentId, this.#snapshotJson(this.#actors.get(agentId)!)]);
-    this.#dirty.clear();
-    return agents;
-  }
-
-  /**
-   * The JSON text of an agent's versioned persisted snapshot: `actor.getPersistedSnapshot()`'s,
-   * without XState walking the whole context for actor references to replace — an agent context
-   * is plain JSON data and holds none — which cost about as much as serializing it. XState still
-   * makes the persisted snapshot (status, value, history, children); only the context it is
-   * given is empty, and the agent's own goes in its place (same key, so the same text).
-   */
-  #snapshotJson(actor: Actor<AgentMachine>): string {
-    const snapshot = actor.getSnapshot();
-    const persisted = this.#machine.getPersistedSnapshot({ ...snapshot, context: NO_CONTEXT }) as Record<
-      string,
-      unknown
-    >;
-    persisted.context = snapshot.context;
-    return agentSnapshotJson(persisted);
+    return this.#take().map((agent): [string, string] => [agent.agentId, this.#snapshotJson(agent)]);
   }
 
   /** Agents changed since the last capture. */
@@ -133,21 +126,47 @@ export class SiteAgents {
 
   /**
    * {@link capture} in chunks of `chunk` agents with `pause()` awaited between them, so a capture
-   * of many agents never stalls the event loop for long (lease renewals go on). The caller keeps
-   * input from reaching the agents until it resolves: what it serializes is one moment's state.
+   * of many agents never stalls the event loop for long (lease renewals go on). What it writes is
+   * the agents' state when it is called — the dirty set is taken then, synchronously — so input
+   * may go on reaching the agents while it serializes: nothing a later step changes is in what
+   * was taken (see {@link TakenAgent}).
    */
   async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<[string, string][]> {
-    const ids = [...this.#dirty];
-    this.#dirty.clear();
+    const taken = this.#take();
     const agents: [string, string][] = [];
-    for (let i = 0; i < ids.length; i += chunk) {
+    for (let i = 0; i < taken.length; i += chunk) {
       if (i > 0) await pause();
-      for (const agentId of ids.slice(i, i + chunk)) {
-        const actor = this.#actors.get(agentId);
-        if (actor !== undefined) agents.push([agentId, this.#snapshotJson(actor)]);
-      }
+      const end = Math.min(i + chunk, taken.length);
+      for (let j = i; j < end; j++) agents.push([taken[j]!.agentId, this.#snapshotJson(taken[j]!)]);
     }
     return agents;
+  }
+
+  /** Every dirty agent's state now; the dirty set is taken. */
+  #take(): TakenAgent[] {
+    const taken: TakenAgent[] = [];
+    for (const agentId of this.#dirty) {
+      const snapshot = this.#actors.get(agentId)!.getSnapshot();
+      taken.push({ agentId, snapshot, context: { ...snapshot.context } });
+    }
+    this.#dirty.clear();
+    return taken;
+  }
+
+  /**
+   * The JSON text of an agent's versioned persisted snapshot: `actor.getPersistedSnapshot()`'s,
+   * without XState walking the whole context for actor references to replace — an agent context
+   * is plain JSON data and holds none — which cost about as much as serializing it. XState still
+   * makes the persisted snapshot (status, value, history, children); only the context it is
+   * given is empty, and the agent's own goes in its place (same key, so the same text).
+   */
+  #snapshotJson(agent: TakenAgent): string {
+    const persisted = this.#machine.getPersistedSnapshot({
+      ...agent.snapshot,
+      context: NO_CONTEXT,
+    }) as Record<string, unknown>;
+    persisted.context = agent.context;
+    return agentSnapshotJson(persisted);
   }
 
   /** Puts agents back in the dirty set; ids of agents not held are ignored. */

@@ -234,7 +234,8 @@ export class SiteSupervisor {
 
   /**
    * {@link capture} in chunks, yielding to the event loop between them (see
-   * `SiteAgents.captureInChunks`); input must not reach the site until it resolves.
+   * `SiteAgents.captureInChunks`). It captures the state when it is called (seq, site state and
+   * the dirty agents are taken synchronously); input may go on while it serializes.
    */
   async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<SiteCapture> {
     const seq = this.#seq;

@@ -34,23 +34,10 @@ export class SharedInput {
   #open = false;
   #stopped = false;
   #wantFrom = Number.POSITIVE_INFINITY;
-  readonly #holds = new Set<Promise<unknown>>();
 
   constructor(options: SharedInputOptions) {
     this.#o = options;
-    this.#batcher = new InputBatcher<RawInput>({
-      apply: (raw) => this.#deliver(raw),
-      blocked: () => (this.#holds.size === 0 ? null : Promise.all(this.#holds)),
-    });
-  }
-
-  /**
-   * No input is routed until `until` settles (a site serializing its state in chunks needs it
-   * to stay one moment's state); what arrives meanwhile waits, in order, and the reader slows down.
-   */
-  hold(until: Promise<unknown>): void {
-    const held = until.catch(() => undefined).finally(() => this.#holds.delete(held));
-    this.#holds.add(held);
+    this.#batcher = new InputBatcher<RawInput>({ apply: (raw) => this.#deliver(raw) });
   }
 
   /** Every input at or before this sequence has been routed. */

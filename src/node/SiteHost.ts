@@ -18,8 +18,6 @@ export interface SiteHost {
   publisher(): Publisher;
   /** The site takes input from `seq` on: the node's reader goes back there if it is past it. */
   readFrom(seq: number): void;
-  /** No input is routed to any lane until `until` settles. */
-  holdInput(until: Promise<unknown>): void;
   /** Every input at or before this has been routed to its lane (the reader's position). */
   routedSeq(): number;
   /** `WFM_IN`'s first stored sequence (what retention kept). */

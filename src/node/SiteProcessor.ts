@@ -30,7 +30,10 @@ export interface SiteProcessor {
   capture(): ProcessorCapture;
   /** Agents a capture would serialize now. */
   readonly dirtyCount: number;
-  /** {@link capture} in chunks with `pause()` between them; input must wait until it resolves. */
+  /**
+   * {@link capture} in chunks with `pause()` between them: the state when it is called (taken
+   * synchronously), whatever input is applied while it serializes.
+   */
   captureInChunks(chunk: number, pause: () => Promise<void>): Promise<ProcessorCapture>;
   /** Puts agents back in the dirty set (their capture was not committed). */
   markDirty(agentIds: Iterable<string>): void;

@@ -234,10 +234,11 @@ export class SiteRuntime implements SiteLifecycleServices {
     // Everything applied so far goes to the publisher first (when it may), so the flush below
     // covers it. Captured synchronously between two inputs: the state, the seq and the stream
     // positions agree. Everything published after this is stored after the positions taken here.
+    // Serializing what was captured may take several turns; input goes on meanwhile.
     this.writer.pump();
     const writing = this.writer.allSent;
     const seq = this.position;
-    const capture = await this.#capture(processor);
+    const capturing = this.#capture(processor);
     this.#position = seq;
     const mark = this.writer.mark;
     let meta = this.#meta.at(
@@ -245,6 +246,7 @@ export class SiteRuntime implements SiteLifecycleServices {
       Math.max(publisher.ackedSeq('WFM_DLQ'), mark.dlqSeq),
     );
     this.#sinceCheckpoint = 0;
+    const capture = await capturing;
     if (writing) {
       await publisher.flush(this.site, publisher.flushPoint());
     } else {
@@ -279,20 +281,14 @@ export class SiteRuntime implements SiteLifecycleServices {
   }
 
   /**
-   * The processor's state now. Many changed agents are serialized in chunks with input held
-   * (so the state stays this moment's) and the event loop free between chunks: a checkpoint of
-   * 100k agents would otherwise stall it for seconds, past the lease silence.
+   * The processor's state now, taken synchronously; many changed agents are serialized in chunks
+   * with the event loop free between them (a checkpoint of 100k agents would otherwise stall it
+   * for seconds, past the lease silence) while input goes on: it changes nothing taken.
    */
-  async #capture(processor: SiteProcessor): Promise<ProcessorCapture> {
+  #capture(processor: SiteProcessor): Promise<ProcessorCapture> {
     const chunk = this.#options.captureChunk;
-    if (processor.dirtyCount <= chunk) return processor.capture();
-    let release!: () => void;
-    this.#host.holdInput(new Promise<void>((resolve) => (release = resolve)));
-    try {
-      return await processor.captureInChunks(chunk, () => new Promise((r) => setImmediate(r)));
-    } finally {
-      release();
-    }
+    if (processor.dirtyCount <= chunk) return Promise.resolve(processor.capture());
+    return processor.captureInChunks(chunk, () => new Promise((r) => setImmediate(r)));
   }
 
   async teardown(): Promise<void> {

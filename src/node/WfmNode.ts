@@ -256,7 +256,6 @@ export class WfmNode {
       logger: this.#log,
       publisher: () => publishing.current(),
       readFrom: (seq) => this.#input.readFrom(seq),
-      holdInput: (until) => this.#input.hold(until),
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
       roleChanged: (site, role) => {

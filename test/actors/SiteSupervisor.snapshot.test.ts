@@ -13,7 +13,7 @@ import {
 import { decodeInput, defaultDecodeOptions } from '../../src/domain/index.ts';
 import { CheckpointError, SnapshotVersionError } from '../../src/errors.ts';
 import { TrafficGenerator } from '../../src/simulator/index.ts';
-import { clockMsg, feed, SITE, stateMsg, TENANT, utc } from '../helpers/agentScenario.ts';
+import { clockMsg, feed, reasonMsg, SITE, stateMsg, TENANT, utc } from '../helpers/agentScenario.ts';
 
 function site(options: { adherenceExceptionThresholdSeconds?: number } = {}, snapshot?: SiteSnapshot) {
   return new SiteSupervisor({ tenant: TENANT, site: SITE, ...options }, snapshot);
@@ -121,6 +121,36 @@ describe('SiteSupervisor.captureInChunks', () => {
     expect(capture).toEqual(whole.capture());
     expect(chunked.dirtyCount).toBe(0);
     whole.stop();
+    chunked.stop();
+  });
+  it('captures the state when called: input between chunks changes nothing captured and is captured next', async () => {
+    const messages = [
+      ...start,
+      stateMsg('C1', 'Ready', null, utc(10, 2)),
+      stateMsg('D1', 'AfterCallWork', null, utc(10, 3)),
+      stateMsg('E1', 'LoggedOff', null, utc(10, 4)),
+    ];
+    // The same input after the capture, applied between chunks to one site and after it to the other.
+    const later = [
+      stateMsg('A1', 'NotReady', null, utc(10, 5)), // moves A1's statechart
+      stateMsg('C1', 'Ready', 'Inbound', utc(10, 6)), // a call while on queue: adopted in place
+      reasonMsg('B1', 'Meal', utc(10, 7)),
+      clockMsg(utc(10, 16)), // closes the 10:00 interval of every agent
+    ];
+    const reference = site();
+    feed(reference, messages);
+    const expected = reference.capture();
+    feed(reference, later, messages.length + 1);
+    const chunked = site();
+    feed(chunked, messages);
+    let pauses = 0;
+    const capture = await chunked.captureInChunks(2, async () => {
+      if (pauses++ === 0) feed(chunked, later, messages.length + 1);
+    });
+    expect(pauses).toBe(2);
+    expect(capture).toEqual(expected);
+    expect(chunked.capture()).toEqual(reference.capture());
+    reference.stop();
     chunked.stop();
   });
 });
