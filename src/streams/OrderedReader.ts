@@ -3,7 +3,6 @@ import { DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { ClosedConnectionError } from '@nats-io/transport-node';
 import type { InputMessagesOptions, RawInput } from './inputMessages.ts';
 import { natsErrorFrom } from './natsErrorFrom.ts';
-import { streamSequence } from './streamSequence.ts';
 import { subjectMatcher } from './subjectCovers.ts';
 
 const FIRST_RETRY_DELAY_MS = 100;
@@ -110,11 +109,10 @@ export class OrderedReader {
   /** Emits the consumer's messages until it ends, is closed, or we stop. */
   private async drain(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
-      const seq = streamSequence(m);
       // A new consumer starts at nextSeq, so this only guards against a client surprise.
-      if (seq < this.nextSeq) continue;
+      if (m.seq < this.nextSeq) continue;
       if (this.clientMatch !== undefined && !this.clientMatch(m.subject)) {
-        this.nextSeq = seq + 1;
+        this.nextSeq = m.seq + 1;
         continue;
       }
       const ready = this.o.whenReady?.();
@@ -129,11 +127,10 @@ export class OrderedReader {
           });
       }
       if (this.stopped) return;
-      this.nextSeq = seq + 1;
+      this.nextSeq = m.seq + 1;
       this.failures = 0;
-      // data is a view into the client's socket chunk; a copy keeps a held message from pinning
-      // it. Buffer.from copies into the shared pool rather than a new ArrayBuffer per message.
-      this.emit({ seq, subject: m.subject, data: Buffer.from(m.data) });
+      // data is a view into the client's socket chunk; a copy keeps a held message from pinning it.
+      this.emit({ seq: m.seq, subject: m.subject, data: m.data.slice() });
     }
   }
 
