@@ -251,6 +251,12 @@ export class SiteAgents {
     return this.#actors.get(agentId)?.getSnapshot().context;
   }
 
+  /** `agentId`'s statechart value and context now (undefined: no actor for it). */
+  agent(agentId: string): { value: unknown; context: AgentContext } | undefined {
+    const snapshot = this.#actors.get(agentId)?.getSnapshot();
+    return snapshot === undefined ? undefined : { value: snapshot.value, context: snapshot.context };
+  }
+
   /**
    * Applies a transfer of `from`'s data to `to` (both held, distinct) as one step of input
    * `event.sourceSeq`: both actors adopt their new contexts, and their outputs are collected,

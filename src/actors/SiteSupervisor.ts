@@ -159,6 +159,11 @@ export class SiteSupervisor {
     return this.#agents.context(agentId);
   }
 
+  /** `agentId`'s statechart value and current context, or undefined when the site has had no input for it. */
+  agent(agentId: string): { value: unknown; context: AgentContext } | undefined {
+    return this.#agents.agent(agentId);
+  }
+
   /** Number of agents seen. */
   get agentCount(): number {
     return this.#agents.size;

@@ -210,14 +210,9 @@ export class NodeVisualizer {
   async agent(site: string, agentId: string): Promise<AgentDetail | null> {
     const supervisor = this.#node.sites.get(site)?.supervisor ?? null;
     if (supervisor === null) return null;
-    let found: { value: unknown; context: AgentContext } | null = null;
-    for (const agent of supervisor.agents()) {
-      if (agent.agentId === agentId) {
-        found = agent;
-        break;
-      }
-    }
-    if (found === null) return null;
+    // A lookup, not a pass over the site's agents: the page asks again each tick its agent changed.
+    const found = supervisor.agent(agentId);
+    if (found === undefined) return null;
     // Copied now: the actor's context may change while the messages are read.
     const context = structuredClone(found.context);
     const value = structuredClone(found.value);
