@@ -96,8 +96,7 @@ describe('export, import and replay reproduce the live outputs', { timeout: 300_
       expect((await nr.js.publish(TRANSFER.subject, TRANSFER.data)).seq).toBe(at + 1);
       nr.published += 1;
       await nr.publish(messages.slice(at));
-      await nr.caughtUp();
-      await nr.node!.checkpoint();
+      await nr.settled();
       live = await nr.read();
       configA = join(dir, 'a.json');
       writeFileSync(configA, JSON.stringify(nr.config(['S1', 'S2'])));

@@ -79,12 +79,40 @@ export class NodeRun {
   }
 
   /** Waits until the node has applied every published message at every site. */
+  /**
+   * Waits until the node has applied every published message at every site, each site as the
+   * writing primary. A site that lost its lease for a moment (an event-loop stall on a loaded
+   * machine outlasting the 3 s lease) goes on applying input as a backup that writes nothing
+   * until it leads again: its `processedSeq` alone would say "done" with its outputs unwritten.
+   */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     const node = this.node!;
     await waitFor(
-      () => (node.status().sites.every((s) => s.processedSeq >= this.published) ? true : undefined),
+      () =>
+        node.status().sites.every((s) => s.processedSeq >= this.published && s.role === 'primary')
+          ? true
+          : undefined,
       { timeoutMs, describe: () => `${JSON.stringify(node.status())}\n${this.log.slice(-20).join('')}` },
     );
+  }
+
+  /**
+   * {@link caughtUp}, then a checkpoint (which flushes every site's outputs), again until no site
+   * stopped leading in between: then the streams hold all the node will write for this input.
+   */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    const node = this.node!;
+    const leadership = () =>
+      node
+        .status()
+        .sites.map((s) => `${s.site}:${s.epoch}:${s.role}`)
+        .join(',');
+    for (;;) {
+      await this.caughtUp(timeoutMs);
+      const before = leadership();
+      await node.checkpoint();
+      if (leadership() === before) return;
+    }
   }
 
   /** What the streams hold. */
@@ -112,8 +140,7 @@ export async function undisturbedRun(
   try {
     await run.startNode({ config: run.config(sites) });
     await run.publish(traffic);
-    await run.caughtUp();
-    await run.node!.checkpoint();
+    await run.settled();
     return await run.read();
   } finally {
     await run.close();

@@ -93,8 +93,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
 
     await run.startNode({ config: run.config(SITES) });
     await run.publish([...parts[3]!, ...parts[4]!]);
-    await run.caughtUp();
-    await run.node!.checkpoint();
+    await run.settled();
     expectSame(expected, await run.read());
   }, 180_000);
 
@@ -154,8 +153,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
 
     await run.startNode({ config: run.config(['S1']) });
     await run.publish(phases[3]!);
-    await run.caughtUp();
-    await run.node!.checkpoint();
+    await run.settled();
     expectSame(small, await run.read());
   }, 60_000);
 
@@ -186,8 +184,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
 
     await run.startNode({ config: run.config(SITES) });
     await run.publish(parts[3]!);
-    await run.caughtUp();
-    await run.node!.checkpoint();
+    await run.settled();
     expectSame(expected, await run.read());
   }, 180_000);
 });

@@ -85,8 +85,7 @@ describe('a site whose publishes are refused mid-stream loses and doubles nothin
     await run.stopNode();
     await run.startNode({ config: run.config(SITES) });
     await run.publish(parts[5]!);
-    await run.caughtUp();
-    await run.node!.checkpoint();
+    await run.settled();
 
     const actual = await run.read();
     const outputs = compareRuns(expected.out, actual.out, 'outputs');

@@ -79,8 +79,7 @@ describe('wfm-agg restart --site under live traffic', () => {
     const to = performance.now() + 1500;
 
     await publishing;
-    await live.caughtUp();
-    await live.node!.checkpoint();
+    await live.settled();
     sub.unsubscribe();
 
     const during = arrivals.filter((t) => t >= from && t <= to);
@@ -169,8 +168,7 @@ describe('wfm-agg restart --site under live traffic', () => {
     expect(added.stdout).toContain('n1: added S3');
     const after = await publishOne(state('NotReady', ts + 1000));
     live.published = after;
-    await live.caughtUp();
-    await live.node!.checkpoint();
+    await live.settled();
 
     const s3 = live.node!.status().sites.find((s) => s.site === 'S3');
     expect(s3).toMatchObject({ processedSeq: after, checkpointSeq: after, agents: 1 });
