@@ -7,6 +7,19 @@ import { ClusterMembership } from './ClusterMembership.ts';
 import { HostedLanes, type HostedLanesOptions } from './HostedLanes.ts';
 import { type ElectionTiming, electionTiming } from './SiteElection.ts';
 
+/**
+ * How often a node's beacon announces it (and its view of the membership is refreshed): as often
+ * as a lease is renewed, but at least every 250 ms (the default lease's renewal). A node starts by
+ * listening two announce periods for the others, so with a long lease (30 s: 2.5 s renewals) it
+ * waited 5 s before taking any input; liveness keeps its own timeouts (`leaseSeconds`, a quarter
+ * lease of beacon silence), which hearing nodes more often only makes more exact.
+ */
+export function announceEveryMs(timing: ElectionTiming): number {
+  return Math.min(timing.renewEveryMs, MAX_ANNOUNCE_MS);
+}
+
+const MAX_ANNOUNCE_MS = 250;
+
 /** What a node's part in the cluster is made of. */
 export interface NodeClusterOptions {
   nc: NatsConnection;
@@ -49,7 +62,7 @@ export class NodeCluster {
       node,
       tenant: config.tenant.id,
       replicas: config.streams.replicas,
-      everyMs: this.timing.renewEveryMs,
+      everyMs: announceEveryMs(this.timing),
       connect: natsConnectOptions(config, `wfm-agg ${node} beacon`),
     });
     this.#beaconStarting.catch(() => undefined); // awaited in join(); leave() ends it either way
@@ -102,7 +115,7 @@ export class NodeCluster {
       registry: this.#registry,
       clock,
       logger,
-      announceEveryMs: this.timing.renewEveryMs,
+      announceEveryMs: announceEveryMs(this.timing),
       timeoutMs: leaseMs,
       onChange: (nodes) => {
         if (this.#started) void this.#lanes?.apply(nodes);
