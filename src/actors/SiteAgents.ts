@@ -4,6 +4,7 @@ import {
   createActor,
   enqueueActions,
   type InspectionEvent,
+  type Snapshot,
   setup,
 } from 'xstate';
 import {
@@ -26,6 +27,7 @@ import {
   createAgentMachine,
   movesStatechart,
 } from './agentMachine.ts';
+import { RestingAgents } from './RestingAgents.ts';
 import type { SiteResultCollector } from './siteResult.ts';
 import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
 
@@ -72,7 +74,10 @@ export class SiteAgents {
   readonly #machine: AgentMachine = createAgentMachine();
   // Agents are children of one root actor so they share one actor system (less heap per agent).
   readonly #root: Actor<typeof siteRootMachine>;
+  // Every agent the site holds is in exactly one of these: with its actor, or restored and
+  // resting until its first use (see RestingAgents). #actor() moves one from the second to the first.
   readonly #actors = new Map<string, Actor<AgentMachine>>();
+  readonly #resting: RestingAgents;
   readonly #deadlines = new DeadlineQueue();
   readonly #dirty = new Set<string>();
   readonly #quarantined = new Set<string>();
@@ -89,6 +94,7 @@ export class SiteAgents {
   ) {
     // Its id names the agents for inspection (`agent:<site>/<agentId>`); inspect observes them all.
     this.#root = createActor(siteRootMachine, { id: `agents:${options.site}`, inspect });
+    this.#resting = new RestingAgents(this.#machine, `site ${options.tenant}/${options.site}`);
     this.#options = options;
     this.#result = result;
     this.#feedEveryStep = feedEveryStep;
@@ -108,7 +114,12 @@ export class SiteAgents {
 
   /** Number of agents seen. */
   get size(): number {
-    return this.#actors.size;
+    return this.#actors.size + this.#resting.size;
+  }
+
+  /** Agents restored from a checkpoint whose actor is not made yet (see RestingAgents). */
+  get restingCount(): number {
+    return this.#resting.size;
   }
 
   /**
@@ -146,7 +157,7 @@ export class SiteAgents {
   #take(): TakenAgent[] {
     const taken: TakenAgent[] = [];
     for (const agentId of this.#dirty) {
-      const snapshot = this.#actors.get(agentId)!.getSnapshot();
+      const snapshot = this.#actor(agentId)!.getSnapshot();
       taken.push({ agentId, snapshot, context: { ...snapshot.context } });
     }
     this.#dirty.clear();
@@ -171,7 +182,7 @@ export class SiteAgents {
 
   /** Puts agents back in the dirty set; ids of agents not held are ignored. */
   markDirty(agentIds: Iterable<string>): void {
-    for (const agentId of agentIds) if (this.#actors.has(agentId)) this.#dirty.add(agentId);
+    for (const agentId of agentIds) if (this.has(agentId)) this.#dirty.add(agentId);
   }
 
   /** Every agent's current context and statechart value. */
@@ -180,6 +191,8 @@ export class SiteAgents {
       const snapshot = actor.getSnapshot();
       yield { agentId, value: snapshot.value, context: snapshot.context };
     }
+    for (const [agentId, resting] of this.#resting.entries())
+      yield { agentId, value: resting.value, context: resting.context };
   }
 
   /** Stops every agent actor, then the root actor. Calling it again does nothing. */
@@ -190,6 +203,7 @@ export class SiteAgents {
     // child cannot be stopped directly: the root stops them.
     this.#root.send({ type: 'site.stopAgents', agents: [...this.#actors.values()] });
     this.#root.stop();
+    this.#resting.clear();
   }
 
   /** Applies every deadline that `siteTime` has reached, as a step of input message `seq`. */
@@ -208,12 +222,7 @@ export class SiteAgents {
    * every step (`feedEveryStep` does that, and a property test compares the two).
    */
   apply(agentId: string, input: AgentInput, seq: number): void {
-    let actor = this.#actors.get(agentId);
-    if (actor === undefined) {
-      actor = createActor(this.#machine, { input: { agentId }, id: agentId, parent: this.#root });
-      actor.start();
-      this.#actors.set(agentId, actor);
-    }
+    const actor = this.#actor(agentId) ?? this.#start(agentId, undefined);
     const snapshot = actor.getSnapshot();
     const before = snapshot.context;
     this.#steps++;
@@ -243,16 +252,18 @@ export class SiteAgents {
 
   /** Whether the site has an actor for `agentId` (it has had input). */
   has(agentId: string): boolean {
-    return this.#actors.has(agentId);
+    return this.#actors.has(agentId) || this.#resting.has(agentId);
   }
 
   /** The current context of `agentId`, or undefined when the site has no actor for it. */
   context(agentId: string): AgentContext | undefined {
-    return this.#actors.get(agentId)?.getSnapshot().context;
+    return this.agent(agentId)?.context;
   }
 
   /** `agentId`'s statechart value and context now (undefined: no actor for it). */
   agent(agentId: string): { value: unknown; context: AgentContext } | undefined {
+    const resting = this.#resting.get(agentId);
+    if (resting !== undefined) return { value: resting.value, context: resting.context };
     const snapshot = this.#actors.get(agentId)?.getSnapshot();
     return snapshot === undefined ? undefined : { value: snapshot.value, context: snapshot.context };
   }
@@ -268,8 +279,8 @@ export class SiteAgents {
     at: number,
     event: AgentAuditEvent,
   ): Record<TransferDataType, TransferCount> {
-    const source = this.#actors.get(from)!;
-    const target = this.#actors.get(to)!;
+    const source = this.#actor(from);
+    const target = this.#actor(to);
     if (source === undefined || target === undefined || from === to)
       throw new RangeError(`transfer ${from} → ${to}: both agents must be held and distinct`);
     const outcome = transferAgentData(source.getSnapshot().context, target.getSnapshot().context, at, event);
@@ -300,17 +311,34 @@ export class SiteAgents {
   restore(quarantined: string[], agents: SiteSnapshot['agents']): void {
     for (const agentId of quarantined) this.#quarantined.add(agentId);
     for (const [agentId, persisted] of agents) {
-      const actor = createActor(this.#machine, {
-        input: { agentId },
-        id: agentId,
-        parent: this.#root,
-        snapshot: readAgentSnapshot(this.#options, agentId, persisted),
-      });
-      actor.start();
-      this.#actors.set(agentId, actor);
+      if (this.has(agentId)) throw new RangeError(`agent ${agentId} restored twice`);
+      const resting = this.#resting.add(agentId, readAgentSnapshot(this.#options, agentId, persisted));
       if (!this.#quarantined.has(agentId))
-        this.#deadlines.set(agentId, nextDeadline(actor.getSnapshot().context, this.#options));
+        this.#deadlines.set(agentId, nextDeadline(resting.context, this.#options));
     }
+  }
+
+  /** `agentId`'s actor, made from its resting snapshot on first use; undefined: not held. */
+  #actor(agentId: string): Actor<AgentMachine> | undefined {
+    const actor = this.#actors.get(agentId);
+    if (actor !== undefined) return actor;
+    const resting = this.#resting.take(agentId);
+    return resting === undefined ? undefined : this.#start(agentId, resting.snapshot);
+  }
+
+  /** Makes and starts `agentId`'s actor: new, or from its persisted snapshot. */
+  #start(agentId: string, snapshot: Snapshot<unknown> | undefined): Actor<AgentMachine> {
+    if (this.#actors.has(agentId) || this.#resting.has(agentId))
+      throw new RangeError(`agent ${agentId} already has its actor or a resting snapshot`);
+    const actor = createActor(this.#machine, {
+      input: { agentId },
+      id: agentId,
+      parent: this.#root,
+      snapshot,
+    });
+    actor.start();
+    this.#actors.set(agentId, actor);
+    return actor;
   }
 
   /**

@@ -141,6 +141,11 @@ export class SiteSupervisor {
     return this.#agents.stepCounts;
   }
 
+  /** Restored agents whose actor is made on their first use, not yet used (see RestingAgents). */
+  get restingAgents(): number {
+    return this.#agents.restingCount;
+  }
+
   /**
    * Scheduled activities with start = end dropped from the schedules this supervisor applied
    * (they cover no time), since it was made.
