@@ -28,14 +28,10 @@ describe('wfm-agg transfer against a running node', () => {
     published.push((await nr.js.publish(message.subject, message.data)).seq);
   }
 
+  /** Every input sent applied and its outputs stored (processed is not enough: see NodeRun.settled). */
   async function caughtUp(): Promise<void> {
-    const last = published[published.length - 1]!;
-    const deadline = Date.now() + 20_000;
-    while (!nr.node!.status().sites.every((s) => s.processedSeq >= last)) {
-      if (Date.now() > deadline)
-        throw new Error(`not caught up to ${last}: ${JSON.stringify(nr.node!.status())}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    nr.published = published[published.length - 1]!;
+    await nr.settled(20_000);
   }
 
   async function commands(): Promise<number> {
