@@ -2,7 +2,7 @@
  * Child process of `test/persistence/LevelCheckpointStore.crash.test.ts`: commits checkpoints as
  * fast as it can until the parent SIGKILLs it.
  *
- *   node --import tsx test/helpers/checkpointCrashChild.ts LOCATION SYNC
+ *   node --import tsx test/helpers/checkpointCrashChild.ts LOCATION SYNC [STAGE_ABOVE]
  *
  * Prints `open <seq>` once the stored checkpoint is loaded, then `committed <seq>` after every
  * commit has resolved. Commit k sets seq k, site state `{ seq: k }` and writes every agent of
@@ -34,8 +34,8 @@ export function crashAgentIdsAt(seq: number): string[] {
   return ids.sort();
 }
 
-async function main(location: string, sync: boolean): Promise<void> {
-  const store = new LevelCheckpointStore({ location, sync });
+async function main(location: string, sync: boolean, stageAbove: number | undefined): Promise<void> {
+  const store = new LevelCheckpointStore({ location, sync, stageAbove });
   await store.open();
   const loaded = await store.load(CRASH_SITE);
   let seq = loaded?.seq ?? 0;
@@ -63,13 +63,15 @@ async function main(location: string, sync: boolean): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [location, sync] = process.argv.slice(2);
+  const [location, sync, stageAbove] = process.argv.slice(2);
   if (location === undefined || (sync !== 'true' && sync !== 'false')) {
-    process.stderr.write('usage: checkpointCrashChild.ts LOCATION true|false\n');
+    process.stderr.write('usage: checkpointCrashChild.ts LOCATION true|false [STAGE_ABOVE]\n');
     process.exit(2);
   }
-  main(location, sync === 'true').catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  main(location, sync === 'true', stageAbove === undefined ? undefined : Number(stageAbove)).catch(
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

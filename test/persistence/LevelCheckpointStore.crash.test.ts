@@ -10,6 +10,7 @@ import { CRASH_AGENTS, CRASH_SITE, crashAgentIdsAt } from '../helpers/checkpoint
 
 const ROUNDS = 12;
 const MAX_KILL_DELAY_MS = 200;
+const STAGE_ABOVE = 16;
 const CHILD = fileURLToPath(new URL('../helpers/checkpointCrashChild.ts', import.meta.url));
 // The tsx loader runs inside the child itself, so SIGKILL hits the process that writes LevelDB
 // (the tsx CLI would put a second process in between).
@@ -36,9 +37,15 @@ interface ChildRun {
 }
 
 /** Starts the child, SIGKILLs it `delayMs` after it reports `open`, and reports what it printed. */
-function runChild(location: string, sync: boolean, delayMs: number): Promise<ChildRun> {
+function runChild(
+  location: string,
+  sync: boolean,
+  stageAbove: number | undefined,
+  delayMs: number,
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, location, String(sync)], {
+    const args = [location, String(sync), ...(stageAbove === undefined ? [] : [String(stageAbove)])];
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CHILD, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const run: ChildRun = { openedAt: -1, lastCommitted: undefined, commits: 0, stderr: '', signal: null };
@@ -114,9 +121,12 @@ describe('LevelCheckpointStore under SIGKILL', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       // Alternate fsync on and off: both must survive a process kill.
       const sync = round % 2 === 0;
+      // Every other pair of rounds stages its commits (200 agents, 16 per batch: 13 batches to
+      // stage, one to commit, 13 to move), so kills land in every step of a staged commit too.
+      const stageAbove = round % 4 >= 2 ? STAGE_ABOVE : undefined;
       const delayMs = Math.floor(next() * MAX_KILL_DELAY_MS);
-      const context = `seed ${seed}, round ${round}, sync ${sync}, kill after ${delayMs} ms`;
-      const run = await runChild(location, sync, delayMs);
+      const context = `seed ${seed}, round ${round}, sync ${sync}, stageAbove ${stageAbove ?? 'default'}, kill after ${delayMs} ms`;
+      const run = await runChild(location, sync, stageAbove, delayMs);
       expect(run.signal, `${context}: child stderr:\n${run.stderr}`).toBe('SIGKILL');
       expect(run.openedAt, `${context}: the child resumes from the stored seq`).toBe(stored);
 

@@ -83,11 +83,16 @@ checkpointStoreContract(
 
 describe('LevelCheckpointStore options', () => {
   it('applies defaults, treating an explicit undefined as absent', () => {
-    expect(defaultLevelCheckpointStoreOptions).toEqual({ sync: true, createIfMissing: true });
+    expect(defaultLevelCheckpointStoreOptions).toEqual({
+      sync: true,
+      createIfMissing: true,
+      stageAbove: 2000,
+    });
     expect(new LevelCheckpointStore({ location: '/x' }).options).toEqual({
       location: '/x',
       sync: true,
       createIfMissing: true,
+      stageAbove: 2000,
     });
     expect(
       new LevelCheckpointStore({ location: '/x', sync: undefined, createIfMissing: false }).options,
@@ -95,6 +100,7 @@ describe('LevelCheckpointStore options', () => {
       location: '/x',
       sync: true,
       createIfMissing: false,
+      stageAbove: 2000,
     });
   });
 
@@ -106,6 +112,8 @@ describe('LevelCheckpointStore options', () => {
     [{ location: '/x', sync: 'yes' }, /sync must be a boolean/],
     [{ location: '/x', createIfMissing: 1 }, /createIfMissing must be a boolean/],
     [{ location: '/x', synch: true }, /unknown option synch/],
+    [{ location: '/x', stageAbove: 0 }, /stageAbove must be a positive integer/],
+    [{ location: '/x', stageAbove: 1.5 }, /stageAbove must be a positive integer/],
   ])('rejects %j at construction', (options, message) => {
     const error = construct(options);
     expect(error).toBeInstanceOf(CheckpointError);
@@ -127,7 +135,7 @@ describe('LevelCheckpointStore on disk', () => {
     await store.close();
   });
 
-  it('writes a commit larger than one batch slice whole, and a later one over it (one batch each)', async () => {
+  it('writes a commit of more agents than stageAbove (staged), and a later one over it', async () => {
     const key = { tenant: 'T1', site: 'S1' };
     const many = (n: number, v: number): [string, number][] =>
       Array.from({ length: n }, (_, i): [string, number] => [`a${i}`, v]);
@@ -312,5 +320,92 @@ describe('LevelCheckpointStore on disk', () => {
     await expect(missing.open()).rejects.toThrow(/does not exist/);
     await expect(missing.load({ tenant: 'T1', site: 'S1' })).rejects.toThrow(/not open/);
     await missing.close();
+  });
+});
+
+describe('LevelCheckpointStore: a commit of more agents than stageAbove is staged', () => {
+  const key = { tenant: 'T1', site: 'S1' };
+  const agents = (ids: string[], v: number): [string, { v: number }][] => ids.map((id) => [id, { v }]);
+  const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `a${from + i}`);
+  let location: string;
+
+  beforeEach(() => {
+    location = freshLocation();
+  });
+
+  async function withStore<T>(run: (store: LevelCheckpointStore) => Promise<T>): Promise<T> {
+    const store = new LevelCheckpointStore({ location, stageAbove: 3 });
+    await store.open();
+    try {
+      return await run(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  const load = () => withStore((store) => store.load(key));
+
+  it('loads as one commit and leaves only agents and meta, whatever it removed', async () => {
+    await withStore(async (store) => {
+      await store.commit(key, { seq: 1, site: { t: 1 }, agents: agents(ids(0, 10), 1) });
+      await store.commit(key, {
+        seq: 2,
+        site: { t: 2 },
+        agents: agents(ids(3, 8), 2),
+        removedAgents: ['a0', 'a9'],
+      });
+    });
+    const loaded = await load();
+    expect(loaded?.seq).toBe(2);
+    expect(loaded?.site).toEqual({ t: 2 });
+    expect([...loaded!.agents]).toEqual([
+      ['a1', { v: 1 }],
+      ['a2', { v: 1 }],
+      ...agents(ids(3, 8), 2),
+      ['a8', { v: 1 }],
+    ]);
+    expect((await rawEntries(location)).map(([k]) => k)).toEqual([
+      ...['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'].map((id) => `cp!T1!S1!a!${id}`),
+      'cp!T1!S1!meta',
+    ]);
+  });
+
+  it('cut before its meta (staged agents, no mark): the previous checkpoint; the next commit drops them', async () => {
+    await withStore((store) => store.commit(key, { seq: 1, site: { t: 1 }, agents: agents(ids(0, 4), 1) }));
+    // What a crash in step (1) leaves: some agents staged, nothing else of that commit.
+    await rawPut(location, 'cp!T1!S1!s!a0', { v: 9 });
+    await rawPut(location, 'cp!T1!S1!s!a7', { v: 9 });
+    expect(await load()).toEqual({ seq: 1, site: { t: 1 }, agents: new Map(agents(ids(0, 4), 1)) });
+    await withStore((store) => store.commit(key, { seq: 2, site: { t: 2 }, agents: agents(ids(1, 5), 2) }));
+    expect([...(await load())!.agents]).toEqual([['a0', { v: 1 }], ...agents(ids(1, 5), 2)]);
+    expect((await rawEntries(location)).some(([k]) => k.includes('!s!'))).toBe(false);
+  });
+
+  it('cut before its first commit had meta: no checkpoint, and no site listed', async () => {
+    await rawPut(location, 'cp!T1!S1!s!a0', { v: 9 });
+    expect(await load()).toBeNull();
+    expect(await withStore((store) => store.sites())).toEqual([]);
+  });
+
+  it('cut while moving (mark, some agents still staged): the new checkpoint, staged agents read over the rest', async () => {
+    await withStore((store) => store.commit(key, { seq: 1, site: { t: 1 }, agents: agents(ids(0, 6), 1) }));
+    // Step (2) done, step (3) moved a0 and a1 only: a2, a3 and a new a9 are still staged.
+    await rawPut(location, 'cp!T1!S1!meta', { v: 1, seq: 2, site: { t: 2 } });
+    await rawPut(location, 'cp!T1!S1!staged', { seq: 2 });
+    await rawPut(location, 'cp!T1!S1!a!a0', { v: 2 });
+    await rawPut(location, 'cp!T1!S1!a!a1', { v: 2 });
+    for (const id of ['a2', 'a3', 'a9']) await rawPut(location, `cp!T1!S1!s!${id}`, { v: 2 });
+    const expected = [...agents(ids(0, 4), 2), ['a4', { v: 1 }], ['a5', { v: 1 }], ['a9', { v: 2 }]];
+    expect([...(await load())!.agents]).toEqual(expected);
+    // A commit of few agents (one batch) first finishes the move, so a2 staged at seq 2 never
+    // shadows the a2 written at seq 3.
+    await withStore((store) => store.commit(key, { seq: 3, site: { t: 3 }, agents: agents(['a2'], 3) }));
+    const after = await load();
+    expect(after?.seq).toBe(3);
+    expect(after?.agents.get('a2')).toEqual({ v: 3 });
+    expect(after?.agents.get('a3')).toEqual({ v: 2 });
+    expect((await rawEntries(location)).map(([k]) => k).filter((k) => !k.includes('!a!'))).toEqual([
+      'cp!T1!S1!meta',
+    ]);
   });
 });
