@@ -8,7 +8,10 @@
  * into it, two full GCs and process.memoryUsage(). Per-agent figures are over the same node's
  * reading before any input (its baseline: code, connections, buffers).
  *
- * Run alone: npm run bench -- memory (about 3 minutes; MEMORY_AGENTS=10000,100000).
+ * The 100k-agent node runs a second time with `--heap-growing-percent 0` (V8 left to size its heap
+ * itself), the same run's baseline for the default of 50.
+ *
+ * Run alone: npm run bench -- memory (about 5 minutes; MEMORY_AGENTS=10000,100000).
  */
 import { pathToFileURL } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -61,7 +64,7 @@ interface Measured {
   applySecs: number;
 }
 
-async function measure(agents: number): Promise<Measured> {
+async function measure(agents: number, extraArgs: string[] = []): Promise<Measured> {
   const server = await NatsServer.start();
   const nc = await connectNats({ servers: [server.url] });
   const home = await NodeHome.create({
@@ -73,7 +76,7 @@ async function measure(agents: number): Promise<Measured> {
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStreams(jsm);
-    node = spawnNode(home, { nodeId: 'memory', logLevel: 'info', readyTimeoutMs: 60_000 }, true);
+    node = spawnNode(home, { nodeId: 'memory', logLevel: 'info', readyTimeoutMs: 60_000, extraArgs }, true);
     await node.ready;
     await waitApplied(node, 0, 60_000);
     const baseline = await readMemory(node);
@@ -145,6 +148,17 @@ export default async function memoryBench(): Promise<BenchRow[]> {
         unit: 'bytes',
       },
     );
+  }
+  if (COUNTS.includes(TARGET_AGENTS)) {
+    // The same run's baseline for the node's heap growth setting: V8 left to itself.
+    say(`${TARGET_AGENTS} agents again with --heap-growing-percent 0 (V8's own heap growth), for comparison`);
+    const m = await measure(TARGET_AGENTS, ['--heap-growing-percent', '0']);
+    rows.push({
+      bench: 'memory',
+      scenario: `100k agents, --heap-growing-percent 0 (V8 decides; the default is 50): RSS after warm-up (applied in ${m.applySecs.toFixed(0)} s; after 2 GCs ${Math.round(m.after.rss / MIB)} MiB, heap total ${Math.round(m.after.heapTotal / MIB)} MiB)`,
+      value: Math.round(m.after.rssBeforeGc / MIB),
+      unit: 'MiB',
+    });
   }
   return rows;
 }

@@ -58,6 +58,10 @@ program
     '--inspect-actors <patterns>',
     'with --inspect: actors to stream, comma-separated, * any characters: site:<site>, election:<site>, agent:<site>/<agent> (default: site:*,election:*)',
   )
+  .option(
+    '--heap-growing-percent <n>',
+    'let the JS heap grow to (1 + n/100) × what the last full GC kept; 0: V8 decides (default: 50)',
+  )
   .action(lazy(() => import('./nodeCommand.ts'), 'nodeCommand'));
 
 program

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logging/index.ts';
 import { WfmNode } from '../node/index.ts';
 import { InspectBridge, parseHttpAddress, parseInspectActors, startHttpServer } from '../web/index.ts';
+import { applyHeapGrowingPercent } from './heapGrowth.ts';
 
 /** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
 export const EXIT_DATABASE_LOST = 3;
@@ -31,6 +32,8 @@ export interface NodeFlags {
   inspect?: string;
   /** Comma-separated actor patterns to inspect (default `site:*,election:*`). */
   inspectActors?: string;
+  /** How far V8 lets the JS heap outgrow what it keeps (see {@link applyHeapGrowingPercent}). */
+  heapGrowingPercent?: string;
 }
 
 /** Config overrides from the flags shared by the commands that run a node. */
@@ -69,7 +72,8 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     name: `wfm-agg:${nodeId}`,
     secrets,
   });
-  logger.info({ config: redactConfig(config) }, 'starting node');
+  const heapGrowingPercent = applyHeapGrowingPercent(flags.heapGrowingPercent);
+  logger.info({ config: redactConfig(config), heapGrowingPercent }, 'starting node');
   if (flags.inspectActors !== undefined && flags.inspect === undefined)
     throw new ConfigError('--inspect-actors', 'needs --inspect <ws-url>');
   const inspector =

@@ -141,6 +141,11 @@ export interface NodeProcessOptions {
    * @defaultValue `20_000`
    */
   stopTimeoutMs: number;
+  /**
+   * More `wfm-agg node` flags, after the others.
+   * @defaultValue `[]`
+   */
+  extraArgs: readonly string[];
 }
 
 const defaultNodeProcessOptions: NodeProcessOptions = {
@@ -148,6 +153,7 @@ const defaultNodeProcessOptions: NodeProcessOptions = {
   logLevel: 'info',
   readyTimeoutMs: 30_000,
   stopTimeoutMs: 20_000,
+  extraArgs: [],
 };
 
 /**
@@ -189,6 +195,7 @@ export class NodeProcess {
       '127.0.0.1:0',
       '--log-level',
       options.logLevel,
+      ...options.extraArgs,
     ];
     // process.execPath runs bin/wfm-agg.js itself (no npx/tsx wrapper), so SIGKILL hits the node.
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
