@@ -1,23 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AnyActorRef } from 'xstate';
 import { type SiteCapture, type SiteSnapshot, SiteSupervisor } from '../../src/actors/index.ts';
 import { CheckpointError } from '../../src/errors.ts';
 import { TrafficGenerator, wireText } from '../../src/simulator/index.ts';
 import { act, feed, SITE, scheduleMsg, stateMsg, TENANT, utc } from '../helpers/agentScenario.ts';
+import { createdActors } from '../helpers/createdActors.ts';
 
 // Every actor made, to tell which agents of a restored site got one.
-const created = vi.hoisted(() => [] as AnyActorRef[]);
-vi.mock('xstate', async (importOriginal) => {
-  const xstate = await importOriginal<typeof import('xstate')>();
-  return {
-    ...xstate,
-    createActor: (...args: Parameters<typeof xstate.createActor>) => {
-      const actor = xstate.createActor(...args);
-      created.push(actor);
-      return actor;
-    },
-  };
-});
+vi.mock('xstate', async (original) =>
+  (await import('../helpers/createdActors.ts')).recordingXstate(original),
+);
+const created = createdActors;
 
 /** A capture as a checkpoint store gives it back. */
 function loaded(capture: SiteCapture): SiteSnapshot {

@@ -1,22 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AnyActorRef } from 'xstate';
 import { SiteSupervisor } from '../../src/actors/index.ts';
 import { SnapshotVersionError } from '../../src/errors.ts';
 import { SITE, SiteScenario, TENANT, utc } from '../helpers/agentScenario.ts';
+import { createdActors } from '../helpers/createdActors.ts';
 
 // Every actor the supervisor creates, so the test can look at the agents' own status after stop().
-const created = vi.hoisted(() => [] as AnyActorRef[]);
-vi.mock('xstate', async (importOriginal) => {
-  const xstate = await importOriginal<typeof import('xstate')>();
-  return {
-    ...xstate,
-    createActor: (...args: Parameters<typeof xstate.createActor>) => {
-      const actor = xstate.createActor(...args);
-      created.push(actor);
-      return actor;
-    },
-  };
-});
+vi.mock('xstate', async (original) =>
+  (await import('../helpers/createdActors.ts')).recordingXstate(original),
+);
+const created = createdActors;
 
 /** Each actor made with its status; a supervisor's first actor is its root (its id is generated). */
 const statuses = () => created.map((a, i) => [i === 0 ? 'root' : a.id, a.getSnapshot().status]);
