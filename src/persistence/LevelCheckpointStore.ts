@@ -354,10 +354,9 @@ export class LevelCheckpointStore implements CheckpointStore {
     sync = this.options.sync,
   ): Promise<void> {
     try {
-      if (ops.length <= BATCH_SLICE) {
-        await db.batch(ops, { sync });
-        return;
-      }
+      // Always a chained batch: abstract-level's array form clones every operation with an
+      // object spread and re-resolves its encodings (796 ms of CPU for 100k puts in a profile,
+      // five times the chained batch's).
       const batch = db.batch();
       try {
         for (let i = 0; i < ops.length; i++) {
@@ -436,12 +435,19 @@ export class LevelCheckpointStore implements CheckpointStore {
     prefix: string,
     each: (entries: [string, string][]) => Promise<void>,
   ): Promise<void> {
-    const range = { gte: prefix + STAGED, lt: prefix + STAGED + END, limit: this.options.stageAbove };
-    for (;;) {
-      // `each` deletes what it is given, so every read starts again from the range's start.
-      const entries = await this.#io('read staged agents', () => db.iterator(range).all());
-      if (entries.length === 0) return;
-      await each(entries);
+    // One iterator over the whole range: it reads from the snapshot it was opened on, so what
+    // `each` deletes does not disturb it, and it never walks back over those deletions (reading
+    // the range from its start after each slice skipped every tombstone before it again:
+    // quadratic, 2.5 s per checkpoint of 10k agents).
+    const iterator = db.iterator({ gte: prefix + STAGED, lt: prefix + STAGED + END });
+    try {
+      for (;;) {
+        const entries = await this.#io('read staged agents', () => iterator.nextv(this.options.stageAbove));
+        if (entries.length === 0) return;
+        await each(entries);
+      }
+    } finally {
+      await iterator.close().catch(() => undefined);
     }
   }
 
