@@ -18,6 +18,11 @@ const LOST_CONSUMER: ReadonlySet<string> = new Set([
 ]);
 // JSConsumerFilterNotMatchingErr: "consumer filter subject is not a valid subset of the interest subjects".
 const FILTER_NOT_SUBSET = 10093;
+// Heartbeats missed in a row (not while downstream holds us back) after which the consumer is
+// made anew here. The client resets an ordered consumer itself after two, but when that reset
+// fails (the JetStream API unavailable while a NATS cluster elects leaders) it only goes on
+// counting: a backup in the NATS-cluster chaos test counted 20 (50 s) and never read again.
+const MISSED_HEARTBEATS_LOST = 3;
 
 /** Wraps a rejection of `whenReady` so it is passed on as it is rather than retried. */
 export class DownstreamError extends Error {}
@@ -142,10 +147,10 @@ export class OrderedReader {
     const lost: { reason: string | undefined } = { reason: undefined };
     void (async () => {
       for await (const s of messages.status()) {
-        if (s.type === 'heartbeats_missed' && !this.paused) {
-          this.o.onEvent?.({ type: 'heartbeats_missed', count: s.count });
-        }
-        const reason = LOST_CONSUMER.has(s.type) ? s.type : undefined;
+        const missed = s.type === 'heartbeats_missed' && !this.paused;
+        if (missed) this.o.onEvent?.({ type: 'heartbeats_missed', count: s.count });
+        const reason =
+          LOST_CONSUMER.has(s.type) || (missed && s.count >= MISSED_HEARTBEATS_LOST) ? s.type : undefined;
         if (reason !== undefined && lost.reason === undefined) {
           lost.reason = reason;
           void messages.close();
