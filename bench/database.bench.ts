@@ -40,6 +40,7 @@ import { connectNats, ensureStreams, readSiteHistory } from '../src/streams/inde
 import { intervalOutput } from '../test/helpers/outputFixtures.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows } from './BenchRow.ts';
+import { type BacklogCount, publishBacklog as publishWireBacklog, simulatedBacklog } from './nodeBench.ts';
 
 const TENANT = 'T1';
 /** Part 1: rows written 1000 per write, and one per write. */
@@ -67,7 +68,6 @@ const POLL_MS = 25;
 const START = Date.UTC(2026, 0, 5, 7, 0, 0);
 const INTERVAL_MS = 15 * 60_000;
 
-const encoder = new TextEncoder();
 /** Node data dirs not yet removed: an interrupted run (SIGINT) removes them on exit. */
 const dataDirs = new Set<string>();
 process.once('exit', () => {
@@ -150,26 +150,10 @@ async function publishBacklog(url: string): Promise<{ messages: number; stats: n
     seed: 7,
     startTs: START,
   });
-  let messages = 0;
-  let stats = 0;
-  while (stats < STAT_EVENTS) {
-    const m = generator.next();
-    if (m.kind === 'stat') stats++;
-    messages++;
-    nc.publish(m.subject, encoder.encode(JSON.stringify(m.payload)));
-    if (messages % 5000 === 0) await nc.flush();
-  }
-  await nc.flush();
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    const stored = (await jsm.streams.info('WFM_IN')).state.messages;
-    if (stored === messages) break;
-    if (stored > messages || performance.now() > deadline)
-      throw new Error(`WFM_IN holds ${stored} messages, ${messages} published`);
-    await sleep(50);
-  }
+  const count: BacklogCount = { messages: 0, stats: 0 };
+  await publishWireBacklog(nc, jsm, simulatedBacklog(generator, STAT_EVENTS, count));
   await nc.drain();
-  return { messages, stats };
+  return count;
 }
 
 /** Every interval record the node stored in `WFM_OUT`, and how many distinct table keys they have. */

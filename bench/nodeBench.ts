@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { TrafficGenerator } from '../src/simulator/index.ts';
 import {
   type NodeHome,
   NodeProcess,
@@ -64,6 +65,29 @@ export function reasonMessage(agent: string, reason: string, ts: number): WireMe
 
 export function clockMessage(ts: number): WireMessage {
   return { subject: `wfm.clock.${TENANT}.${SITE}`, data: encoder.encode(JSON.stringify({ ts })) };
+}
+
+/** What {@link simulatedBacklog} yielded so far. */
+export interface BacklogCount {
+  messages: number;
+  stats: number;
+}
+
+/**
+ * The simulator's traffic as wire messages, up to and including its `statEvents`-th stat event;
+ * `count` is kept up to date as they are taken (for {@link publishBacklog}).
+ */
+export function* simulatedBacklog(
+  generator: TrafficGenerator,
+  statEvents: number,
+  count: BacklogCount,
+): Generator<WireMessage> {
+  while (count.stats < statEvents) {
+    const m = generator.next();
+    if (m.kind === 'stat') count.stats++;
+    count.messages++;
+    yield { subject: m.subject, data: encoder.encode(JSON.stringify(m.payload)) };
+  }
 }
 
 /**

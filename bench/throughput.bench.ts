@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { localNodeConfig, NatsServer } from '../src/dev/index.ts';
@@ -19,6 +18,7 @@ import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams, Publisher } from '../src/streams/index.ts';
 import { type BenchRow, printRows, progress } from './BenchRow.ts';
+import { type BacklogCount, publishBacklog as publishWireBacklog, simulatedBacklog } from './nodeBench.ts';
 
 const AGENTS = 10_000;
 const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
@@ -29,7 +29,6 @@ const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
  * ui.bench.ts do the same.
  */
 const LEASE_SECONDS = 30;
-const encoder = new TextEncoder();
 const say = (text: string) => progress('throughput', text);
 
 /**
@@ -48,26 +47,10 @@ async function publishBacklog(url: string): Promise<{ messages: number; stats: n
     seed: 7,
     startTs: Date.UTC(2026, 0, 5, 7, 0, 0),
   });
-  let messages = 0;
-  let stats = 0;
-  while (stats < STAT_EVENTS) {
-    const m = generator.next();
-    if (m.kind === 'stat') stats++;
-    messages++;
-    nc.publish(m.subject, encoder.encode(JSON.stringify(m.payload)));
-    if (messages % 5000 === 0) await nc.flush();
-  }
-  await nc.flush();
-  const deadline = performance.now() + 120_000;
-  for (;;) {
-    const stored = (await jsm.streams.info('WFM_IN')).state.messages;
-    if (stored === messages) break;
-    if (stored > messages || performance.now() > deadline)
-      throw new Error(`WFM_IN holds ${stored} messages, ${messages} published`);
-    await sleep(50);
-  }
+  const count: BacklogCount = { messages: 0, stats: 0 };
+  await publishWireBacklog(nc, jsm, simulatedBacklog(generator, STAT_EVENTS, count));
   await nc.drain();
-  return { messages, stats };
+  return count;
 }
 
 async function bareConsumer(url: string, messages: number): Promise<number> {
