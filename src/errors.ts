@@ -255,3 +255,15 @@ export class SnapshotVersionError extends WfmError {
     this.supported = supported;
   }
 }
+
+/**
+ * A use of an internal part that its design rules out (a bug in the caller), e.g. subscribing to
+ * one agent's actor after the site slimmed it (`slimAgentActor`). Thrown at the first such use.
+ */
+export class InternalError extends WfmError {
+  override name = 'InternalError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WFM_INTERNAL', message, options);
+  }
+}

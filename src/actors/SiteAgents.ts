@@ -28,6 +28,7 @@ import {
   movesStatechart,
 } from './agentMachine.ts';
 import { RestingAgents } from './RestingAgents.ts';
+import { slimAgentActor } from './slimAgentActor.ts';
 import type { SiteResultCollector } from './siteResult.ts';
 import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
 
@@ -337,7 +338,7 @@ export class SiteAgents {
       snapshot,
     });
     actor.start();
-    this.#actors.set(agentId, actor);
+    this.#actors.set(agentId, slimAgentActor(actor));
     return actor;
   }
 

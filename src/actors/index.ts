@@ -9,3 +9,4 @@ export * from './SiteSupervisor.ts';
 export * from './siteMachine.ts';
 export * from './siteResult.ts';
 export * from './siteSnapshot.ts';
+export * from './slimAgentActor.ts';
