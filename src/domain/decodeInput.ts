@@ -6,7 +6,15 @@ import {
   transferCommandSchema,
 } from './inputSchemas.ts';
 import { parseSubject } from './subjects.ts';
-import type { Activity, InputEvent, Rejection, RejectionReason, SubjectAddress } from './types.ts';
+import {
+  ACTIVITY_CATEGORIES,
+  type Activity,
+  type ActivityCategory,
+  type InputEvent,
+  type Rejection,
+  type RejectionReason,
+  type SubjectAddress,
+} from './types.ts';
 
 /** Options of {@link decodeInput}. */
 export interface DecodeOptions {
@@ -167,12 +175,19 @@ function decodeStat(
   return reject(address, 'unknown_statistic', `statistic ${shown} is not CurrentState or CurrentStateReason`);
 }
 
+const CATEGORY = new Map<string, ActivityCategory>(ACTIVITY_CATEGORIES.map((c) => [c, c]));
+
 function decodeSchedule(address: SubjectAddress, record: Record<string, unknown>): Decoded {
   if (!scheduleSchema.Check(record)) return schemaRejection(address, scheduleSchema.Errors(record));
   const { from, to } = record;
   if (from >= to) return reject(address, 'bad_schedule', `from ${from} is not before to ${to}`);
   const sorted = record.activities
-    .map((a) => (a.code === undefined ? { start: a.start, end: a.end, category: a.category } : { ...a }))
+    .map((a) => {
+      // The category as the one shared constant, not the parsed copy each schedule brings: an
+      // agent keeps its schedule, and 100k agents would keep 100k copies of "OnQueueWork".
+      const category = CATEGORY.get(a.category) ?? a.category;
+      return a.code === undefined ? { start: a.start, end: a.end, category } : { ...a, category };
+    })
     .sort((a, b) => a.start - b.start);
   // An activity with start = end covers no time (DESIGN.md): it is dropped and counted, wherever
   // it lies, and never refuses the schedule. Indexes in details are of the sorted list.

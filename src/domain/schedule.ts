@@ -21,7 +21,9 @@ export function replaceSchedule(
   }
   kept.push(...activities);
   kept.sort((x, y) => x.start - y.start);
-  return kept;
+  // The schedule is kept until the next one: an exact copy drops the room push() left (V8 grows
+  // an array by half plus 16), ~140 bytes per agent.
+  return kept.slice();
 }
 
 /** Drops activities that end at or before `ts`: they can no longer affect accounting. */
