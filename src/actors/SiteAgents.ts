@@ -28,9 +28,9 @@ import {
   movesStatechart,
 } from './agentMachine.ts';
 import { RestingAgents } from './RestingAgents.ts';
-import { slimAgentActor } from './slimAgentActor.ts';
 import type { SiteResultCollector } from './siteResult.ts';
 import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
+import { slimAgentActor } from './slimAgentActor.ts';
 
 // Stands in for an agent's context while XState makes its persisted snapshot (see #snapshotJson).
 const NO_CONTEXT = {} as AgentContext;
@@ -137,21 +137,27 @@ export class SiteAgents {
   }
 
   /**
-   * {@link capture} in chunks of `chunk` agents with `pause()` awaited between them, so a capture
-   * of many agents never stalls the event loop for long (lease renewals go on). What it writes is
-   * the agents' state when it is called — the dirty set is taken then, synchronously — so input
-   * may go on reaching the agents while it serializes: nothing a later step changes is in what
-   * was taken (see {@link TakenAgent}).
+   * {@link capture} as a stream: the dirty set is taken now, synchronously (`agentIds`), and each
+   * agent's JSON text is made as `agents` is read, with `pause()` awaited after every `chunk` of
+   * them. So a checkpoint of many agents never holds all their text at once — ~100 MB at 100k
+   * agents, which lived long enough to be promoted to V8's old generation and grow it at every
+   * big checkpoint — nor stalls the event loop while it serializes. The text is the agents' state
+   * when this was called, whatever input is applied meanwhile (see {@link TakenAgent}).
    */
-  async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<[string, string][]> {
+  captureStream(
+    chunk: number,
+    pause: () => Promise<void>,
+  ): { agentIds: string[]; agents: AsyncIterable<[string, string]> } {
     const taken = this.#take();
-    const agents: [string, string][] = [];
-    for (let i = 0; i < taken.length; i += chunk) {
-      if (i > 0) await pause();
-      const end = Math.min(i + chunk, taken.length);
-      for (let j = i; j < end; j++) agents.push([taken[j]!.agentId, this.#snapshotJson(taken[j]!)]);
+    const snapshotJson = (agent: TakenAgent) => this.#snapshotJson(agent);
+    async function* agents(): AsyncGenerator<[string, string]> {
+      for (let i = 0; i < taken.length; i++) {
+        if (i > 0 && i % chunk === 0) await pause();
+        const agent = taken[i]!;
+        yield [agent.agentId, snapshotJson(agent)];
+      }
     }
-    return agents;
+    return { agentIds: taken.map((agent) => agent.agentId), agents: agents() };
   }
 
   /** Every dirty agent's state now; the dirty set is taken. */

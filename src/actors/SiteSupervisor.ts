@@ -20,6 +20,7 @@ import {
   readSiteState,
   SITE_STATE_VERSION,
   type SiteCapture,
+  type SiteCaptureStream,
   type SiteSnapshot,
   type SiteState,
 } from './siteSnapshot.ts';
@@ -243,14 +244,14 @@ export class SiteSupervisor {
   }
 
   /**
-   * {@link capture} in chunks, yielding to the event loop between them (see
-   * `SiteAgents.captureInChunks`). It captures the state when it is called (seq, site state and
-   * the dirty agents are taken synchronously); input may go on while it serializes.
+   * {@link capture} as a stream (see `SiteAgents.captureStream`): the seq, the site state and the
+   * dirty agents are taken now, synchronously; the agents' JSON is made as the stream is read,
+   * `chunk` at a time with `pause()` between, while input may go on.
    */
-  async captureInChunks(chunk: number, pause: () => Promise<void>): Promise<SiteCapture> {
+  captureStream(chunk: number, pause: () => Promise<void>): SiteCaptureStream {
     const seq = this.#seq;
     const site = this.#siteState();
-    return { seq, site, agents: await this.#agents.captureInChunks(chunk, pause) };
+    return { seq, site, ...this.#agents.captureStream(chunk, pause) };
   }
 
   /**

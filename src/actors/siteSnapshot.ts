@@ -45,6 +45,19 @@ export interface SiteCapture {
   agents: [agentId: string, json: string][];
 }
 
+/**
+ * A {@link SiteCapture} whose agents are serialized as they are read: the seq, the site state and
+ * which agents changed are taken at capture; each agent's JSON text is its state at capture too.
+ */
+export interface SiteCaptureStream {
+  seq: number;
+  site: SiteState;
+  /** The agents taken, in the order `agents` yields them. */
+  agentIds: string[];
+  /** Their JSON texts, made as they are read; read it once. */
+  agents: AsyncIterable<[agentId: string, json: string]>;
+}
+
 /** A site's state as persisted, to restore from. */
 export interface SiteSnapshot {
   /** Last applied `WFM_IN` sequence. */

@@ -19,6 +19,17 @@ export interface ProcessorCapture {
 }
 
 /**
+ * A {@link ProcessorCapture} taken now whose agents' JSON is made as `agents` is read (the state
+ * at capture, whatever is applied meanwhile); `agentIds` are the agents taken, in that order.
+ */
+export interface ProcessorCaptureStream {
+  seq: number;
+  site: unknown;
+  agentIds: string[];
+  agents: AsyncIterable<[agentId: string, json: string]>;
+}
+
+/**
  * What computes a site's outputs from its input: the site's supervisor and agent actors, or,
  * for the node's lane of input no configured site owns, a rule that dead-letters it. A
  * `SiteRuntime` drives one through restores, checkpoints and rebuilds without knowing which.
@@ -31,10 +42,11 @@ export interface SiteProcessor {
   /** Agents a capture would serialize now. */
   readonly dirtyCount: number;
   /**
-   * {@link capture} in chunks with `pause()` between them: the state when it is called (taken
-   * synchronously), whatever input is applied while it serializes.
+   * {@link capture} as a stream, serialized `chunk` agents at a time with `pause()` between them
+   * as it is read: the state when it is called (taken synchronously), whatever input is applied
+   * while it serializes.
    */
-  captureInChunks(chunk: number, pause: () => Promise<void>): Promise<ProcessorCapture>;
+  captureStream(chunk: number, pause: () => Promise<void>): ProcessorCaptureStream;
   /** Puts agents back in the dirty set (their capture was not committed). */
   markDirty(agentIds: Iterable<string>): void;
   /** Stops its actors. */

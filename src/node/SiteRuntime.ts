@@ -20,12 +20,7 @@ import {
   type SiteHost,
   type SiteRuntimeOptions,
 } from './SiteHost.ts';
-import type {
-  ProcessorCapture,
-  ProcessorResult,
-  SiteProcessor,
-  SiteProcessorFactory,
-} from './SiteProcessor.ts';
+import type { ProcessorResult, SiteProcessor, SiteProcessorFactory } from './SiteProcessor.ts';
 import { SiteWriter } from './SiteWriter.ts';
 import { storedSince } from './storedSince.ts';
 
@@ -238,7 +233,7 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.writer.pump();
     const writing = this.writer.allSent;
     const seq = this.position;
-    const capturing = this.#capture(processor);
+    const capture = this.#capture(processor);
     this.#position = seq;
     const mark = this.writer.mark;
     let meta = this.#meta.at(
@@ -246,29 +241,27 @@ export class SiteRuntime implements SiteLifecycleServices {
       Math.max(publisher.ackedSeq('WFM_DLQ'), mark.dlqSeq),
     );
     this.#sinceCheckpoint = 0;
-    const capture = await capturing;
     if (writing) {
       await publisher.flush(this.site, publisher.flushPoint());
     } else {
       // A backup (or a primary that may not write): see SiteWriter.backupCheckpointMark.
       const at = await this.writer.backupCheckpointMark(seq, this.#options.checkpointEveryMs);
       if (at === 'not yet' || this.#processor !== processor) {
-        processor.markDirty(capture.agents.map(([id]) => id));
+        processor.markDirty(capture.agentIds);
         this.counters.checkpointsDeferred++;
         return;
       }
       meta = at === null ? this.#meta : this.#meta.at(at.outSeq, at.dlqSeq);
     }
-    const agents = capture.agents.map(([id, json]): [string, JsonText] => [id, new JsonText(json)]);
     try {
       await this.#host.store.commit(
         { tenant: this.#host.tenant, site: this.site },
-        { seq, site: meta.toJSON(capture.site), agents },
+        { seq, site: meta.toJSON(capture.site), agents: capture.agents },
       );
     } catch (error) {
       // B1: the captured agents were taken out of the dirty set; put them back or they would
       // never be written again while the next commit moves the seq past their stale snapshots.
-      if (this.#processor === processor) processor.markDirty(capture.agents.map(([id]) => id));
+      if (this.#processor === processor) processor.markDirty(capture.agentIds);
       this.counters.checkpointFailures++;
       throw error instanceof CheckpointError
         ? error
@@ -281,14 +274,26 @@ export class SiteRuntime implements SiteLifecycleServices {
   }
 
   /**
-   * The processor's state now, taken synchronously; many changed agents are serialized in chunks
-   * with the event loop free between them (a checkpoint of 100k agents would otherwise stall it
-   * for seconds, past the lease silence) while input goes on: it changes nothing taken.
+   * The processor's state now, taken synchronously. Many changed agents come as a stream the
+   * store reads while it writes, serialized a chunk at a time with the event loop free between
+   * chunks (a checkpoint of 100k agents would otherwise stall it for seconds, past the lease
+   * silence, and hold all their JSON at once) while input goes on: it changes nothing taken.
    */
-  #capture(processor: SiteProcessor): Promise<ProcessorCapture> {
+  #capture(processor: SiteProcessor): TakenCapture {
     const chunk = this.#options.captureChunk;
-    if (processor.dirtyCount <= chunk) return Promise.resolve(processor.capture());
-    return processor.captureInChunks(chunk, () => new Promise((r) => setImmediate(r)));
+    if (processor.dirtyCount <= chunk) {
+      const { site, agents } = processor.capture();
+      return {
+        site,
+        agentIds: agents.map(([id]) => id),
+        agents: agents.map(([id, json]): [string, JsonText] => [id, new JsonText(json)]),
+      };
+    }
+    const { site, agentIds, agents } = processor.captureStream(
+      chunk,
+      () => new Promise((r) => setImmediate(r)),
+    );
+    return { site, agentIds, agents: asJsonText(agents) };
   }
 
   async teardown(): Promise<void> {
@@ -349,4 +354,15 @@ export class SiteRuntime implements SiteLifecycleServices {
     }
     this.#host.logger.warn({ site: this.site, stage, err: error }, `site ${stage} failed`);
   }
+}
+
+/** A capture as a checkpoint commits it: the agents' JSON as pre-serialized text. */
+interface TakenCapture {
+  site: unknown;
+  agentIds: string[];
+  agents: Iterable<[string, JsonText]> | AsyncIterable<[string, JsonText]>;
+}
+
+async function* asJsonText(agents: AsyncIterable<[string, string]>): AsyncGenerator<[string, JsonText]> {
+  for await (const [id, json] of agents) yield [id, new JsonText(json)];
 }

@@ -1,6 +1,11 @@
 import { UNROUTED_SITE_ID } from '../config/index.ts';
 import type { Decoded, Rejection } from '../domain/index.ts';
-import type { ProcessorCapture, ProcessorResult, SiteProcessor } from './SiteProcessor.ts';
+import type {
+  ProcessorCapture,
+  ProcessorCaptureStream,
+  ProcessorResult,
+  SiteProcessor,
+} from './SiteProcessor.ts';
 
 /**
  * The lane id of input no configured site owns (another tenant's subject, an unreadable one, a
@@ -43,8 +48,8 @@ export class UnroutedProcessor implements SiteProcessor {
 
   readonly dirtyCount = 0;
 
-  async captureInChunks(): Promise<ProcessorCapture> {
-    return this.capture();
+  captureStream(): ProcessorCaptureStream {
+    return { seq: this.#seq, site: null, agentIds: [], agents: noAgents() };
   }
 
   markDirty(): void {
@@ -54,4 +59,8 @@ export class UnroutedProcessor implements SiteProcessor {
   stop(): void {
     // No actors.
   }
+}
+
+async function* noAgents(): AsyncGenerator<[string, string]> {
+  // A lane with no agents captures none.
 }

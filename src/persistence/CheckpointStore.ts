@@ -36,8 +36,10 @@ export interface CheckpointCommit {
   /**
    * Only the agents changed since the last commit; agents not listed keep their stored value.
    * Each value is a JSON-safe value or a {@link JsonText} (pre-serialized, written verbatim).
+   * An async iterable is read while the commit writes (a store never holds all of a big commit
+   * at once): its values are taken as they are read, so they must not change until it settles.
    */
-  agents: Iterable<[string, unknown]>;
+  agents: Iterable<[string, unknown]> | AsyncIterable<[string, unknown]>;
   /** Agents whose snapshot is deleted; an agent may not be both written and removed in one commit. */
   removedAgents?: Iterable<string>;
 }
@@ -78,6 +80,11 @@ export interface PreparedCommit {
   /** Written agents as JSON text; a repeated id keeps its last value. */
   agents: Map<string, string>;
   removedAgents: Set<string>;
+  /**
+   * A commit's async `agents`, validated and serialized as they are read (then `agents` is
+   * empty); read it once, before the commit is stored.
+   */
+  agentStream: AsyncIterable<[string, string]> | undefined;
 }
 
 function assertId(kind: string, id: unknown): asserts id is string {
@@ -122,33 +129,56 @@ export function prepareCommit(key: SiteKey, commit: CheckpointCommit): PreparedC
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
     throw new CheckpointError(`commit for ${where}: seq must be a non-negative safe integer, got ${seq}`);
   }
-  const agents = new Map<string, string>();
-  for (const entry of commit.agents) {
-    const [agentId, value] = entry;
-    assertId('agent', agentId);
-    const text =
-      value instanceof JsonText ? value.text : toJsonText(`commit for ${where}: agent ${agentId}`, value);
-    // JSON.stringify yields no text for undefined, a function or a symbol (or a toJSON() giving
-    // one of them), so the stored snapshot would silently vanish.
-    if (text === undefined) {
-      throw new CheckpointError(
-        `commit for ${where}: agent ${agentId} has no JSON value (${typeof value}); use removedAgents to delete it`,
-      );
-    }
-    agents.set(agentId, text);
-  }
   const removedAgents = new Set<string>();
   for (const agentId of commit.removedAgents ?? []) {
     assertId('agent', agentId);
-    if (agents.has(agentId)) {
-      throw new CheckpointError(`commit for ${where}: agent ${agentId} is both written and removed`);
-    }
     removedAgents.add(agentId);
   }
+  const agents = new Map<string, string>();
+  let agentStream: AsyncIterable<[string, string]> | undefined;
+  if (isAsyncIterable(commit.agents)) agentStream = streamedAgents(where, commit.agents, removedAgents);
+  else
+    for (const [agentId, value] of commit.agents)
+      agents.set(agentId, agentText(where, agentId, value, removedAgents));
   // The site state is small: a JsonText there is read through its toJSON(), so a broken text fails
   // here and the meta record (which holds the seq every commit checks) is always valid JSON.
   const site = toJsonText(`commit for ${where}: site state`, commit.site);
-  return { seq, site, agents, removedAgents };
+  return { seq, site, agents, removedAgents, agentStream };
+}
+
+function isAsyncIterable<T>(value: Iterable<T> | AsyncIterable<T>): value is AsyncIterable<T> {
+  return typeof (value as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] === 'function';
+}
+
+/** An agent's checked id and JSON text (a {@link JsonText} as its text, unparsed). */
+function agentText(where: string, agentId: unknown, value: unknown, removed: ReadonlySet<string>): string {
+  assertId('agent', agentId);
+  if (removed.has(agentId)) {
+    throw new CheckpointError(`commit for ${where}: agent ${agentId} is both written and removed`);
+  }
+  const text =
+    value instanceof JsonText ? value.text : toJsonText(`commit for ${where}: agent ${agentId}`, value);
+  // JSON.stringify yields no text for undefined, a function or a symbol (or a toJSON() giving
+  // one of them), so the stored snapshot would silently vanish.
+  if (text === undefined) {
+    throw new CheckpointError(
+      `commit for ${where}: agent ${agentId} has no JSON value (${typeof value}); use removedAgents to delete it`,
+    );
+  }
+  return text;
+}
+
+async function* streamedAgents(
+  where: string,
+  agents: AsyncIterable<[string, unknown]>,
+  removed: ReadonlySet<string>,
+): AsyncGenerator<[string, string]> {
+  try {
+    for await (const [agentId, value] of agents) yield [agentId, agentText(where, agentId, value, removed)];
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError(`commit for ${where}: reading its agents failed`, { cause: error });
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type CheckpointStore,
   compareIds,
   formatSiteKey,
+  type PreparedCommit,
   parseStoredJson,
   prepareCommit,
   type SiteCheckpoint,
@@ -216,7 +217,8 @@ export class LevelCheckpointStore implements CheckpointStore {
   }
 
   async commit(key: SiteKey, commit: CheckpointCommit): Promise<void> {
-    // Validates and serializes now, synchronously: later changes to the values are not written.
+    // Validates and serializes now, synchronously (a streamed commit's agents as they are read):
+    // later changes to the values are not written.
     const prepared = prepareCommit(key, commit);
     this.#requireOpen();
     const where = formatSiteKey(key);
@@ -229,24 +231,49 @@ export class LevelCheckpointStore implements CheckpointStore {
         // A staged commit a crash left unmoved goes first: its agents would shadow these.
         await this.#moveStaged(where, db, prefix);
         const what = `commit ${where} seq ${prepared.seq}`;
-        const staging = prepared.agents.size > this.options.stageAbove;
-        if (staging) await this.#stage(what, db, prefix, prepared.agents);
-        const ops: BatchOp[] = [
-          { type: 'put', key: prefix + META, value: metaText(prepared.seq, prepared.site) },
-        ];
-        if (staging) ops.push({ type: 'put', key: prefix + STAGED_MARK, value: `{"seq":${prepared.seq}}` });
-        else {
-          for (const [agentId, text] of prepared.agents) {
-            ops.push({ type: 'put', key: prefix + AGENT + agentId, value: text });
+        // A streamed commit is read up to one agent past stageAbove: a small one is written as
+        // one batch like any other; a big one is staged as it is read, never held whole.
+        const rest = prepared.agentStream?.[Symbol.asyncIterator]();
+        try {
+          let more = rest !== undefined;
+          while (more && prepared.agents.size <= this.options.stageAbove) {
+            const next = await rest!.next();
+            if (next.done) more = false;
+            else prepared.agents.set(next.value[0], next.value[1]);
           }
+          const staging = prepared.agents.size > this.options.stageAbove;
+          if (staging) await this.#stage(what, db, prefix, prepared.agents, more ? rest : undefined);
+          await this.#writeCommit(what, where, db, prefix, prepared, staging);
+        } finally {
+          await rest?.return?.();
         }
-        for (const agentId of prepared.removedAgents) {
-          ops.push({ type: 'del', key: prefix + AGENT + agentId });
-        }
-        await this.#write(what, db, ops);
-        if (staging) await this.#moveStaged(where, db, prefix);
       }),
     );
+  }
+
+  /** Step (2) of a staged commit then its step (3), or the whole of another commit: one batch. */
+  async #writeCommit(
+    what: string,
+    where: string,
+    db: Level<string, string>,
+    prefix: string,
+    prepared: PreparedCommit,
+    staging: boolean,
+  ): Promise<void> {
+    const ops: BatchOp[] = [
+      { type: 'put', key: prefix + META, value: metaText(prepared.seq, prepared.site) },
+    ];
+    if (staging) ops.push({ type: 'put', key: prefix + STAGED_MARK, value: `{"seq":${prepared.seq}}` });
+    else {
+      for (const [agentId, text] of prepared.agents) {
+        ops.push({ type: 'put', key: prefix + AGENT + agentId, value: text });
+      }
+    }
+    for (const agentId of prepared.removedAgents) {
+      ops.push({ type: 'del', key: prefix + AGENT + agentId });
+    }
+    await this.#write(what, db, ops);
+    if (staging) await this.#moveStaged(where, db, prefix);
   }
 
   async clear(key: SiteKey): Promise<void> {
@@ -386,6 +413,7 @@ export class LevelCheckpointStore implements CheckpointStore {
     db: Level<string, string>,
     prefix: string,
     agents: ReadonlyMap<string, string>,
+    rest: AsyncIterator<[string, string]> | undefined,
   ): Promise<void> {
     await this.#eachStagedSlice(db, prefix, async (entries) => {
       await this.#write(
@@ -396,13 +424,17 @@ export class LevelCheckpointStore implements CheckpointStore {
       );
     });
     let ops: BatchOp[] = [];
-    for (const [agentId, text] of agents) {
+    const stage = async (agentId: string, text: string) => {
       ops.push({ type: 'put', key: prefix + STAGED + agentId, value: text });
       if (ops.length === this.options.stageAbove) {
         await this.#write(`${what}: stage agents`, db, ops, false);
         ops = [];
       }
-    }
+    };
+    for (const [agentId, text] of agents) await stage(agentId, text);
+    // A repeated id of a stream is staged again: the later put wins, as in a Map.
+    for (let next = await rest?.next(); next !== undefined && !next.done; next = await rest!.next())
+      await stage(next.value[0], next.value[1]);
     if (ops.length > 0) await this.#write(`${what}: stage agents`, db, ops, false);
   }
 

@@ -7,6 +7,7 @@ import {
   compareIds,
   compareSiteKeys,
   formatSiteKey,
+  type PreparedCommit,
   parseStoredJson,
   prepareCommit,
   type SiteCheckpoint,
@@ -32,6 +33,8 @@ interface StoredSite {
  */
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly #sites = new Map<string, StoredSite>();
+  // Per site: the last streamed commit still reading its agents.
+  readonly #tails = new Map<string, Promise<void>>();
   #open = false;
 
   async open(): Promise<void> {
@@ -60,6 +63,27 @@ export class MemoryCheckpointStore implements CheckpointStore {
     const prepared = prepareCommit(key, commit);
     this.#requireOpen();
     const where = formatSiteKey(key);
+    const stream = prepared.agentStream;
+    const previous = this.#tails.get(where);
+    if (stream === undefined && previous === undefined) return this.#store(key, where, prepared);
+    // Commits of a site are stored in call order, as the Level store's: a streamed one is read
+    // whole first (nothing stored until then), and any called later waits for it.
+    const run = (previous ?? Promise.resolve()).then(async () => {
+      if (stream !== undefined)
+        for await (const [agentId, text] of stream) prepared.agents.set(agentId, text);
+      this.#requireOpen();
+      this.#store(key, where, prepared);
+    });
+    const tail = run.catch(() => undefined);
+    this.#tails.set(where, tail);
+    try {
+      await run;
+    } finally {
+      if (this.#tails.get(where) === tail) this.#tails.delete(where);
+    }
+  }
+
+  #store(key: SiteKey, where: string, prepared: PreparedCommit): void {
     const existing = this.#sites.get(where);
     assertSeqNotBehind(key, existing?.seq, prepared.seq);
     // prepareCommit serialized everything and nothing below can throw, so updating the stored

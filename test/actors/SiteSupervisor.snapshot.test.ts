@@ -7,6 +7,7 @@ import {
   readAgentSnapshot,
   SITE_STATE_VERSION,
   type SiteCapture,
+  type SiteCaptureStream,
   type SiteSnapshot,
   SiteSupervisor,
 } from '../../src/actors/index.ts';
@@ -100,8 +101,16 @@ describe('SiteSupervisor.capture: snapshots serialized at capture', () => {
   });
 });
 
-describe('SiteSupervisor.captureInChunks', () => {
-  it('serializes exactly what capture() would, a chunk per pause, and takes the dirty set', async () => {
+/** A streamed capture read whole, as a plain capture. */
+async function readStream(stream: SiteCaptureStream): Promise<SiteCapture> {
+  const agents: [string, string][] = [];
+  for await (const entry of stream.agents) agents.push(entry);
+  expect(agents.map(([id]) => id)).toEqual(stream.agentIds);
+  return { seq: stream.seq, site: stream.site, agents };
+}
+
+describe('SiteSupervisor.captureStream', () => {
+  it('takes the dirty set at once and serializes exactly what capture() would, a chunk per pause, as it is read', async () => {
     const messages = [
       ...start,
       stateMsg('C1', 'Ready', null, utc(10, 2)),
@@ -114,12 +123,15 @@ describe('SiteSupervisor.captureInChunks', () => {
     feed(chunked, messages);
     expect(chunked.dirtyCount).toBe(5);
     let pauses = 0;
-    const capture = await chunked.captureInChunks(2, async () => {
+    const stream = chunked.captureStream(2, async () => {
       pauses++;
     });
+    // Taken at once; nothing serialized until read.
+    expect(chunked.dirtyCount).toBe(0);
+    expect(pauses).toBe(0);
+    const capture = await readStream(stream);
     expect(pauses).toBe(2); // chunks of 2, 2 and 1
     expect(capture).toEqual(whole.capture());
-    expect(chunked.dirtyCount).toBe(0);
     whole.stop();
     chunked.stop();
   });
@@ -144,9 +156,11 @@ describe('SiteSupervisor.captureInChunks', () => {
     const chunked = site();
     feed(chunked, messages);
     let pauses = 0;
-    const capture = await chunked.captureInChunks(2, async () => {
-      if (pauses++ === 0) feed(chunked, later, messages.length + 1);
-    });
+    const capture = await readStream(
+      chunked.captureStream(2, async () => {
+        if (pauses++ === 0) feed(chunked, later, messages.length + 1);
+      }),
+    );
     expect(pauses).toBe(2);
     expect(capture).toEqual(expected);
     expect(chunked.capture()).toEqual(reference.capture());

@@ -173,28 +173,13 @@ export class FailingCheckpointStore implements CheckpointStore {
   }
 
   async commit(key: SiteKey, commit: CheckpointCommit): Promise<void> {
+    if (Symbol.asyncIterator in commit.agents) return this.#commitStream(key, commit, commit.agents);
     // Validated and captured now, like the stores do; throws their CheckpointError when invalid.
     const { record, agentTexts } = toRecord(this.#index + 1, key, commit);
     this.#index += 1;
     const site = formatSiteKey(key);
-    const previous = this.#tails.get(site);
-    const rule = this.#rules.find((candidate) => candidate.matches(record));
-    if (rule !== undefined) {
-      if (rule.remaining !== undefined) {
-        rule.remaining -= 1;
-        if (rule.remaining === 0) this.#rules.splice(this.#rules.indexOf(rule), 1);
-      }
-      const cause = typeof rule.cause === 'function' ? (rule.cause as () => unknown)() : rule.cause;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      const error = new CheckpointError(`commit ${site} seq ${record.seq} failed: ${reason}`, { cause });
-      this.failed.push({ ...record, error });
-      const failing = (previous ?? Promise.resolve()).then(
-        () => Promise.reject(error),
-        () => Promise.reject(error),
-      );
-      this.#tails.set(site, failing);
-      return failing;
-    }
+    const failing = this.#failure(site, record);
+    if (failing !== undefined) return failing;
     // Handed over synchronously, so the inner store sees commits in call order and captures the
     // site state at the same moment; the agents go as the text already made.
     const stored = this.inner.commit(key, {
@@ -206,5 +191,52 @@ export class FailingCheckpointStore implements CheckpointStore {
     this.#tails.set(site, stored);
     await stored;
     this.committed.push(record);
+  }
+
+  /**
+   * A commit whose agents come as a stream goes to the inner store as one too, recorded as they
+   * pass. Rules see it before its agents are read: its record's `agents` are empty then.
+   */
+  async #commitStream(
+    key: SiteKey,
+    commit: CheckpointCommit,
+    agents: AsyncIterable<[string, unknown]>,
+  ): Promise<void> {
+    const { record } = toRecord(this.#index + 1, key, { ...commit, agents: [] });
+    this.#index += 1;
+    const site = formatSiteKey(key);
+    const failing = this.#failure(site, record);
+    if (failing !== undefined) return failing;
+    async function* recorded(): AsyncGenerator<[string, unknown]> {
+      for await (const [id, value] of agents) {
+        const text = value instanceof JsonText ? value.text : JSON.stringify(value);
+        if (text !== undefined) record.agents.set(id, parseOrKeep(text));
+        yield [id, value];
+      }
+    }
+    const stored = this.inner.commit(key, { ...commit, agents: recorded() });
+    this.#tails.set(site, stored);
+    await stored;
+    this.committed.push(record);
+  }
+
+  /** The rejection of `record` when a rule fails it (after the site's earlier commits settle). */
+  #failure(site: string, record: RecordedCommit): Promise<void> | undefined {
+    const rule = this.#rules.find((candidate) => candidate.matches(record));
+    if (rule === undefined) return undefined;
+    if (rule.remaining !== undefined) {
+      rule.remaining -= 1;
+      if (rule.remaining === 0) this.#rules.splice(this.#rules.indexOf(rule), 1);
+    }
+    const cause = typeof rule.cause === 'function' ? (rule.cause as () => unknown)() : rule.cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new CheckpointError(`commit ${site} seq ${record.seq} failed: ${reason}`, { cause });
+    this.failed.push({ ...record, error });
+    const failing = (this.#tails.get(site) ?? Promise.resolve()).then(
+      () => Promise.reject(error),
+      () => Promise.reject(error),
+    );
+    this.#tails.set(site, failing);
+    return failing;
   }
 }

@@ -61,41 +61,49 @@ describe('a checkpoint commit that fails loses no agent', () => {
     run = undefined;
   });
 
-  it('commits failing mid-run, then a crash: the restarted node writes exactly the undisturbed outputs', async () => {
-    run = await NodeRun.open();
-    const parts = slices(messages, 5);
-    const store = new FailingCheckpointStore(
-      new LevelCheckpointStore({ location: join(run.dataDir, 'checkpoints') }),
-    );
-    await run.startNode({ config: run.config(SITES), store });
-    await run.publish(parts[0]!);
-    await run.caughtUp();
-    await sleep(300); // a checkpoint of everything so far
+  // Streamed: every capture of more than 3 agents reaches the store as a stream, staged 2 a batch.
+  it.each([
+    ['whole captures', {}, {}],
+    ['streamed captures', { captureChunk: 3 }, { stageAbove: 2 }],
+  ])(
+    'commits failing mid-run, then a crash: the restarted node writes exactly the undisturbed outputs (%s)',
+    async (_, nodeOptions, storeOptions) => {
+      run = await NodeRun.open();
+      const parts = slices(messages, 5);
+      const store = new FailingCheckpointStore(
+        new LevelCheckpointStore({ location: join(run.dataDir, 'checkpoints'), ...storeOptions }),
+      );
+      await run.startNode({ config: run.config(SITES), store, ...nodeOptions });
+      await run.publish(parts[0]!);
+      await run.caughtUp();
+      await sleep(300); // a checkpoint of everything so far
 
-    // S1's next commits fail while agents change, then commits work again.
-    store.failCommits((c) => c.key.site === 'S1');
-    await run.publish(parts[1]!);
-    await run.caughtUp();
-    await sleep(500);
-    const failedS1 = store.failed.filter((f) => f.key.site === 'S1').length;
-    expect(failedS1).toBeGreaterThan(0);
-    store.heal();
-    await run.publish(parts[2]!);
-    await run.caughtUp();
-    await sleep(500); // successful checkpoints after the failed ones
-    expect(
-      store.committed.filter((c) => c.key.site === 'S1' && c.index > store.failed.at(-1)!.index).length,
-    ).toBeGreaterThan(0);
+      // S1's next commits fail while agents change, then commits work again.
+      store.failCommits((c) => c.key.site === 'S1');
+      await run.publish(parts[1]!);
+      await run.caughtUp();
+      await sleep(500);
+      const failedS1 = store.failed.filter((f) => f.key.site === 'S1').length;
+      expect(failedS1).toBeGreaterThan(0);
+      store.heal();
+      await run.publish(parts[2]!);
+      await run.caughtUp();
+      await sleep(500); // successful checkpoints after the failed ones
+      expect(
+        store.committed.filter((c) => c.key.site === 'S1' && c.index > store.failed.at(-1)!.index).length,
+      ).toBeGreaterThan(0);
 
-    // A crash: nothing after this is committed (the final checkpoint of stop() fails).
-    store.failCommits(() => true);
-    await run.stopNode();
+      // A crash: nothing after this is committed (the final checkpoint of stop() fails).
+      store.failCommits(() => true);
+      await run.stopNode();
 
-    await run.startNode({ config: run.config(SITES) });
-    await run.publish([...parts[3]!, ...parts[4]!]);
-    await run.settled();
-    expectSame(expected, await run.read());
-  }, 180_000);
+      await run.startNode({ config: run.config(SITES) });
+      await run.publish([...parts[3]!, ...parts[4]!]);
+      await run.settled();
+      expectSame(expected, await run.read());
+    },
+    180_000,
+  );
 
   it('an agent that changed only before a failed commit is not lost when a later commit succeeds', async () => {
     // Handmade so that the agent in question changes only while commits fail: a1 goes Not Ready

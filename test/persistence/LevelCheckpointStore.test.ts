@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointError } from '../../src/errors.ts';
 import {
   defaultLevelCheckpointStoreOptions,
@@ -73,6 +73,13 @@ checkpointStoreContract(
   {
     propertyRuns: 100,
   },
+);
+
+// Every commit of more than 3 agents staged, streamed ones staged as they are read.
+checkpointStoreContract(
+  'LevelCheckpointStore (stageAbove: 3)',
+  () => new LevelCheckpointStore({ location: freshLocation(), stageAbove: 3 }),
+  { propertyRuns: 30 },
 );
 
 checkpointStoreContract(
@@ -344,6 +351,35 @@ describe('LevelCheckpointStore: a commit of more agents than stageAbove is stage
   }
 
   const load = () => withStore((store) => store.load(key));
+
+  it('stages a streamed commit as it reads it: its agents are written before the stream ends', async () => {
+    let read = 0;
+    const readAtBatch: number[] = [];
+    const original = Level.prototype.batch;
+    const batch = vi.spyOn(Level.prototype, 'batch').mockImplementation(function (
+      this: Level<string, string>,
+      ...args: unknown[]
+    ) {
+      readAtBatch.push(read);
+      return Reflect.apply(original, this, args) as never;
+    });
+    async function* stream(): AsyncGenerator<[string, unknown]> {
+      for (const id of ids(0, 10)) {
+        read++;
+        yield [id, { v: 1 }];
+      }
+    }
+    try {
+      await withStore((store) => store.commit(key, { seq: 1, site: null, agents: stream() }));
+    } finally {
+      batch.mockRestore();
+    }
+    // Batches of 3 staged agents while it is read: once 4 are read (one past stageAbove decides
+    // that it is staged), then at 6 and 9; the rest (1 staged, the commit, the move) at its end.
+    expect(readAtBatch.slice(0, 3)).toEqual([4, 6, 9]);
+    expect(readAtBatch.slice(3).every((n) => n === 10)).toBe(true);
+    expect(await load()).toStrictEqual({ seq: 1, site: null, agents: new Map(agents(ids(0, 10), 1)) });
+  });
 
   it('loads as one commit and leaves only agents and meta, whatever it removed', async () => {
     await withStore(async (store) => {

@@ -159,6 +159,103 @@ export function checkpointStoreContract(
       expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, null, { a: 2 }));
     });
 
+    it('reads async agents while it writes: short and long streams store what a plain commit would', async () => {
+      async function* stream(n: number, seq: number): AsyncGenerator<[string, unknown]> {
+        for (let i = 0; i < n; i++) {
+          await Promise.resolve();
+          yield [
+            `a${String(i).padStart(2, '0')}`,
+            i % 2 === 0 ? { seq, i } : new JsonText(`{"seq":${seq},"i":${i}}`),
+          ];
+        }
+        yield ['a00', 'last wins'];
+      }
+      await store.commit(T1S1, { seq: 1, site: 'one', agents: stream(2, 1) });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(1, 'one', { a00: 'last wins', a01: { seq: 1, i: 1 } }),
+      );
+      await store.commit(T1S1, { seq: 2, site: 'two', agents: stream(12, 2), removedAgents: ['zz'] });
+      const expected: Record<string, unknown> = { a00: 'last wins' };
+      for (let i = 1; i < 12; i++) expected[`a${String(i).padStart(2, '0')}`] = { seq: 2, i };
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(2, 'two', expected));
+    });
+
+    it('stores nothing of a commit whose agent stream fails or holds a bad agent; the next is whole', async () => {
+      await store.commit(T1S1, { seq: 1, site: 'before', agents: [['keep', 1]] });
+      async function* failing(
+        after: number,
+        fail: () => [string, unknown],
+      ): AsyncGenerator<[string, unknown]> {
+        for (let i = 0; i < after; i++) yield [`s${i}`, i];
+        yield fail();
+      }
+      const broken = new Error('serializer broke');
+      const cases: [AsyncGenerator<[string, unknown]>, RegExp][] = [
+        [
+          failing(9, () => {
+            throw broken;
+          }),
+          /reading its agents failed/,
+        ],
+        [failing(9, () => ['bad id!', 1]), /invalid agent id/],
+        [failing(2, () => ['keep', 2]), /agent keep is both written and removed/],
+      ];
+      for (const [agents, message] of cases) {
+        await expectCheckpointError(
+          store.commit(T1S1, { seq: 2, site: 'lost', agents, removedAgents: ['keep'] }),
+          message,
+        );
+        expect(await store.load(T1S1)).toStrictEqual(checkpoint(1, 'before', { keep: 1 }));
+      }
+      const cause = await store
+        .commit(T1S1, {
+          seq: 2,
+          site: 'lost',
+          agents: failing(9, () => {
+            throw broken;
+          }),
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => (e as CheckpointError).cause,
+        );
+      expect(cause).toBe(broken);
+      // What a failed stream left behind is never read, and goes with the next commit.
+      async function* five(): AsyncGenerator<[string, unknown]> {
+        for (let i = 0; i < 5; i++) yield [`n${i}`, i];
+      }
+      await store.commit(T1S1, { seq: 3, site: 'after', agents: five() });
+      await store.commit(T1S1, { seq: 4, site: 'last', agents: [['keep', 4]] });
+      expect(await store.load(T1S1)).toStrictEqual(
+        checkpoint(4, 'last', { keep: 4, n0: 0, n1: 1, n2: 2, n3: 3, n4: 4 }),
+      );
+      expect(await store.sites()).toStrictEqual([T1S1]);
+    });
+
+    it('stores a commit called after a streamed one after it, in call order', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      async function* slow(): AsyncGenerator<[string, unknown]> {
+        for (let i = 0; i < 8; i++) {
+          if (i === 4) await gate;
+          yield [`a${i}`, 'streamed'];
+        }
+      }
+      const streamed = store.commit(T1S1, { seq: 5, site: 'streamed', agents: slow() });
+      const after = store.commit(T1S1, { seq: 6, site: 'after', agents: [['a0', 'after']] });
+      const behind = store.commit(T1S1, { seq: 4, site: 'behind', agents: [] });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await streamed;
+      await after;
+      await expectCheckpointError(behind, /seq 4 is behind the stored checkpoint seq 6/);
+      const expected: Record<string, unknown> = { a0: 'after' };
+      for (let i = 1; i < 8; i++) expected[`a${i}`] = 'streamed';
+      expect(await store.load(T1S1)).toStrictEqual(checkpoint(6, 'after', expected));
+    });
+
     it('keeps tenants and sites isolated, including ids that prefix each other', async () => {
       const keys: SiteKey[] = [
         { tenant: 'T', site: 'S' },
