@@ -165,10 +165,21 @@ export class LevelIntervalSink implements IntervalSink {
         }
       }
       changes.set(`${MARK}${tenant}!${site}`, JSON.stringify(next));
-      const ops = [...changes].map(([key, value]) =>
-        value === null ? { type: 'del' as const, key } : { type: 'put' as const, key, value },
-      );
-      await this.#io(`write site ${tenant}/${site}`, () => db.batch(ops, { sync: this.options.sync }));
+      // A chained batch: abstract-level's array form clones every operation and resolves its
+      // encodings again (1.7 % of a node's CPU in a throughput profile, ~5x the chained form).
+      await this.#io(`write site ${tenant}/${site}`, async () => {
+        const write = db.batch();
+        try {
+          for (const [key, value] of changes) {
+            if (value === null) write.del(key);
+            else write.put(key, value);
+          }
+        } catch (error) {
+          await write.close().catch(() => undefined);
+          throw error;
+        }
+        await write.write({ sync: this.options.sync });
+      });
       return next;
     });
   }
