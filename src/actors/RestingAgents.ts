@@ -1,7 +1,12 @@
 import type { Snapshot } from 'xstate';
 import type { AgentContext } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
-import type { AgentMachine } from './agentMachine.ts';
+import {
+  type AgentMachine,
+  type AgentStateValue,
+  adherenceStateOf,
+  presenceStateOf,
+} from './agentMachine.ts';
 
 /** A restored agent's persisted snapshot, checked: what its actor is made from. */
 export interface RestingAgent {
@@ -77,13 +82,25 @@ export class RestingAgents {
 
   #checkValue(where: string, value: unknown, context: AgentContext): void {
     const key = JSON.stringify(value);
-    if (this.#validValues.has(key)) return;
-    try {
-      // Resolving a value XState's way: what restoring the actor would do with it.
-      this.#machine.resolveState({ value: value as never, context });
-    } catch (err) {
-      throw new CheckpointError(`${where}: state ${key} is not the agent machine's`, { cause: err });
+    if (!this.#validValues.has(key)) {
+      try {
+        // Resolving a value XState's way: what restoring the actor would do with it.
+        this.#machine.resolveState({ value: value as never, context });
+      } catch (err) {
+        throw new CheckpointError(`${where}: state ${key} is not the agent machine's`, { cause: err });
+      }
+      this.#validValues.add(key);
     }
-    this.#validValues.add(key);
+    // The agent machine's guards read the state a region is in from the context: a snapshot
+    // whose state is not where its context belongs would never move right again.
+    const regions = value as Partial<AgentStateValue>;
+    const belongs: AgentStateValue = {
+      presence: presenceStateOf(context),
+      adherence: adherenceStateOf(context),
+    };
+    if (regions.presence !== belongs.presence || regions.adherence !== belongs.adherence)
+      throw new CheckpointError(
+        `${where}: state ${key} is not where its context belongs (${JSON.stringify(belongs)})`,
+      );
   }
 }

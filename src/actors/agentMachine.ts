@@ -82,11 +82,16 @@ export function createAgentMachine() {
     actions: {
       adopt: assign(({ event }) => event.context),
     },
+    // A region takes a transition only to another state. One that would stay where it is takes
+    // none (the presence region only adopts the context): XState would exit and re-enter the
+    // state, and that was more than half of what a step that moves the other region cost. The
+    // state a region is in is the one its context belongs in (an invariant RestingAgents checks
+    // on restore, and every step keeps), so the guard reads it from the context.
     guards: {
-      presenceIs: ({ event }, params: { state: PresenceStateName }) =>
-        presenceStateOf(event.context) === params.state,
-      adherenceIs: ({ event }, params: { state: AdherenceStateName }) =>
-        adherenceStateOf(event.context) === params.state,
+      presenceMovesTo: ({ context, event }, params: { state: PresenceStateName }) =>
+        presenceStateOf(event.context) === params.state && presenceStateOf(context) !== params.state,
+      adherenceMovesTo: ({ context, event }, params: { state: AdherenceStateName }) =>
+        adherenceStateOf(event.context) === params.state && adherenceStateOf(context) !== params.state,
     },
   }).createMachine({
     id: 'agent',
@@ -97,12 +102,15 @@ export function createAgentMachine() {
         initial: 'unknown',
         states: Object.fromEntries(PRESENCE_STATES.map((s) => [s, {}])) as Record<PresenceStateName, object>,
         on: {
-          // The context is adopted once, here; the adherence region only moves.
-          'agent.step': PRESENCE_STATES.map((state) => ({
-            guard: { type: 'presenceIs' as const, params: { state } },
-            target: `.${state}`,
-            actions: 'adopt' as const,
-          })),
+          // The context is adopted once, here, moving or not; the adherence region only moves.
+          'agent.step': [
+            ...PRESENCE_STATES.map((state) => ({
+              guard: { type: 'presenceMovesTo' as const, params: { state } },
+              target: `.${state}`,
+              actions: 'adopt' as const,
+            })),
+            { actions: 'adopt' as const },
+          ],
         },
       },
       adherence: {
@@ -113,7 +121,7 @@ export function createAgentMachine() {
         >,
         on: {
           'agent.step': ADHERENCE_STATES.map((state) => ({
-            guard: { type: 'adherenceIs' as const, params: { state } },
+            guard: { type: 'adherenceMovesTo' as const, params: { state } },
             target: `.${state}`,
           })),
         },

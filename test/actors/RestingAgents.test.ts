@@ -98,6 +98,9 @@ describe('a restored site makes each agent’s actor on its first use', () => {
     expect(restore(bad((s) => (s.value = { presence: 'dancing', adherence: 'unscheduled' })))).toThrow(
       /agent A1 of site T1\/S1: state \{"presence":"dancing","adherence":"unscheduled"\} is not the agent machine's/,
     );
+    expect(restore(bad((s) => (s.value = { presence: 'break', adherence: 'unknown' })))).toThrow(
+      /agent A1 of site T1\/S1: state \{"presence":"break","adherence":"unknown"\} is not where its context belongs \(\{"presence":"onQueue","adherence":"unscheduled"\}\)/,
+    );
     expect(restore(bad((s) => (s.status = 'done')))).toThrow(CheckpointError);
     expect(restore(bad((s) => (s.children = { x: {} })))).toThrow(/has child actors/);
     // The unchanged one restores.
