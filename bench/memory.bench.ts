@@ -3,10 +3,11 @@
  * agents after warm-up: each agent gets a schedule and a few state changes (Ready on an inbound
  * call, after-call work, a Break reason then NotReady), then the site's clock passes the 08:15
  * boundary (every agent's interval closes: interval records go out and to the node's history
- * sink) and every agent gets Ready once more. Once all is applied and checkpointed, the node is
- * read: RSS as the OS sees it (/proc/<pid>/status), then, through bench/memoryProbe.mjs preloaded
- * into it, two full GCs and process.memoryUsage(). Per-agent figures are over the same node's
- * reading before any input (its baseline: code, connections, buffers).
+ * sink) and every agent gets Ready once more. Once all is applied and checkpointed and the history
+ * sink holds every output, the node is read: RSS as the OS sees it (/proc/<pid>/status), then,
+ * through bench/memoryProbe.mjs preloaded into it, two full GCs and process.memoryUsage().
+ * Per-agent figures are over the same node's reading before any input (its baseline: code,
+ * connections, buffers).
  *
  * The 100k-agent node runs a second time with `--heap-growing-percent 0` (V8 left to size its heap
  * itself), the same run's baseline for the default of 50.
@@ -33,6 +34,7 @@ import {
   T0,
   waitApplied,
   waitCheckpointed,
+  waitHistoryCaughtUp,
 } from './nodeBench.ts';
 
 const COUNTS = (process.env.MEMORY_AGENTS ?? '10000,100000').split(',').map(Number);
@@ -89,6 +91,9 @@ async function measure(agents: number, extraArgs: string[] = []): Promise<Measur
     await waitApplied(node, lastSeq, 600_000);
     const applySecs = (performance.now() - t) / 1000;
     await waitCheckpointed(node, lastSeq, 120_000);
+    // After warm-up means all of its work done: the history writer can lag the input by a few
+    // hundred thousand outputs, and what it holds meanwhile moved the reading by ~100 MiB.
+    await waitHistoryCaughtUp(node, 120_000);
     const after = await readMemory(node);
     say(
       `${agents} agents: RSS ${(after.rssBeforeGc / MIB).toFixed(0)} MiB (${(after.rss / MIB).toFixed(0)} after GC, peak ${((after.rssPeak ?? Number.NaN) / MIB).toFixed(0)}), heap ${(after.heapUsed / MIB).toFixed(0)} MiB`,

@@ -180,6 +180,23 @@ export async function waitCheckpointed(node: NodeProcess, seq: number, timeoutMs
   );
 }
 
+/**
+ * Waits until the node's interval history holds everything the bench site wrote to `WFM_OUT`
+ * (its history writer follows the stream and may lag the input by a few hundred thousand outputs
+ * after a burst, holding them meanwhile).
+ */
+export async function waitHistoryCaughtUp(node: NodeProcess, timeoutMs: number): Promise<void> {
+  let last = '';
+  await waitFor(
+    async () => {
+      const history = (await siteStatus(node))?.history as { backlog?: number } | null | undefined;
+      last = JSON.stringify(history);
+      return history?.backlog === 0 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 250, describe: () => `waiting for the interval history: ${last}\n${node.log}` },
+  );
+}
+
 const PROBE = new URL('./memoryProbe.mjs', import.meta.url).href;
 
 /**
