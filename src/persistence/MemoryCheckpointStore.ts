@@ -13,6 +13,7 @@ import {
   type SiteCheckpoint,
   type SiteKey,
 } from './CheckpointStore.ts';
+import { KeyedQueue } from './KeyedQueue.ts';
 
 /** One site's checkpoint, held as JSON text exactly as LevelDB would hold it. */
 interface StoredSite {
@@ -33,8 +34,8 @@ interface StoredSite {
  */
 export class MemoryCheckpointStore implements CheckpointStore {
   readonly #sites = new Map<string, StoredSite>();
-  // Per site: the last streamed commit still reading its agents.
-  readonly #tails = new Map<string, Promise<void>>();
+  // Per site: a streamed commit still reading its agents, and the commits called after it.
+  readonly #queue = new KeyedQueue();
   #open = false;
 
   async open(): Promise<void> {
@@ -64,23 +65,15 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.#requireOpen();
     const where = formatSiteKey(key);
     const stream = prepared.agentStream;
-    const previous = this.#tails.get(where);
-    if (stream === undefined && previous === undefined) return this.#store(key, where, prepared);
+    if (stream === undefined && !this.#queue.busy(where)) return this.#store(key, where, prepared);
     // Commits of a site are stored in call order, as the Level store's: a streamed one is read
     // whole first (nothing stored until then), and any called later waits for it.
-    const run = (previous ?? Promise.resolve()).then(async () => {
+    await this.#queue.run(where, async () => {
       if (stream !== undefined)
         for await (const [agentId, text] of stream) prepared.agents.set(agentId, text);
       this.#requireOpen();
       this.#store(key, where, prepared);
     });
-    const tail = run.catch(() => undefined);
-    this.#tails.set(where, tail);
-    try {
-      await run;
-    } finally {
-      if (this.#tails.get(where) === tail) this.#tails.delete(where);
-    }
   }
 
   #store(key: SiteKey, where: string, prepared: PreparedCommit): void {
