@@ -12,6 +12,7 @@ import {
   describeIntervalSink,
   type IntervalSink,
   LevelCheckpointStore,
+  PrefetchingCheckpointStore,
 } from '../persistence/index.ts';
 import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
@@ -235,9 +236,15 @@ export class WfmNode {
       },
     });
     const publishing = this.#publishing;
-    this.#store =
-      this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') });
-    await this.#store.open();
+    const store = new PrefetchingCheckpointStore(
+      this.options.store ?? new LevelCheckpointStore({ location: join(config.dataDir, 'checkpoints') }),
+    );
+    this.#store = store;
+    await store.open();
+    // Every lane's checkpoint is read while the node joins the cluster (it listens for the other
+    // nodes for two announce periods before any lane is placed), not after: 100k agents take
+    // over a second to read. What no placed lane took is dropped once the lanes run.
+    store.prefetch([UNROUTED_LANE, ...this.#refs.keys()].map((site) => ({ tenant: this.#tenant, site })));
     this.#input = new SharedInput({
       js,
       tenant: this.#tenant,
@@ -277,6 +284,7 @@ export class WfmNode {
       startedAt: (lane) => this.#startedAt(lane),
     });
     await whenSitesRun(this.#allLanes(), this.options.startTimeoutMs);
+    store.forget();
     cluster.started();
     this.#eventLoop = new EventLoopMonitor(10);
     this.#eventLoop.start();

@@ -46,6 +46,7 @@ export {
   PostgresIntervalSink,
   type PostgresIntervalSinkOptions,
 } from './PostgresIntervalSink.ts';
+export { PrefetchingCheckpointStore } from './PrefetchingCheckpointStore.ts';
 export { POSTGRES_SCHEMA_VERSION } from './postgresIntervalSchema.ts';
 export { SiteInputFileReader, type SiteInputLine } from './SiteInputFileReader.ts';
 export { SiteInputFileWriter } from './SiteInputFileWriter.ts';

@@ -93,6 +93,19 @@ export function checkpointStoreContract(
       expect([...(loaded?.agents.keys() ?? [])]).toEqual(['C3', 'a_1', 'b-2', 'meta', 'w', 'x', 'y', 'z']);
     });
 
+    it('loads a site of many agents whole and in order (more than one read batch)', async () => {
+      const agents = Array.from({ length: 4501 }, (_, i): [string, unknown] => [
+        `a${String(i).padStart(5, '0')}`,
+        { n: i },
+      ]);
+      await store.commit(T1S1, { seq: 9, site: { s: 1 }, agents: agents.slice(0, 3000) });
+      await store.commit(T1S1, { seq: 10, site: { s: 2 }, agents: agents.slice(2000) });
+      const loaded = await store.load(T1S1);
+      expect(loaded?.seq).toBe(10);
+      expect(loaded?.site).toEqual({ s: 2 });
+      expect([...(loaded?.agents ?? [])]).toEqual(agents);
+    });
+
     it('stores values with JSON semantics', async () => {
       const site = { when: new Date(0), gone: undefined, n: Number.NaN };
       await store.commit(T1S1, { seq: 0, site, agents: [['a', { list: [undefined], d: new Date(1) }]] });
