@@ -40,7 +40,7 @@ function newest(dir) {
  * Packages loaded from node_modules at run time: native addons (level), packages that start
  * workers or load optional modules by path (pino's transports, pg's pg-native, ws's bufferutil).
  */
-const EXTERNAL = ['level', 'pino', 'pino-pretty', 'pg', 'ws', 'tsx'];
+const EXTERNAL = ['level', 'pino', 'pino-pretty', 'pg', 'ws'];
 
 function stale() {
   if (!existsSync(stamp)) return true;

@@ -194,6 +194,11 @@ export class WfmNode {
     this.#log.info({ routedSeq: this.#input?.routedSeq }, 'node stopped');
   }
 
+  /** Every lane the node may host: the lane of input no site owns, then the configured sites. */
+  #lanes(): string[] {
+    return [UNROUTED_LANE, ...this.#refs.keys()];
+  }
+
   async #open(): Promise<void> {
     const { config, nodeId } = this.options;
     const clock = this.options.clock ?? realClock;
@@ -244,7 +249,7 @@ export class WfmNode {
     // Every lane's checkpoint is read while the node joins the cluster (it listens for the other
     // nodes for two announce periods before any lane is placed), not after: 100k agents take
     // over a second to read. What no placed lane took is dropped once the lanes run.
-    store.prefetch([UNROUTED_LANE, ...this.#refs.keys()].map((site) => ({ tenant: this.#tenant, site })));
+    store.prefetch(this.#lanes().map((site) => ({ tenant: this.#tenant, site })));
     this.#input = new SharedInput({
       js,
       tenant: this.#tenant,
@@ -279,7 +284,7 @@ export class WfmNode {
         clock,
         inspect: this.options.inspect,
       },
-      lanes: () => [UNROUTED_LANE, ...this.#refs.keys()],
+      lanes: () => this.#lanes(),
       factory: (lane) => this.#factory(lane),
       startedAt: (lane) => this.#startedAt(lane),
     });

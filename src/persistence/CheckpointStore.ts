@@ -48,9 +48,10 @@ export interface CheckpointCommit {
  * Durable store of one checkpoint per site. Values are stored as JSON (`JSON.stringify`
  * semantics), so `load()` returns fresh copies and never the objects given to `commit()`.
  * `commit()` captures its values when it is called, before it returns its promise: changing them
- * afterwards changes nothing stored (agents given as an async iterable are captured as they are read). An agent value given as {@link JsonText} is stored as its
- * text, unparsed; `load()` returns the parsed value either way. Every failure, including misuse such as a call
- * before `open()`, is a `CheckpointError`; a library's error is kept as its `cause`.
+ * afterwards changes nothing stored (agents given as an async iterable are captured as they are
+ * read). An agent value given as {@link JsonText} is stored as its text, unparsed; `load()`
+ * returns the parsed value either way. Every failure, including misuse such as a call before
+ * `open()`, is a `CheckpointError`; a library's error is kept as its `cause`.
  */
 export interface CheckpointStore {
   open(): Promise<void>;

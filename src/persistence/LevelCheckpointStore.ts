@@ -182,7 +182,7 @@ export class LevelCheckpointStore implements CheckpointStore {
     const prefix = sitePrefix(key);
     // One iterator reads from one implicit snapshot: meta and agents come from the same commit.
     const read = await this.#use('read', (db) =>
-      this.#io(`load ${where}`, () => readCheckpointEntries(db, key, prefix)),
+      this.#io(`load ${where}`, () => readCheckpointEntries(db, key, where, prefix)),
     );
     if (read === null) return null;
     const { meta, marked, agents, staged } = read;
@@ -479,9 +479,9 @@ interface CheckpointEntries {
 async function readCheckpointEntries(
   db: Level<string, string>,
   key: SiteKey,
+  where: string,
   prefix: string,
 ): Promise<CheckpointEntries | null> {
-  const where = formatSiteKey(key);
   const out: CheckpointEntries = { meta: undefined, marked: false, agents: new Map(), staged: [] };
   const iterator = db.iterator({ gte: prefix, lt: prefix + END });
   let seen = 0;
