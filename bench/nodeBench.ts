@@ -240,6 +240,11 @@ function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   }
 }
 
+/** A node's RSS now, as the OS sees it (/proc; NaN where there is none). */
+export function rssNow(node: NodeProcess): number {
+  return (node.pid === undefined ? undefined : procStatus(node.pid, 'VmRSS')) ?? Number.NaN;
+}
+
 /** Asks a probed node for its memory (SIGUSR2: two full GCs, then one JSON line on stdout). */
 export async function readMemory(node: NodeProcess): Promise<MemoryReading> {
   const pid = node.pid;

@@ -62,6 +62,10 @@ program
     '--heap-growing-percent <n>',
     'let the JS heap grow to (1 + n/100) × what the last full GC kept; 0: V8 decides (default: 50)',
   )
+  .option(
+    '--compact-heap-when-quiet <seconds>',
+    'compact the JS heap once the node has done no work for this long after a burst, giving its memory back; 0: never (default: 5)',
+  )
   .action(lazy(() => import('./nodeCommand.ts'), 'nodeCommand'));
 
 program

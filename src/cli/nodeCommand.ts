@@ -3,8 +3,9 @@ import { type ConfigOverrides, loadConfig, redactConfig } from '../config/index.
 import { ID_PATTERN } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logging/index.ts';
-import { WfmNode } from '../node/index.ts';
+import { type HeapCompactor, WfmNode } from '../node/index.ts';
 import { InspectBridge, parseHttpAddress, parseInspectActors, startHttpServer } from '../web/index.ts';
+import { parseCompactHeapWhenQuiet, startHeapCompactor } from './heapCompaction.ts';
 import { applyHeapGrowingPercent } from './heapGrowth.ts';
 
 /** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
@@ -34,6 +35,8 @@ export interface NodeFlags {
   inspectActors?: string;
   /** How far V8 lets the JS heap outgrow what it keeps (see {@link applyHeapGrowingPercent}). */
   heapGrowingPercent?: string;
+  /** Seconds of quiet after which the node compacts its JS heap (0: never; see startHeapCompactor). */
+  compactHeapWhenQuiet?: string;
 }
 
 /** Config overrides from the flags shared by the commands that run a node. */
@@ -73,7 +76,8 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     secrets,
   });
   const heapGrowingPercent = applyHeapGrowingPercent(flags.heapGrowingPercent);
-  logger.info({ config: redactConfig(config), heapGrowingPercent }, 'starting node');
+  const compactHeapWhenQuiet = parseCompactHeapWhenQuiet(flags.compactHeapWhenQuiet);
+  logger.info({ config: redactConfig(config), heapGrowingPercent, compactHeapWhenQuiet }, 'starting node');
   if (flags.inspectActors !== undefined && flags.inspect === undefined)
     throw new ConfigError('--inspect-actors', 'needs --inspect <ws-url>');
   const inspector =
@@ -87,11 +91,13 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
   let stopping = false;
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   let node: WfmNode | null = null;
+  let compactor: HeapCompactor | null = null;
   // Exit 0 after a signal; 3 when the WFM database stayed unreachable (the stop wrote the dump).
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'draining');
+    compactor?.stop();
     await http?.close();
     await node?.stop();
     await inspector?.close();
@@ -110,6 +116,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     await inspector?.close();
     throw err;
   });
+  compactor = startHeapCompactor(compactHeapWhenQuiet, node, logger);
   http = flags.http !== undefined ? await startHttpServer(node, parseHttpAddress(flags.http)) : null;
   if (http !== null) logger.info({ url: http.url }, 'http listening');
   process.on('SIGTERM', () => void stop('SIGTERM', 0));

@@ -1,4 +1,5 @@
 export * from './adminSubjects.ts';
+export * from './HeapCompactor.ts';
 export * from './InputBatcher.ts';
 export * from './NodeMetrics.ts';
 export * from './NodeStatus.ts';
