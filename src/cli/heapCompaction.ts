@@ -2,8 +2,14 @@ import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
 import { HeapCompactor, type WfmNode } from '../node/index.ts';
 
-/** Default of `wfm-agg node --compact-heap-when-quiet`, in seconds. */
-export const DEFAULT_COMPACT_HEAP_WHEN_QUIET_SECONDS = 5;
+/**
+ * Default of `wfm-agg node --compact-heap-when-quiet`, in seconds: off. The compaction's pause
+ * (~2 s at 100k agents) outlasts the write permit of the default lease (`leaseSeconds / 6`,
+ * 500 ms), and a primary whose permit runs out demotes itself and campaigns again — safe, but a
+ * hot-standby pair would change leaders for nothing. Turn it on where the permit outlasts the
+ * pause (`leaseSeconds` ≥ ~15 at 100k agents), or on a node alone.
+ */
+export const DEFAULT_COMPACT_HEAP_WHEN_QUIET_SECONDS = 0;
 
 const MIB = 2 ** 20;
 

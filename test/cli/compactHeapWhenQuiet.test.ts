@@ -1,6 +1,6 @@
 /**
- * `wfm-agg node --compact-heap-when-quiet`: the node takes it at start and logs it (default 5 s;
- * 0: off); a value that is not a number of seconds 0..86400 fails at start naming the flag. The
+ * `wfm-agg node --compact-heap-when-quiet`: the node takes it at start and logs it (default 0:
+ * off); a value that is not a number of seconds 0..86400 fails at start naming the flag. The
  * compactor's rules are tested in test/node/HeapCompactor.test.ts; what it gives back is measured
  * in bench/memory.bench.ts.
  */
@@ -24,8 +24,8 @@ describe('wfm-agg node --compact-heap-when-quiet', () => {
   });
 
   it.each([
-    [[], 5],
-    [['--compact-heap-when-quiet', '0'], 0],
+    [[], 0],
+    [['--compact-heap-when-quiet', '5'], 5],
     [['--compact-heap-when-quiet', '0.5'], 0.5],
   ])(
     '%j: the node starts with it and says so',

@@ -121,6 +121,31 @@ describe('HeapCompactor', () => {
     expect(off.compactCalls).toBe(0);
   });
 
+  it('goes on when the process cannot say what it is doing, counting that as not quiet', () => {
+    const { t, compactor } = rig();
+    let failing = true;
+    const settled = () => {
+      if (failing) throw new Error('stopping');
+      return true;
+    };
+    const c = new HeapCompactor({
+      clock: t.clock,
+      quietMs: 4000,
+      activity: () => 0,
+      settled,
+      oldSpace: () => t.space,
+      compact: () => t.compactCalls++,
+    });
+    c.start();
+    t.clock.increment(10_000);
+    expect(t.compactCalls).toBe(0);
+    failing = false;
+    t.clock.increment(4000);
+    expect(t.compactCalls).toBe(1);
+    c.stop();
+    compactor.stop();
+  });
+
   it('refuses options that are not non-negative numbers, naming them', () => {
     const activity = () => 0;
     expect(() => new HeapCompactor({ activity, quietMs: -1 })).toThrow(/quietMs/);
