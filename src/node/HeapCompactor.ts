@@ -107,8 +107,9 @@ export function compactV8Heap(): void {
  * memory bench and not in others (RSS at rest 647–1,160 MiB at 100k agents). So when the process
  * has been quiet and settled for {@link HeapCompactorOptions.quietMs} after doing work, and the
  * old space holds at least `minWasteBytes` beyond its objects, this runs one compacting full
- * collection: once per quiet spell, at most once per `minIntervalMs`. Under steady traffic the process is never quiet
- * and nothing happens: V8's own sizing (`--heap-growing-percent`) bounds the heap there.
+ * collection: once per quiet spell, at most once per `minIntervalMs`. Under steady traffic the
+ * process is never quiet and nothing happens: V8's own sizing (`--heap-growing-percent`) bounds
+ * the heap there.
  */
 export class HeapCompactor {
   readonly #o: HeapCompactorOptions;
