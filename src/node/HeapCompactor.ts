@@ -129,9 +129,10 @@ export class HeapCompactor {
       throw new RangeError(`minWasteBytes must be ≥ 0, got ${minWasteBytes}`);
     if (!Number.isFinite(minIntervalMs) || minIntervalMs < 0)
       throw new RangeError(`minIntervalMs must be ≥ 0, got ${minIntervalMs}`);
+    // No compaction yet (#compactedAt undefined): the process's start-up counts as work done, so
+    // one that stays quiet afterwards is compacted once.
     this.#lastActivity = this.#o.activity();
     this.#quietSince = this.#o.clock.now();
-    // The process's start-up is work done: a node that stays quiet afterwards is compacted once.
   }
 
   /** Compactions run so far. */
