@@ -35,7 +35,7 @@ export interface WfmNodeOptions {
    * @defaultValue the real one (monotonic)
    */
   clock: OperationalClock | undefined;
-  /** Changed agents a checkpoint serializes per event-loop turn (see `SiteRuntimeOptions`). @defaultValue 2000 */
+  /** Changed agents a checkpoint serializes per event-loop turn (see `SiteRuntimeOptions`). @defaultValue 250 */
   captureChunk: number;
   /** Longest wait, stopping, for the leases this node holds to be handed over. @defaultValue 2000 */
   handoverTimeoutMs: number;
@@ -72,7 +72,7 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   publisher: {},
   startTimeoutMs: 60_000,
   handoverTimeoutMs: 2000,
-  captureChunk: 2000,
+  captureChunk: 250,
   intervalSink: undefined,
   historyWriter: {},
   onFatal: undefined,

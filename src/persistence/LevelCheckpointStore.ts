@@ -61,8 +61,8 @@ export const defaultLevelCheckpointStoreOptions: Required<Omit<LevelCheckpointSt
   stageAbove: 2000,
 };
 
-/** Operations added to a write batch per event-loop turn. */
-const BATCH_SLICE = 2000;
+/** Operations added to a write batch per event-loop turn (a slice stalls input meanwhile). */
+const BATCH_SLICE = 250;
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
