@@ -14,7 +14,7 @@
  * `--compact-heap-when-quiet 5` (off by default, see HeapCompactor): read once it has compacted
  * its heap, or 15 s after catching up.
  *
- * Run alone: npm run bench -- memory (about 5 minutes; MEMORY_AGENTS=10000,100000).
+ * Run alone: npm run bench -- memory (about 8 minutes; MEMORY_AGENTS=10000,100000).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
