@@ -6,6 +6,7 @@ import type { Logger } from '../logging/index.ts';
 import type { CheckpointStore, IntervalSink } from '../persistence/index.ts';
 import type { PublisherOptions } from '../streams/index.ts';
 import type { SiteHistoryWriterOptions } from './SiteHistoryWriter.ts';
+import { defaultSiteRuntimeOptions } from './SiteHost.ts';
 
 /** How a node runs. */
 export interface WfmNodeOptions {
@@ -66,13 +67,14 @@ export interface WfmNodeOptions {
 export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | 'logger'> = {
   reloadConfig: undefined,
   store: undefined,
-  checkpointEveryMs: 5000,
-  checkpointEveryMessages: 250_000,
+  // A site's own defaults, so each has one owner (SiteHost's SiteRuntimeOptions).
+  checkpointEveryMs: defaultSiteRuntimeOptions.checkpointEveryMs,
+  checkpointEveryMessages: defaultSiteRuntimeOptions.checkpointEveryMessages,
   clock: undefined,
   publisher: {},
   startTimeoutMs: 60_000,
   handoverTimeoutMs: 2000,
-  captureChunk: 250,
+  captureChunk: defaultSiteRuntimeOptions.captureChunk,
   intervalSink: undefined,
   historyWriter: {},
   onFatal: undefined,
