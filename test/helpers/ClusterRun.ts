@@ -93,14 +93,32 @@ export class ClusterRun {
     return leaders;
   }
 
-  /** Waits until every site has exactly one primary among the nodes not excluded; returns them. */
-  async waitAllLed(options: { exclude?: string[]; timeoutMs: number }): Promise<Map<string, string>> {
+  /**
+   * Waits until every site has exactly one primary among the nodes not excluded; returns them.
+   * With `preferred`, until that primary is also the site's preferred replica (its placement's
+   * first), so a node that led first and is about to hand the site over is not taken for it.
+   */
+  async waitAllLed(options: {
+    exclude?: string[];
+    timeoutMs: number;
+    preferred?: boolean;
+  }): Promise<Map<string, string>> {
     let last: Leaders = new Map();
     return waitFor(
       async () => {
         last = await this.leaders(options.exclude);
         const one = this.options.sites.every((s) => last.get(s)?.length === 1);
-        return one ? new Map([...last].map(([s, ids]) => [s, ids[0]!])) : undefined;
+        if (!one) return undefined;
+        const led = new Map([...last].map(([s, ids]) => [s, ids[0]!]));
+        if (options.preferred === true) {
+          const statuses = await this.statuses();
+          const settled = [...led].every(([site, id]) => {
+            const replicas = statuses.get(id)?.sites.find((x) => x.site === site)?.replicas;
+            return Array.isArray(replicas) && replicas[0] === id;
+          });
+          if (!settled) return undefined;
+        }
+        return led;
       },
       {
         timeoutMs: options.timeoutMs,
