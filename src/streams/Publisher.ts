@@ -11,7 +11,8 @@ export interface PublisherOptions {
    */
   maxInFlight: number;
   /**
-   * Milliseconds to wait for each ack before the publish counts as failed.
+   * Milliseconds to wait for each ack before the publish counts as failed, from when it goes
+   * on the wire (one held behind another publish of its subject waits without a clock).
    * @defaultValue `5000`
    */
   ackTimeoutMs: number;
@@ -38,7 +39,11 @@ export type FlushPoint = number;
 interface Pending {
   lane: Lane;
   msgId: string;
-  sentAt: number;
+  subject: string;
+  /** The message while it waits for its turn (undefined once sent). */
+  held: WfmMessage | undefined;
+  /** A fence of its lane (a transfer's audit record): it goes alone, see {@link Publisher}. */
+  fence: boolean;
 }
 
 /** One site's share of the window: its pending publishes (in send order) and first failure. */
@@ -48,6 +53,15 @@ interface Lane {
   /** The id of the latest publish of the lane that failed (-1: none); never reset. */
   lastFailed: number;
   waiters: { upto: number; resolve: () => void }[];
+  /**
+   * Subject -> ids of the lane's unsettled publishes on it, in call order: the first is on the
+   * wire, the rest are held until it is stored. No entry: nothing of the lane pending there.
+   */
+  chains: Map<string, number[]>;
+  /** The lane's fence not yet settled (held until all before it is stored, or on the wire). */
+  fence: { id: number; sent: boolean } | undefined;
+  /** Ids submitted while the fence is pending, in call order: they wait for it to be stored. */
+  behindFence: number[];
 }
 
 const ackDecoder = new TextDecoder();
@@ -63,17 +77,30 @@ const STREAM_SEQ = /^\{"stream":"([^"]+)",\s*"seq":\s*(\d+)/;
  *
  * Publishes are core NATS publishes with a reply subject under one inbox: JetStream acknowledges
  * them exactly like `js.publish()`, without a request object per message (~8k outputs/s more).
- * Messages go out in call order on one connection, so each stream stores them in that order; the
- * highest stream sequence acknowledged so far ({@link ackedSeq}) is therefore a point after which
- * everything published later is stored — where a restarted site starts looking for what it wrote.
+ *
+ * Order: a lane's publishes on one subject are stored in call order, whatever happens to the
+ * stream. Call order on one connection is not enough for that: when a replicated stream's leader
+ * dies, a publish in flight to it is lost while the next one, reaching the new leader, is stored —
+ * a gap, with the lost one re-sent after it. So a lane has at most one publish in flight per
+ * subject: the next waits for its ack, and when it fails, those held behind it are never sent
+ * (they fail too; the site rebuilds and re-sends from the gap, in order). Different subjects
+ * stay pipelined. A transfer's audit record is a *fence* of its lane: it is sent once everything
+ * the lane published before it is stored, and nothing after it is sent before it is stored — the
+ * site's interval history, replayed from `WFM_OUT` in stream order, moves exactly the interval
+ * records written before the transfer, as the site computed them. The highest stream sequence acknowledged so far ({@link ackedSeq}) is a point
+ * after which everything published later is stored — where a restarted site starts looking.
  */
 export class Publisher {
   readonly #nc: NatsConnection;
   readonly #options: PublisherOptions;
   readonly #inbox = createInbox();
   #subscription: Subscription | null = null;
-  // Ack id -> pending publish; Map keeps insertion order, so the sweep stops at the first young one.
+  // Ack id -> pending publish, sent or held.
   readonly #pending = new Map<number, Pending>();
+  // Ack id -> when it went on the wire, in send order (so the sweep stops at the first young one).
+  // A held publish is not here: it cannot time out before the one it waits for, whose failure
+  // fails it too.
+  readonly #onWire = new Map<number, number>();
   readonly #lanes = new Map<string, Lane>();
   readonly #acked = new Map<string, number>();
   #nextId = 0;
@@ -108,12 +135,12 @@ export class Publisher {
 
   /** Sends one output for `lane` (its site). */
   publishOutput(lane: string, output: Output): void {
-    this.#submit(lane, outputMessage(output));
+    this.#submit(lane, outputMessage(output), output.kind === 'transfer');
   }
 
   /** Sends one dead letter for `lane`. */
   publishDeadLetter(lane: string, letter: DeadLetter): void {
-    this.#submit(lane, deadLetterMessage(letter));
+    this.#submit(lane, deadLetterMessage(letter), false);
   }
 
   /** The current point of the window: a later `flush(lane, point)` waits for what came before. */
@@ -176,26 +203,110 @@ export class Publisher {
   #lane(name: string): Lane {
     let lane = this.#lanes.get(name);
     if (lane === undefined) {
-      lane = { pending: new Set(), failure: undefined, lastFailed: -1, waiters: [] };
+      lane = {
+        pending: new Set(),
+        failure: undefined,
+        lastFailed: -1,
+        waiters: [],
+        chains: new Map(),
+        fence: undefined,
+        behindFence: [],
+      };
       this.#lanes.set(name, lane);
     }
     return lane;
   }
 
-  #submit(laneName: string, message: WfmMessage): void {
+  #submit(laneName: string, message: WfmMessage, fence: boolean): void {
     this.#counts.submitted++;
     const lane = this.#lane(laneName);
     const id = this.#nextId++;
-    this.#pending.set(id, { lane, msgId: message.msgId, sentAt: performance.now() });
+    const subject = message.subject;
+    const entry: Pending = {
+      lane,
+      msgId: message.msgId,
+      subject,
+      held: undefined,
+      fence,
+    };
+    this.#pending.set(id, entry);
     lane.pending.add(id);
     if (this.#aborted !== undefined) {
       this.#settle(id, null, this.#aborted);
       return;
     }
     this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
+    this.#route(id, entry, message);
+  }
+
+  /** Sends publish `id` now, or holds it until its turn (behind its lane's fence or subject). */
+  #route(id: number, entry: Pending, message: WfmMessage): void {
+    const lane = entry.lane;
+    if (lane.fence !== undefined) {
+      entry.held = message;
+      lane.behindFence.push(id);
+      return;
+    }
+    if (entry.fence) {
+      entry.held = message;
+      lane.fence = { id, sent: false };
+      this.#sendFence(lane);
+      return;
+    }
+    const chain = lane.chains.get(entry.subject);
+    if (chain !== undefined) {
+      // One before it on this subject awaits its ack: it goes when that one is stored.
+      chain.push(id);
+      entry.held = message;
+      return;
+    }
+    lane.chains.set(entry.subject, [id]);
+    this.#send(id, message);
+  }
+
+  /** Sends the lane's held fence once all before it settled, or fails it when one of them failed. */
+  #sendFence(lane: Lane): void {
+    const fence = lane.fence;
+    if (fence === undefined || fence.sent || !settledBelow(lane, fence.id)) return;
+    if (lane.failure !== undefined) {
+      this.#settle(
+        fence.id,
+        null,
+        new NatsError('not sent: a publish before it was not stored', { kind: 'other' }),
+      );
+      return;
+    }
+    const entry = this.#pending.get(fence.id)!;
+    const message = entry.held!;
+    entry.held = undefined;
+    fence.sent = true;
+    this.#send(fence.id, message);
+  }
+
+  /** The fence settled: what waited behind it goes (in call order), or fails unsent if it was not stored. */
+  #afterFence(lane: Lane, stored: boolean): void {
+    lane.fence = undefined;
+    const behind = lane.behindFence;
+    lane.behindFence = [];
+    const error = new NatsError('not sent: the transfer record before it was not stored', { kind: 'other' });
+    for (const id of behind) {
+      const entry = this.#pending.get(id);
+      if (entry === undefined) continue; // settled while it waited (timed out, aborted)
+      if (!stored) {
+        this.#settle(id, null, error);
+        continue;
+      }
+      const message = entry.held!;
+      entry.held = undefined;
+      this.#route(id, entry, message);
+    }
+  }
+
+  #send(id: number, message: WfmMessage): void {
     // The message's headers carry its Nats-Msg-Id. No Nats-Expected-Stream header: every header
     // costs encoding time per message, and the subjects published here belong to one stream each
     // by construction (ensureStreams).
+    this.#onWire.set(id, performance.now());
     try {
       // Inside the try: on a closed connection subscribing throws as well, and that publish must
       // fail its lane like any other, not throw out of publish*() and stay pending for ever.
@@ -270,6 +381,7 @@ export class Publisher {
     const entry = this.#pending.get(id);
     if (entry === undefined) return; // already timed out or aborted
     this.#pending.delete(id);
+    this.#onWire.delete(id);
     const lane = entry.lane;
     lane.pending.delete(id);
     if (duplicate === null) {
@@ -282,6 +394,10 @@ export class Publisher {
     } else {
       this.#counts.published++;
     }
+    // After the failure is counted: the lane's first failure names the cause, not what it held.
+    if (lane.fence?.id === id) this.#afterFence(lane, duplicate !== null);
+    else this.#next(entry, id, duplicate !== null);
+    this.#sendFence(lane);
     if (lane.waiters.length > 0) {
       const done = lane.waiters.filter((w) => settledBelow(lane, w.upto));
       if (done.length > 0) {
@@ -296,10 +412,42 @@ export class Publisher {
     }
   }
 
+  /**
+   * After publish `id` of a subject settled: when it was the one on the wire, sends the next held
+   * one if it was stored, or fails every held one unsent if it was not (sending them would store
+   * them ahead of the gap). A held one settled early (timed out, aborted) just leaves its chain.
+   */
+  #next(entry: Pending, id: number, stored: boolean): void {
+    const chains = entry.lane.chains;
+    const chain = chains.get(entry.subject);
+    if (chain === undefined) return;
+    if (chain[0] !== id) {
+      const at = chain.indexOf(id);
+      if (at > 0) chain.splice(at, 1);
+      return;
+    }
+    chain.shift();
+    const nextId = chain[0];
+    if (nextId === undefined) {
+      chains.delete(entry.subject);
+    } else if (stored) {
+      const next = this.#pending.get(nextId)!;
+      const message = next.held!;
+      next.held = undefined;
+      this.#send(nextId, message);
+    } else {
+      chains.delete(entry.subject);
+      const error = new NatsError(`not sent: ${entry.msgId} before it on ${entry.subject} was not stored`, {
+        kind: 'other',
+      });
+      for (const held of chain) this.#settle(held, null, error);
+    }
+  }
+
   #sweep(): void {
     const oldest = performance.now() - this.#options.ackTimeoutMs;
-    for (const [id, entry] of this.#pending) {
-      if (entry.sentAt > oldest) break;
+    for (const [id, sentAt] of this.#onWire) {
+      if (sentAt > oldest) break;
       this.#settle(
         id,
         null,

@@ -92,3 +92,26 @@ export function deadLetter(site: string, seq: number, ordinal = 0): DeadLetter {
     detail: 'Unexpected end of JSON input',
   };
 }
+
+/** A refused transfer's audit record at `site` (from `a1` to `a2`), caused by input `sourceSeq`. */
+export function transferOutput(site: string, id: string, sourceSeq: number): OutputOf<'transfer'> {
+  return {
+    kind: 'transfer',
+    tenant: TENANT,
+    site,
+    agentId: 'a2',
+    ordinal: 0,
+    payload: {
+      id,
+      from: 'a1',
+      to: 'a2',
+      requestedBy: 'ops@admin',
+      requestedAt: FIXTURE_EPOCH,
+      appliedAt: FIXTURE_EPOCH + sourceSeq,
+      result: 'refused',
+      reason: 'unknown agent a1',
+      counts: null,
+      sourceSeq,
+    },
+  };
+}

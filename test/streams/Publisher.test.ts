@@ -10,7 +10,14 @@ import {
   Publisher,
 } from '../../src/streams/index.ts';
 import { useNats } from '../helpers/natsFixture.ts';
-import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
+import {
+  adherenceOutput,
+  deadLetter,
+  FIXTURE_INTERVAL_START,
+  gcOutput,
+  intervalOutput,
+  transferOutput,
+} from '../helpers/outputFixtures.ts';
 
 const decoder = new TextDecoder();
 
@@ -144,6 +151,8 @@ describe('Publisher', () => {
         reason: 'late',
         detail: 'older than the last',
       });
+      // Lanes on one subject are stored in no defined order between them: S1's go first here.
+      await p.flush('S1');
       p.publishDeadLetter('_node', {
         ...deadLetter('_node', 18),
         reason: 'bad_subject',
@@ -287,16 +296,19 @@ describe('Publisher', () => {
       await expect(p.flush('A')).resolves.toBeUndefined();
       p.publishOutput('A', gcOutput('A', 'a1', 6));
       await expect(p.flush('A')).resolves.toBeUndefined();
-      const all = await stored('WFM_OUT');
-      expect(all.map((m) => m.headers['Nats-Msg-Id'])).toEqual([
+      // In call order per subject (subjects between them are in no defined order).
+      const ids = (await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id']);
+      expect(ids.filter((id) => id?.startsWith('gc:T1.A.'))).toEqual([
         'gc:T1.A.a1:1:0',
-        'gc:T1.B.b1:1:0',
         'gc:T1.A.a1:2:0',
-        'gc:T1.B.b1:2:0',
         'gc:T1.A.a1:4:0',
         'gc:T1.A.a1:5:0',
-        'gc:T1.B.b1:3:0',
         'gc:T1.A.a1:6:0',
+      ]);
+      expect(ids.filter((id) => id?.startsWith('gc:T1.B.'))).toEqual([
+        'gc:T1.B.b1:1:0',
+        'gc:T1.B.b1:2:0',
+        'gc:T1.B.b1:3:0',
       ]);
       expect(p.stats).toEqual({ submitted: 9, published: 8, duplicates: 0, failed: 1, inFlight: 0 });
       expect(p.ackedSeq('WFM_OUT')).toBe(8);
@@ -335,6 +347,93 @@ describe('Publisher', () => {
         'adherence:T1.A.a1:3:0',
       ]);
       expect(p.stats).toEqual({ submitted: 4, published: 3, duplicates: 0, failed: 1, inFlight: 0 });
+    });
+
+    it('a lane’s publish that fails holds back its later ones on the subject: they are never sent', async () => {
+      // A replicated stream that loses its leader loses a publish in flight and stores the next:
+      // a gap. Here the gap is made by a refused message (too large) on a lane's dead-letter subject.
+      await nats.jsm.streams.delete('WFM_DLQ');
+      await nats.jsm.streams.add({ name: 'WFM_DLQ', subjects: ['wfm.dlq.>'], max_msg_size: 600 });
+      const p = new Publisher(nats.nc);
+      p.publishDeadLetter('A', deadLetter('A', 1));
+      p.publishDeadLetter('A', { ...deadLetter('A', 2), data: new Uint8Array(1000).fill(65) });
+      p.publishDeadLetter('A', deadLetter('A', 3));
+      p.publishOutput('A', gcOutput('A', 'a1', 3));
+      p.publishDeadLetter('B', deadLetter('B', 3));
+      p.publishDeadLetter('A', deadLetter('A', 4));
+      const err = await outcome(p.flush('A'));
+      expect((err as PublishError).message).toMatch(
+        /^3 publish\(es\) of A got no ack; first dlq:T1:2:0: .*maximum/,
+      );
+      await expect(p.flush('B')).resolves.toBeUndefined();
+      // Letters 3 and 4 of A never reached the stream: re-sent after 2, they keep the order.
+      expect((await stored('WFM_DLQ')).map((m) => m.headers['Nats-Msg-Id'])).toEqual([
+        'dlq:T1:1:0',
+        'dlq:T1:3:0',
+      ]);
+      expect((await stored('WFM_DLQ'))[1]?.headers['Wfm-Site']).toBe('B');
+      expect((await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id'])).toEqual(['gc:T1.A.a1:3:0']);
+      expect(p.stats).toEqual({ submitted: 6, published: 3, duplicates: 0, failed: 3, inFlight: 0 });
+      // The subject is free again: the lane's next letter goes out.
+      p.publishDeadLetter('A', deadLetter('A', 2));
+      await expect(p.flush('A')).resolves.toBeUndefined();
+    });
+
+    it('holds a subject’s next publish until the one before it is stored; other subjects go at once', async () => {
+      await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>'] });
+      const msgs = holdIntervals();
+      // Each ack comes within the timeout, the two together after it: the wait is not counted.
+      const p = new Publisher(nats.nc, { ackTimeoutMs: 600 });
+      p.publishOutput('A', intervalOutput('A', 'a1', 1, FIXTURE_INTERVAL_START));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2, FIXTURE_INTERVAL_START + 900_000));
+      p.publishOutput('A', gcOutput('A', 'a1', 2));
+      await until(() => msgs.length === 1);
+      // The gc output, on its own subject, is stored while the first interval record awaits its ack.
+      await until(() => p.stats.published === 1);
+      expect((await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id'])).toEqual(['gc:T1.A.a1:2:0']);
+      expect(msgs.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 400));
+      msgs[0]!.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":99}'));
+      await until(() => msgs.length === 2);
+      expect(msgs.map((m) => m.headers?.get('Nats-Msg-Id'))).toEqual([
+        'interval:T1.A.a1:1700000100000',
+        'interval:T1.A.a1:1700001000000',
+      ]);
+      await new Promise((r) => setTimeout(r, 400));
+      msgs[1]!.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":100}'));
+      await expect(p.flush('A')).resolves.toBeUndefined();
+    });
+
+    it('a transfer record waits for all its lane sent before it, and all after it waits for it', async () => {
+      await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'] });
+      const msgs = holdIntervals();
+      const p = new Publisher(nats.nc);
+      p.publishOutput('A', intervalOutput('A', 'a1', 1));
+      p.publishOutput('A', gcOutput('A', 'a2', 1));
+      p.publishOutput('A', transferOutput('A', 'tr-1', 2));
+      p.publishOutput('A', gcOutput('A', 'a3', 3));
+      p.publishOutput('B', gcOutput('B', 'b1', 3));
+      await until(() => msgs.length === 1 && p.stats.published === 2);
+      // gc a2 (before the record) and lane B are stored; the record and gc a3 wait for the interval.
+      expect((await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id'])).toEqual([
+        'gc:T1.A.a2:1:0',
+        'gc:T1.B.b1:3:0',
+      ]);
+      msgs[0]!.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":99}'));
+      await expect(p.flush('A')).resolves.toBeUndefined();
+      const ids = (await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id']);
+      expect(ids.slice(2)).toEqual(['transfer:T1.A.a2:2:0', 'gc:T1.A.a3:3:0']);
+    });
+
+    it('a transfer record after a failed publish is never sent, nor anything behind it', async () => {
+      await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'] });
+      const p = new Publisher(nats.nc);
+      p.publishOutput('A', intervalOutput('A', 'a1', 1)); // no stream captures it: 503
+      p.publishOutput('A', transferOutput('A', 'tr-1', 2));
+      p.publishOutput('A', gcOutput('A', 'a3', 3));
+      const err = await outcome(p.flush('A'));
+      expect((err as PublishError).message).toMatch(/^3 publish\(es\) of A got no ack; first interval:.*503/);
+      expect(await stored('WFM_OUT')).toEqual([]);
     });
 
     it('flush(lane) waits only for that lane: another lane’s unanswered publish does not hold it', async () => {
@@ -416,8 +515,9 @@ describe('Publisher', () => {
       await replaceOut(OUT_WITHOUT_INTERVAL);
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc);
+      // Four agents: four subjects, all on the wire at once (one subject's wait for each ack).
       for (let i = 0; i < 4; i++)
-        p.publishOutput('A', intervalOutput('A', 'a1', i, 1_700_000_100_000 + i * 900_000));
+        p.publishOutput('A', intervalOutput('A', `a${i}`, i, 1_700_000_100_000 + i * 900_000));
       await until(() => msgs.length === 4);
       msgs[0]!.respond('{"stream":"WFM_OUT","domain":"hub","seq":11}');
       msgs[1]!.respond('{"stream":"WFM_OUT","seq":5,"duplicate":true}');
@@ -425,7 +525,7 @@ describe('Publisher', () => {
       msgs[3]!.respond('hello');
       const err = await outcome(p.flush('A'));
       expect((err as PublishError).message).toBe(
-        '2 publish(es) of A got no ack; first interval:T1.A.a1:1700001900000: maximum messages exceeded',
+        '2 publish(es) of A got no ack; first interval:T1.A.a2:1700001900000: maximum messages exceeded',
       );
       expect((err as PublishError).cause).toMatchObject({ kind: 'api', apiCode: 503, errCode: 10077 });
       expect(p.stats).toEqual({ submitted: 4, published: 1, duplicates: 1, failed: 2, inFlight: 0 });
