@@ -84,12 +84,16 @@ export class NodeRun {
    * writing primary. A site that lost its lease for a moment (an event-loop stall on a loaded
    * machine outlasting the 3 s lease) goes on applying input as a backup that writes nothing
    * until it leads again: its `processedSeq` alone would say "done" with its outputs unwritten.
+   * Likewise a site rebuilding after a failed publish still shows its old `processedSeq` until it
+   * has restored, and a checkpoint of it then does nothing: it must be `running`.
    */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     const node = this.node!;
     await waitFor(
       () =>
-        node.status().sites.every((s) => s.processedSeq >= this.published && s.role === 'primary')
+        node
+          .status()
+          .sites.every((s) => s.processedSeq >= this.published && s.role === 'primary' && running(s.state))
           ? true
           : undefined,
       { timeoutMs, describe: () => `${JSON.stringify(node.status())}\n${this.log.slice(-20).join('')}` },
@@ -145,4 +149,9 @@ export async function undisturbedRun(
   } finally {
     await run.close();
   }
+}
+
+/** Whether a site's lifecycle state (the status `state`) is `running` (not restoring or rebuilding). */
+function running(state: unknown): boolean {
+  return typeof state === 'object' && state !== null && 'running' in state;
 }
