@@ -36,14 +36,19 @@ export interface PublishStats {
 /** Where a lane's flush stands: `flush()` waits for every publish submitted before this point. */
 export type FlushPoint = number;
 
+type Order = 'chained' | 'fence' | 'free';
+
 interface Pending {
   lane: Lane;
   msgId: string;
   subject: string;
   /** The message while it waits for its turn (undefined once sent). */
   held: WfmMessage | undefined;
-  /** A fence of its lane (a transfer's audit record): it goes alone, see {@link Publisher}. */
-  fence: boolean;
+  /**
+   * `chained`: one at a time per subject of its lane (outputs); `fence`: alone in its lane (a
+   * transfer's audit record); `free`: pipelined, no order kept through a gap (dead letters).
+   */
+  order: Order;
 }
 
 /** One site's share of the window: its pending publishes (in send order) and first failure. */
@@ -78,17 +83,21 @@ const STREAM_SEQ = /^\{"stream":"([^"]+)",\s*"seq":\s*(\d+)/;
  * Publishes are core NATS publishes with a reply subject under one inbox: JetStream acknowledges
  * them exactly like `js.publish()`, without a request object per message (~8k outputs/s more).
  *
- * Order: a lane's publishes on one subject are stored in call order, whatever happens to the
+ * Order: a lane's outputs on one subject are stored in call order, whatever happens to the
  * stream. Call order on one connection is not enough for that: when a replicated stream's leader
  * dies, a publish in flight to it is lost while the next one, reaching the new leader, is stored —
- * a gap, with the lost one re-sent after it. So a lane has at most one publish in flight per
+ * a gap, with the lost one re-sent after it. So a lane has at most one output in flight per
  * subject: the next waits for its ack, and when it fails, those held behind it are never sent
  * (they fail too; the site rebuilds and re-sends from the gap, in order). Different subjects
  * stay pipelined. A transfer's audit record is a *fence* of its lane: it is sent once everything
  * the lane published before it is stored, and nothing after it is sent before it is stored — the
  * site's interval history, replayed from `WFM_OUT` in stream order, moves exactly the interval
- * records written before the transfer, as the site computed them. The highest stream sequence acknowledged so far ({@link ackedSeq}) is a point
- * after which everything published later is stored — where a restarted site starts looking.
+ * records written before the transfer, as the site computed them. Dead letters (one subject per
+ * tenant) stay fully pipelined: chained, a flood of bad input on one site would fill the window
+ * held one per round trip and slow every site of the node; they keep their order except across
+ * such a gap, and each names its input's seq. The highest stream sequence acknowledged so far
+ * ({@link ackedSeq}) is a point after which everything published later is stored — where a
+ * restarted site starts looking.
  */
 export class Publisher {
   readonly #nc: NatsConnection;
@@ -135,12 +144,12 @@ export class Publisher {
 
   /** Sends one output for `lane` (its site). */
   publishOutput(lane: string, output: Output): void {
-    this.#submit(lane, outputMessage(output), output.kind === 'transfer');
+    this.#submit(lane, outputMessage(output), output.kind === 'transfer' ? 'fence' : 'chained');
   }
 
   /** Sends one dead letter for `lane`. */
   publishDeadLetter(lane: string, letter: DeadLetter): void {
-    this.#submit(lane, deadLetterMessage(letter), false);
+    this.#submit(lane, deadLetterMessage(letter), 'free');
   }
 
   /** The current point of the window: a later `flush(lane, point)` waits for what came before. */
@@ -217,7 +226,7 @@ export class Publisher {
     return lane;
   }
 
-  #submit(laneName: string, message: WfmMessage, fence: boolean): void {
+  #submit(laneName: string, message: WfmMessage, order: Order): void {
     this.#counts.submitted++;
     const lane = this.#lane(laneName);
     const id = this.#nextId++;
@@ -227,7 +236,7 @@ export class Publisher {
       msgId: message.msgId,
       subject,
       held: undefined,
-      fence,
+      order,
     };
     this.#pending.set(id, entry);
     lane.pending.add(id);
@@ -247,10 +256,14 @@ export class Publisher {
       lane.behindFence.push(id);
       return;
     }
-    if (entry.fence) {
+    if (entry.order === 'fence') {
       entry.held = message;
       lane.fence = { id, sent: false };
       this.#sendFence(lane);
+      return;
+    }
+    if (entry.order === 'free') {
+      this.#send(id, message);
       return;
     }
     const chain = lane.chains.get(entry.subject);

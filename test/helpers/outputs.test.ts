@@ -50,6 +50,14 @@ describe('compareDeadLetters', () => {
     expect(c.summary).toContain('WFM_DLQ: expected 4, got 5; lost 1, doubled 1, different 1');
   });
 
+  it('with ordered: false, lets a site’s letters come in any order, still counting lost and doubled', () => {
+    const reordered = [letter(1, 'S1', 12), letter(2, 'S2', 11), letter(3, 'S1', 10), letter(4, 'S2', 13)];
+    expect(compareDeadLetters(baseline, reordered).same).toBe(false);
+    expect(compareDeadLetters(baseline, reordered, { ordered: false }).same).toBe(true);
+    const doubled = compareDeadLetters(baseline, [...reordered, letter(5, 'S1', 10)], { ordered: false });
+    expect(doubled).toMatchObject({ lost: 0, doubled: 1, same: false });
+  });
+
   it('keeps bad_subject letters apart from the site their subject seems to name', () => {
     const bad = letter(5, 'S1', 20, 'bad_subject');
     expect(compareDeadLetters([...baseline, bad], [bad, ...baseline]).same).toBe(true);

@@ -139,14 +139,18 @@ export function livePublisher(
   };
 }
 
-/** Both streams of a run against the baseline: the summaries of what differs (empty: the same). */
+/**
+ * Both streams of a run against the baseline: the summaries of what differs (empty: the same).
+ * `deadLettersOrdered: false` where a stream's leader dies (see {@link compareDeadLetters}).
+ */
 export async function differences(
   nats: Pick<StandbyNats, 'js' | 'jsm'>,
   baseline: { out: StreamRecord[]; dlq: StreamRecord[] },
+  options: { deadLettersOrdered?: boolean } = {},
 ): Promise<string[]> {
   const out = await readStream(nats.js, nats.jsm, 'WFM_OUT');
   const dlq = await readStream(nats.js, nats.jsm, 'WFM_DLQ');
   const outs = compareRuns(baseline.out, out, 'WFM_OUT');
-  const dlqs = compareDeadLetters(baseline.dlq, dlq);
+  const dlqs = compareDeadLetters(baseline.dlq, dlq, { ordered: options.deadLettersOrdered ?? true });
   return [outs, dlqs].filter((c) => !c.same).map((c) => c.summary);
 }
