@@ -30,6 +30,7 @@ import { type NodeStatus, nodeStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
 import { answerReport } from './reportRequest.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
+import { retryTransient } from './retryTransient.ts';
 import { SharedInput } from './SharedInput.ts';
 import type { SiteHost } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
@@ -212,7 +213,15 @@ export class WfmNode {
     this.#jsm = await jetstreamManager(this.#nc);
     // Adds contract subjects an older stream lacks (wfm.command.>, wfm.transfer.>), or fails naming
     // the stream, the subjects and how to add them: never a silent loss of outputs or commands.
-    await ensureStreams(this.#jsm, { replicas: config.streams.replicas });
+    // A NATS cluster that is starting too, or electing a leader, answers slowly for a while.
+    const setup = <T>(what: string, attempt: () => Promise<T>) =>
+      retryTransient(attempt, {
+        clock,
+        budgetMs: this.options.setupRetryMs,
+        onRetry: (err, n) => this.#log.warn({ err, attempt: n }, `${what}: NATS not ready, trying again`),
+      });
+    const jsm = this.#jsm;
+    await setup('checking the streams', () => ensureStreams(jsm, { replicas: config.streams.replicas }));
     const sink = this.options.intervalSink ?? createIntervalSink(config);
     this.#history = await IntervalHistory.open({
       tenant: this.#tenant,
@@ -229,7 +238,10 @@ export class WfmNode {
       onOutage: (error) => this.options.onFatal?.(error),
     });
     const history = this.#history;
-    this.#cluster = await NodeCluster.open({ nc: this.#nc, config, node: nodeId, clock, logger: this.#log });
+    const nc = this.#nc;
+    this.#cluster = await setup('opening the lease buckets', () =>
+      NodeCluster.open({ nc, config, node: nodeId, clock, logger: this.#log }),
+    );
     const cluster = this.#cluster;
     this.#publishing = await PublishingConnection.open({
       connect: natsConnectOptions(config, `wfm-agg ${nodeId} out`),

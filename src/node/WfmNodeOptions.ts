@@ -40,6 +40,12 @@ export interface WfmNodeOptions {
   captureChunk: number;
   /** Longest wait, stopping, for the leases this node holds to be handed over. @defaultValue 2000 */
   handoverTimeoutMs: number;
+  /**
+   * How long a start tries again when NATS answers a setup step (streams, KV buckets) with a
+   * transient failure — a timeout, no responders, no leader yet — before it fails.
+   * @defaultValue 30000
+   */
+  setupRetryMs: number;
   /** Publisher tuning. @defaultValue `defaultPublisherOptions` */
   publisher: Partial<PublisherOptions>;
   /** Longest wait for every site to restore at start before `start()` fails. @defaultValue 60000 */
@@ -74,6 +80,7 @@ export const defaultWfmNodeOptions: Omit<WfmNodeOptions, 'config' | 'nodeId' | '
   publisher: {},
   startTimeoutMs: 60_000,
   handoverTimeoutMs: 2000,
+  setupRetryMs: 30_000,
   captureChunk: defaultSiteRuntimeOptions.captureChunk,
   intervalSink: undefined,
   historyWriter: {},
