@@ -81,7 +81,8 @@ describe('hot standby on a three-server NATS cluster', () => {
 
     await publish();
     expect(live.published()).toBe(traffic.length);
-    await cluster.waitCaughtUp(traffic.length, 120_000);
+    // A loaded machine: the restarted servers and the nodes' restores can take minutes to settle.
+    await cluster.waitCaughtUp(traffic.length, 240_000);
     await cluster.waitAllLed({ timeoutMs: 20_000 });
     for (const node of cluster.processes.values()) if (node.running) await node.stop();
     expect(
