@@ -236,10 +236,17 @@ export class SiteRuntime implements SiteLifecycleServices {
     const capture = this.#capture(processor);
     this.#position = seq;
     const mark = this.writer.mark;
-    let meta = this.#meta.at(
-      Math.max(publisher.ackedSeq('WFM_OUT'), mark.outSeq),
-      Math.max(publisher.ackedSeq('WFM_DLQ'), mark.dlqSeq),
-    );
+    // Re-applying input whose outputs were stored before (after a rebuild or a takeover), the
+    // positions of now are past some of them: a restore from here would look after them, miss
+    // them and write them again. Until it is past that input, it keeps the positions it was
+    // restored with (correct for any later seq: everything after them is read).
+    let meta =
+      seq < this.writer.storedThrough
+        ? this.#meta
+        : this.#meta.at(
+            Math.max(publisher.ackedSeq('WFM_OUT'), mark.outSeq),
+            Math.max(publisher.ackedSeq('WFM_DLQ'), mark.dlqSeq),
+          );
     this.#sinceCheckpoint = 0;
     if (writing) {
       await publisher.flush(this.site, publisher.flushPoint());

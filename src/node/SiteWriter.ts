@@ -55,6 +55,7 @@ export class SiteWriter {
   // mark or a restore; a failure at or after it keeps any later mark unconfirmed.
   #cleanSince = 0;
   #markWaiters: { seq: number; resolve: (reached: boolean) => void }[] = [];
+  #storedThrough = 0;
 
   constructor(host: SiteWriterHost, outboxMessages: number) {
     this.#h = host;
@@ -71,6 +72,16 @@ export class SiteWriter {
     return this.#mark;
   }
 
+  /**
+   * The last input whose outputs may have been stored before this site applied it in its present
+   * life: what an earlier life (before a rebuild) or an earlier primary (before a takeover) wrote.
+   * Until the site is past it, the streams' current positions are past some of the outputs it is
+   * re-applying, so they cannot be a checkpoint's "look after here".
+   */
+  get storedThrough(): number {
+    return this.#storedThrough;
+  }
+
   /** Whether every message in the outbox was handed to the publisher. */
   get allSent(): boolean {
     return this.#writing && this.outbox.unsentCount() === 0;
@@ -83,6 +94,7 @@ export class SiteWriter {
     this.outbox.clear();
     this.#stored = stored;
     this.#resendAll = false;
+    this.#storedThrough = Math.max(this.#storedThrough, base.seq, this.#mark.seq, stored.maxSourceSeq);
     if (base.seq >= this.#mark.seq) this.#mark = base;
     this.#marks = this.#marks.filter((m) => m.seq <= base.seq);
   }
@@ -171,6 +183,7 @@ export class SiteWriter {
     if (!this.outbox.complete) throw new ColdTakeover('the outbox overflowed since the last mark');
     if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
     this.#stored = await this.#h.storedAfter(mark);
+    this.#storedThrough = Math.max(this.#storedThrough, this.#stored.maxSourceSeq);
     this.#resendAll = true;
   }
 

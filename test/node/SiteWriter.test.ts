@@ -134,6 +134,22 @@ describe('SiteWriter', () => {
     expect(t.counters.skippedAlreadyPublished).toBe(1);
   });
 
+  it('knows the last input whose outputs may have been stored before it re-applies it: restore and takeover', async () => {
+    const t = writer({ ids: new Set(['gc:T1.S1.a1:9:0']), maxSourceSeq: 9 });
+    expect(t.w.storedThrough).toBe(0);
+    // A takeover finds the old primary stored outputs up to input 9.
+    t.w.permit(2, 1000);
+    await t.w.takeOver(0);
+    expect(t.w.storedThrough).toBe(9);
+    // A rebuild from an older checkpoint (seq 4) finds outputs up to input 12 already stored.
+    const p = t.publisher as unknown as Publisher;
+    t.w.reset(p, { seq: 4, outSeq: 20, dlqSeq: 2 }, { ids: new Set(['gc:T1.S1.a1:12:0']), maxSourceSeq: 12 });
+    expect(t.w.storedThrough).toBe(12);
+    // Never lowered by a later restore that finds less.
+    t.w.reset(p, { seq: 5, outSeq: 30, dlqSeq: 2 }, { ids: new Set(), maxSourceSeq: 0 });
+    expect(t.w.storedThrough).toBe(12);
+  });
+
   it('refuses a hot takeover it cannot make exact: behind the mark, or an outbox that overflowed', async () => {
     const behind = writer();
     behind.w.observe({ seq: 9, outSeq: 1, dlqSeq: 0 });
