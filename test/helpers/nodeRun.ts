@@ -85,7 +85,7 @@ export class NodeRun {
    * machine outlasting the 3 s lease) goes on applying input as a backup that writes nothing
    * until it leads again: its `processedSeq` alone would say "done" with its outputs unwritten.
    * Likewise a site rebuilding after a failed publish still shows its old `processedSeq` until it
-   * has restored, and a checkpoint of it then does nothing: it must be `running`.
+   * has restored, and a checkpoint of it then does nothing: it must be `running` as the primary.
    */
   async caughtUp(timeoutMs = 30_000): Promise<void> {
     const node = this.node!;
@@ -151,7 +151,15 @@ export async function undisturbedRun(
   }
 }
 
-/** Whether a site's lifecycle state (the status `state`) is `running` (not restoring or rebuilding). */
+/**
+ * Whether a site's lifecycle state (the status `state`) is `running` as the writing primary: not
+ * restoring or rebuilding, and not `promoting` (re-taking its lease after a stall, its outbox not
+ * yet re-sent: its status says primary already, and a checkpoint of it then writes nothing).
+ */
 function running(state: unknown): boolean {
-  return typeof state === 'object' && state !== null && 'running' in state;
+  if (typeof state !== 'object' || state === null || !('running' in state)) return false;
+  const running = (state as { running: unknown }).running;
+  return (
+    typeof running === 'object' && running !== null && (running as { role?: unknown }).role === 'primary'
+  );
 }
