@@ -5,6 +5,7 @@ export * from './NodeMetrics.ts';
 export * from './NodeStatus.ts';
 export * from './reportRequest.ts';
 export * from './restartRequest.ts';
+export * from './retryTransient.ts';
 export * from './SiteCheckpointMeta.ts';
 export * from './SiteHost.ts';
 export * from './SiteProcessor.ts';

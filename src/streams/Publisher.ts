@@ -1,6 +1,7 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Output } from '../domain/index.ts';
 import { NatsError, PublishError } from '../errors.ts';
+import { type LaneStep, PublishLane, type PublishOrder } from './PublishLane.ts';
 import { type DeadLetter, deadLetterMessage, outputMessage, type WfmMessage } from './wfmMessages.ts';
 
 /** Tuning of a {@link Publisher}. */
@@ -36,37 +37,13 @@ export interface PublishStats {
 /** Where a lane's flush stands: `flush()` waits for every publish submitted before this point. */
 export type FlushPoint = number;
 
-type Order = 'chained' | 'fence' | 'free';
-
 interface Pending {
-  lane: Lane;
+  lane: PublishLane;
   msgId: string;
   subject: string;
-  /** The message while it waits for its turn (undefined once sent). */
+  order: PublishOrder;
+  /** The message while its lane holds it for its turn (undefined once sent). */
   held: WfmMessage | undefined;
-  /**
-   * `chained`: one at a time per subject of its lane (outputs); `fence`: alone in its lane (a
-   * transfer's audit record); `free`: pipelined, no order kept through a gap (dead letters).
-   */
-  order: Order;
-}
-
-/** One site's share of the window: its pending publishes (in send order) and first failure. */
-interface Lane {
-  pending: Set<number>;
-  failure: { msgId: string; error: unknown; count: number } | undefined;
-  /** The id of the latest publish of the lane that failed (-1: none); never reset. */
-  lastFailed: number;
-  waiters: { upto: number; resolve: () => void }[];
-  /**
-   * Subject -> ids of the lane's unsettled publishes on it, in call order: the first is on the
-   * wire, the rest are held until it is stored. No entry: nothing of the lane pending there.
-   */
-  chains: Map<string, number[]>;
-  /** The lane's fence not yet settled (held until all before it is stored, or on the wire). */
-  fence: { id: number; sent: boolean } | undefined;
-  /** Ids submitted while the fence is pending, in call order: they wait for it to be stored. */
-  behindFence: number[];
 }
 
 const ackDecoder = new TextDecoder();
@@ -83,8 +60,8 @@ const STREAM_SEQ = /^\{"stream":"([^"]+)",\s*"seq":\s*(\d+)/;
  * Publishes are core NATS publishes with a reply subject under one inbox: JetStream acknowledges
  * them exactly like `js.publish()`, without a request object per message (~8k outputs/s more).
  *
- * Order: a lane's outputs on one subject are stored in call order, whatever happens to the
- * stream. Call order on one connection is not enough for that: when a replicated stream's leader
+ * Order (its rules owned by each site's {@link PublishLane}): a lane's outputs on one subject are
+ * stored in call order, whatever happens to the stream. Call order on one connection is not enough for that: when a replicated stream's leader
  * dies, a publish in flight to it is lost while the next one, reaching the new leader, is stored —
  * a gap, with the lost one re-sent after it. So a lane has at most one output in flight per
  * subject: the next waits for its ack, and when it fails, those held behind it are never sent
@@ -110,7 +87,7 @@ export class Publisher {
   // A held publish is not here: it cannot time out before the one it waits for, whose failure
   // fails it too.
   readonly #onWire = new Map<number, number>();
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, PublishLane>();
   readonly #acked = new Map<string, number>();
   #nextId = 0;
   #sweeper: NodeJS.Timeout | null = null;
@@ -170,7 +147,7 @@ export class Publisher {
    */
   async flush(lane: string, upto: FlushPoint = this.#nextId): Promise<void> {
     const l = this.#lane(lane);
-    if (!settledBelow(l, upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
+    if (!l.settledBelow(upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
     const failure = l.failure;
     if (failure === undefined) return;
     l.failure = undefined;
@@ -188,7 +165,7 @@ export class Publisher {
    */
   async settled(lane: string, upto: FlushPoint = this.#nextId): Promise<boolean> {
     const l = this.#lane(lane);
-    if (!settledBelow(l, upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
+    if (!l.settledBelow(upto)) await new Promise<void>((resolve) => l.waiters.push({ upto, resolve }));
     return l.failure === undefined;
   }
 
@@ -209,109 +186,42 @@ export class Publisher {
     for (const id of [...this.#pending.keys()]) this.#settle(id, null, error);
   }
 
-  #lane(name: string): Lane {
+  #lane(name: string): PublishLane {
     let lane = this.#lanes.get(name);
     if (lane === undefined) {
-      lane = {
-        pending: new Set(),
-        failure: undefined,
-        lastFailed: -1,
-        waiters: [],
-        chains: new Map(),
-        fence: undefined,
-        behindFence: [],
-      };
+      lane = new PublishLane();
       this.#lanes.set(name, lane);
     }
     return lane;
   }
 
-  #submit(laneName: string, message: WfmMessage, order: Order): void {
+  #submit(laneName: string, message: WfmMessage, order: PublishOrder): void {
     this.#counts.submitted++;
     const lane = this.#lane(laneName);
     const id = this.#nextId++;
-    const subject = message.subject;
-    const entry: Pending = {
-      lane,
-      msgId: message.msgId,
-      subject,
-      held: undefined,
-      order,
-    };
+    const entry: Pending = { lane, msgId: message.msgId, subject: message.subject, order, held: message };
     this.#pending.set(id, entry);
-    lane.pending.add(id);
     if (this.#aborted !== undefined) {
+      lane.pending.add(id);
       this.#settle(id, null, this.#aborted);
       return;
     }
     this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(250, this.#options.ackTimeoutMs));
-    this.#route(id, entry, message);
+    this.#take(lane.admit(id, message.subject, order));
   }
 
-  /** Sends publish `id` now, or holds it until its turn (behind its lane's fence or subject). */
-  #route(id: number, entry: Pending, message: WfmMessage): void {
-    const lane = entry.lane;
-    if (lane.fence !== undefined) {
-      entry.held = message;
-      lane.behindFence.push(id);
-      return;
-    }
-    if (entry.order === 'fence') {
-      entry.held = message;
-      lane.fence = { id, sent: false };
-      this.#sendFence(lane);
-      return;
-    }
-    if (entry.order === 'free') {
-      this.#send(id, message);
-      return;
-    }
-    const chain = lane.chains.get(entry.subject);
-    if (chain !== undefined) {
-      // One before it on this subject awaits its ack: it goes when that one is stored.
-      chain.push(id);
-      entry.held = message;
-      return;
-    }
-    lane.chains.set(entry.subject, [id]);
-    this.#send(id, message);
-  }
-
-  /** Sends the lane's held fence once all before it settled, or fails it when one of them failed. */
-  #sendFence(lane: Lane): void {
-    const fence = lane.fence;
-    if (fence === undefined || fence.sent || !settledBelow(lane, fence.id)) return;
-    if (lane.failure !== undefined) {
-      this.#settle(
-        fence.id,
-        null,
-        new NatsError('not sent: a publish before it was not stored', { kind: 'other' }),
-      );
-      return;
-    }
-    const entry = this.#pending.get(fence.id)!;
-    const message = entry.held!;
-    entry.held = undefined;
-    fence.sent = true;
-    this.#send(fence.id, message);
-  }
-
-  /** The fence settled: what waited behind it goes (in call order), or fails unsent if it was not stored. */
-  #afterFence(lane: Lane, stored: boolean): void {
-    lane.fence = undefined;
-    const behind = lane.behindFence;
-    lane.behindFence = [];
-    const error = new NatsError('not sent: the transfer record before it was not stored', { kind: 'other' });
-    for (const id of behind) {
+  /** Does what the lane decided: sends what may go now, fails what must never be sent. */
+  #take(step: LaneStep): void {
+    for (const id of step.send) {
       const entry = this.#pending.get(id);
-      if (entry === undefined) continue; // settled while it waited (timed out, aborted)
-      if (!stored) {
-        this.#settle(id, null, error);
-        continue;
-      }
-      const message = entry.held!;
+      if (entry?.held === undefined) continue;
+      const message = entry.held;
       entry.held = undefined;
-      this.#route(id, entry, message);
+      this.#send(id, message);
+    }
+    if (step.fail !== null) {
+      const error = new NatsError(`not sent: ${step.fail.reason}`, { kind: 'other' });
+      for (const id of step.fail.ids) this.#settle(id, null, error);
     }
   }
 
@@ -396,65 +306,23 @@ export class Publisher {
     this.#pending.delete(id);
     this.#onWire.delete(id);
     const lane = entry.lane;
-    lane.pending.delete(id);
     if (duplicate === null) {
       this.#counts.failed++;
-      if (id > lane.lastFailed) lane.lastFailed = id;
-      if (lane.failure === undefined) lane.failure = { msgId: entry.msgId, error, count: 1 };
-      else lane.failure.count++;
+      lane.noteFailure(id, entry.msgId, error);
     } else if (duplicate) {
       this.#counts.duplicates++;
     } else {
       this.#counts.published++;
     }
-    // After the failure is counted: the lane's first failure names the cause, not what it held.
-    if (lane.fence?.id === id) this.#afterFence(lane, duplicate !== null);
-    else this.#next(entry, id, duplicate !== null);
-    this.#sendFence(lane);
-    if (lane.waiters.length > 0) {
-      const done = lane.waiters.filter((w) => settledBelow(lane, w.upto));
-      if (done.length > 0) {
-        lane.waiters = lane.waiters.filter((w) => !done.includes(w));
-        for (const w of done) w.resolve();
-      }
-    }
+    // After the failure is noted: the lane's first failure names the cause, not what it held.
+    const step = lane.settle(id, entry.subject, entry.order, duplicate !== null);
+    lane.wakeWaiters();
     if (this.#readyWaiters.length > 0 && this.#pending.size < this.#options.maxInFlight) {
       const waiters = this.#readyWaiters;
       this.#readyWaiters = [];
       for (const resolve of waiters) resolve();
     }
-  }
-
-  /**
-   * After publish `id` of a subject settled: when it was the one on the wire, sends the next held
-   * one if it was stored, or fails every held one unsent if it was not (sending them would store
-   * them ahead of the gap). A held one settled early (timed out, aborted) just leaves its chain.
-   */
-  #next(entry: Pending, id: number, stored: boolean): void {
-    const chains = entry.lane.chains;
-    const chain = chains.get(entry.subject);
-    if (chain === undefined) return;
-    if (chain[0] !== id) {
-      const at = chain.indexOf(id);
-      if (at > 0) chain.splice(at, 1);
-      return;
-    }
-    chain.shift();
-    const nextId = chain[0];
-    if (nextId === undefined) {
-      chains.delete(entry.subject);
-    } else if (stored) {
-      const next = this.#pending.get(nextId)!;
-      const message = next.held!;
-      next.held = undefined;
-      this.#send(nextId, message);
-    } else {
-      chains.delete(entry.subject);
-      const error = new NatsError(`not sent: ${entry.msgId} before it on ${entry.subject} was not stored`, {
-        kind: 'other',
-      });
-      for (const held of chain) this.#settle(held, null, error);
-    }
+    this.#take(step);
   }
 
   #sweep(): void {
@@ -472,10 +340,4 @@ export class Publisher {
       this.#sweeper = null;
     }
   }
-}
-
-/** Whether every publish of `lane` before `upto` has settled (its pending ids are in send order). */
-function settledBelow(lane: Lane, upto: number): boolean {
-  for (const id of lane.pending) return id >= upto;
-  return true;
 }

@@ -61,6 +61,7 @@ export {
   type PublisherOptions,
   type PublishStats,
 } from './Publisher.ts';
+export { type LaneStep, PublishLane, type PublishOrder } from './PublishLane.ts';
 export {
   defaultPublishSiteInputOptions,
   type PublishedInput,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { realClock } from '../../src/actors/index.ts';
 import { NatsError } from '../../src/errors.ts';
-import { retryTransient } from '../../src/node/retryTransient.ts';
+import { retryTransient } from '../../src/node/index.ts';
 
 const timeout = () => new NatsError('cannot open KV bucket WFM_LEADER: timeout', { kind: 'timeout' });
 

@@ -1,0 +1,145 @@
+/**
+ * How a publish keeps its place in its lane:
+ * - `chained`: one at a time per subject of its lane (outputs: an agent's states stay in order);
+ * - `fence`: alone in its lane (a transfer's audit record: after all before it, before all after);
+ * - `free`: pipelined, in call order except across a stream leader's death (dead letters).
+ */
+export type PublishOrder = 'chained' | 'fence' | 'free';
+
+/** What to do after a publish settled: ids held until now that go on the wire, ids to fail unsent. */
+export interface LaneStep {
+  send: number[];
+  fail: { ids: number[]; reason: string } | null;
+}
+
+const NOTHING: LaneStep = { send: [], fail: null };
+
+/**
+ * One site's share of a {@link Publisher}'s window and the one owner of its order rules: which
+ * publish may go on the wire now and which waits (it holds ids only; the publisher holds the
+ * messages). A publish held behind one that was not stored is never sent: sending it would store
+ * it ahead of the gap, which the site fills when it rebuilds.
+ */
+export class PublishLane {
+  /** Unsettled ids (sent or held), in call order (ids grow with each submit). */
+  readonly pending = new Set<number>();
+  /** The first failure since the last flush reported one, and how many followed. */
+  failure: { msgId: string; error: unknown; count: number } | undefined;
+  /** The id of the latest publish of the lane that failed (-1: none); never reset. */
+  lastFailed = -1;
+  waiters: { upto: number; resolve: () => void }[] = [];
+  // Subject -> ids of chained publishes on it, in call order: the first on the wire, the rest held.
+  readonly #chains = new Map<string, number[]>();
+  // The fence not yet settled (held until all before it settled, then on the wire).
+  #fence: { id: number; sent: boolean } | undefined;
+  // Ids submitted while the fence is pending, with their subject and order, in call order.
+  #behindFence: { id: number; subject: string; order: PublishOrder }[] = [];
+
+  /** A new publish: sent at once (in `send`), held for its turn (neither), or failed unsent. */
+  admit(id: number, subject: string, order: PublishOrder): LaneStep {
+    this.pending.add(id);
+    if (this.#place(id, subject, order)) return { send: [id], fail: null };
+    return this.#fenceMayGo() ?? NOTHING;
+  }
+
+  /**
+   * Publish `id` settled (`stored` false: failed, its failure already noted). Returns what goes
+   * on the wire next, and what must fail unsent.
+   */
+  settle(id: number, subject: string, order: PublishOrder, stored: boolean): LaneStep {
+    this.pending.delete(id);
+    const step =
+      this.#fence?.id === id ? this.#afterFence(stored) : this.#afterChained(id, subject, order, stored);
+    const fenceStep = this.#fenceMayGo();
+    if (fenceStep === null) return step;
+    return { send: [...step.send, ...fenceStep.send], fail: step.fail ?? fenceStep.fail };
+  }
+
+  /** Notes a failed publish (the first one names the lane's failure). */
+  noteFailure(id: number, msgId: string, error: unknown): void {
+    if (id > this.lastFailed) this.lastFailed = id;
+    if (this.failure === undefined) this.failure = { msgId, error, count: 1 };
+    else this.failure.count++;
+  }
+
+  /** Whether every publish submitted before `upto` has settled. */
+  settledBelow(upto: number): boolean {
+    for (const id of this.pending) return id >= upto;
+    return true;
+  }
+
+  /** Resolves the flushes waiting for what has now settled. */
+  wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const done = this.waiters.filter((w) => this.settledBelow(w.upto));
+    if (done.length === 0) return;
+    this.waiters = this.waiters.filter((w) => !done.includes(w));
+    for (const w of done) w.resolve();
+  }
+
+  #place(id: number, subject: string, order: PublishOrder): boolean {
+    if (this.#fence !== undefined) {
+      this.#behindFence.push({ id, subject, order });
+      return false;
+    }
+    if (order === 'fence') {
+      this.#fence = { id, sent: false };
+      return false; // it goes from #fenceMayGo, once all before it settled
+    }
+    if (order === 'free') return true;
+    const chain = this.#chains.get(subject);
+    if (chain !== undefined) {
+      chain.push(id);
+      return false;
+    }
+    this.#chains.set(subject, [id]);
+    return true;
+  }
+
+  #afterChained(id: number, subject: string, order: PublishOrder, stored: boolean): LaneStep {
+    if (order !== 'chained') return NOTHING;
+    const chain = this.#chains.get(subject);
+    if (chain === undefined) return NOTHING;
+    if (chain[0] !== id) {
+      // Settled while held (aborted): it just leaves its chain.
+      const at = chain.indexOf(id);
+      if (at > 0) chain.splice(at, 1);
+      return NOTHING;
+    }
+    chain.shift();
+    const next = chain[0];
+    if (next === undefined) {
+      this.#chains.delete(subject);
+      return NOTHING;
+    }
+    if (stored) return { send: [next], fail: null };
+    this.#chains.delete(subject);
+    return { send: [], fail: { ids: chain, reason: `the publish before it on ${subject} was not stored` } };
+  }
+
+  #afterFence(stored: boolean): LaneStep {
+    this.#fence = undefined;
+    const behind = this.#behindFence;
+    this.#behindFence = [];
+    const waiting = behind.filter((b) => this.pending.has(b.id));
+    if (!stored) {
+      return {
+        send: [],
+        fail: { ids: waiting.map((b) => b.id), reason: 'the transfer record before it was not stored' },
+      };
+    }
+    const send: number[] = [];
+    for (const b of waiting) if (this.#place(b.id, b.subject, b.order)) send.push(b.id);
+    return { send, fail: null };
+  }
+
+  /** The held fence goes once all before it settled — or fails, when one of them failed. */
+  #fenceMayGo(): LaneStep | null {
+    const fence = this.#fence;
+    if (fence === undefined || fence.sent || !this.settledBelow(fence.id)) return null;
+    if (this.failure !== undefined)
+      return { send: [], fail: { ids: [fence.id], reason: 'a publish before it was not stored' } };
+    fence.sent = true;
+    return { send: [fence.id], fail: null };
+  }
+}
