@@ -9,10 +9,10 @@ export type PublishOrder = 'chained' | 'fence' | 'free';
 /** What to do after a publish settled: ids held until now that go on the wire, ids to fail unsent. */
 export interface LaneStep {
   send: number[];
-  fail: { ids: number[]; reason: string } | null;
+  fail: { ids: number[]; reason: string }[];
 }
 
-const NOTHING: LaneStep = { send: [], fail: null };
+const NOTHING: LaneStep = { send: [], fail: [] };
 
 /**
  * One site's share of a {@link Publisher}'s window and the one owner of its order rules: which
@@ -38,7 +38,7 @@ export class PublishLane {
   /** A new publish: sent at once (in `send`), held for its turn (neither), or failed unsent. */
   admit(id: number, subject: string, order: PublishOrder): LaneStep {
     this.pending.add(id);
-    if (this.#place(id, subject, order)) return { send: [id], fail: null };
+    if (this.#place(id, subject, order)) return { send: [id], fail: [] };
     return this.#fenceMayGo() ?? NOTHING;
   }
 
@@ -52,7 +52,7 @@ export class PublishLane {
       this.#fence?.id === id ? this.#afterFence(stored) : this.#afterChained(id, subject, order, stored);
     const fenceStep = this.#fenceMayGo();
     if (fenceStep === null) return step;
-    return { send: [...step.send, ...fenceStep.send], fail: step.fail ?? fenceStep.fail };
+    return { send: [...step.send, ...fenceStep.send], fail: [...step.fail, ...fenceStep.fail] };
   }
 
   /** Notes a failed publish (the first one names the lane's failure). */
@@ -112,9 +112,9 @@ export class PublishLane {
       this.#chains.delete(subject);
       return NOTHING;
     }
-    if (stored) return { send: [next], fail: null };
+    if (stored) return { send: [next], fail: [] };
     this.#chains.delete(subject);
-    return { send: [], fail: { ids: chain, reason: `the publish before it on ${subject} was not stored` } };
+    return { send: [], fail: [{ ids: chain, reason: `the publish before it on ${subject} was not stored` }] };
   }
 
   #afterFence(stored: boolean): LaneStep {
@@ -125,12 +125,12 @@ export class PublishLane {
     if (!stored) {
       return {
         send: [],
-        fail: { ids: waiting.map((b) => b.id), reason: 'the transfer record before it was not stored' },
+        fail: [{ ids: waiting.map((b) => b.id), reason: 'the transfer record before it was not stored' }],
       };
     }
     const send: number[] = [];
     for (const b of waiting) if (this.#place(b.id, b.subject, b.order)) send.push(b.id);
-    return { send, fail: null };
+    return { send, fail: [] };
   }
 
   /** The held fence goes once all before it settled — or fails, when one of them failed. */
@@ -138,8 +138,8 @@ export class PublishLane {
     const fence = this.#fence;
     if (fence === undefined || fence.sent || !this.settledBelow(fence.id)) return null;
     if (this.failure !== undefined)
-      return { send: [], fail: { ids: [fence.id], reason: 'a publish before it was not stored' } };
+      return { send: [], fail: [{ ids: [fence.id], reason: 'a publish before it was not stored' }] };
     fence.sent = true;
-    return { send: [fence.id], fail: null };
+    return { send: [fence.id], fail: [] };
   }
 }

@@ -219,9 +219,9 @@ export class Publisher {
       entry.held = undefined;
       this.#send(id, message);
     }
-    if (step.fail !== null) {
-      const error = new NatsError(`not sent: ${step.fail.reason}`, { kind: 'other' });
-      for (const id of step.fail.ids) this.#settle(id, null, error);
+    for (const { ids, reason } of step.fail) {
+      const error = new NatsError(`not sent: ${reason}`, { kind: 'other' });
+      for (const id of ids) this.#settle(id, null, error);
     }
   }
 

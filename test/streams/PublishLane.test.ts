@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PublishLane } from '../../src/streams/index.ts';
 
-const SEND = (...ids: number[]) => ({ send: ids, fail: null });
-const HOLD = { send: [], fail: null };
+const SEND = (...ids: number[]) => ({ send: ids, fail: [] });
+const HOLD = { send: [], fail: [] };
 
 describe('PublishLane', () => {
   it('chains a subject: the next goes when the one before is stored; other subjects go at once', () => {
@@ -27,7 +27,7 @@ describe('PublishLane', () => {
     lane.noteFailure(0, 'm0', new Error('lost'));
     expect(lane.settle(0, 'x', 'chained', false)).toEqual({
       send: [],
-      fail: { ids: [1, 2], reason: 'the publish before it on x was not stored' },
+      fail: [{ ids: [1, 2], reason: 'the publish before it on x was not stored' }],
     });
     expect(lane.failure).toMatchObject({ msgId: 'm0', count: 1 });
     // The subject is free again for the rebuilt site.
@@ -65,11 +65,11 @@ describe('PublishLane', () => {
     lane.noteFailure(1, 'm1', new Error('lost'));
     expect(lane.settle(1, 'a', 'chained', false)).toEqual({
       send: [],
-      fail: { ids: [2], reason: 'a publish before it was not stored' },
+      fail: [{ ids: [2], reason: 'a publish before it was not stored' }],
     });
     expect(lane.settle(2, 'fence', 'fence', false)).toEqual({
       send: [],
-      fail: { ids: [3], reason: 'the transfer record before it was not stored' },
+      fail: [{ ids: [3], reason: 'the transfer record before it was not stored' }],
     });
   });
 
