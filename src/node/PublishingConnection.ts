@@ -1,6 +1,12 @@
 import { NatsError } from '../errors.ts';
 import type { Logger } from '../logging/index.ts';
-import { type ConnectNatsOptions, connectNats, Publisher, type PublisherOptions } from '../streams/index.ts';
+import {
+  type ConnectNatsOptions,
+  closeNats,
+  connectNats,
+  Publisher,
+  type PublisherOptions,
+} from '../streams/index.ts';
 
 /** What a {@link PublishingConnection} needs. */
 export interface PublishingConnectionOptions {
@@ -50,7 +56,7 @@ export class PublishingConnection {
     this.#closed = true;
     const publisher = this.#publisher;
     this.#publisher = null;
-    await publisher?.connection.drain().catch(() => undefined);
+    if (publisher !== null) await closeNats(publisher.connection);
   }
 
   async #connect(): Promise<void> {

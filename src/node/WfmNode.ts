@@ -14,7 +14,7 @@ import {
   LevelCheckpointStore,
   PrefetchingCheckpointStore,
 } from '../persistence/index.ts';
-import { connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
+import { closeNats, connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 import { EventLoopMonitor } from './EventLoopMonitor.ts';
 import { IntervalHistory } from './IntervalHistory.ts';
@@ -190,8 +190,9 @@ export class WfmNode {
     await this.#store
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
+    this.#log.debug('closing the NATS connections');
     await this.#publishing?.close();
-    await this.#nc?.drain().catch(() => undefined);
+    if (this.#nc !== undefined) await closeNats(this.#nc);
     this.#log.info({ routedSeq: this.#input?.routedSeq }, 'node stopped');
   }
 

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { closeNats } from './closeNats.ts';
 import { connectNats } from './connectNats.ts';
 import { monotonicMs } from './monotonicMs.ts';
 import type { BeaconWorkerData } from './NodeBeacon.ts';
@@ -37,7 +38,7 @@ port.on('message', (message: { type: 'stop' }) => {
   clearInterval(timer);
   void (async () => {
     await announce(true);
-    await nc.drain().catch(() => undefined);
+    await closeNats(nc);
     port.postMessage({ type: 'stopped' });
     port.close();
   })();
