@@ -81,7 +81,10 @@ describe('SiteWriter', () => {
     // `settled` alone would answer true again.
     t.publisher.failedAt = 0;
     const settled = t.publisher.settled.bind(t.publisher);
-    t.publisher.settled = async () => (await settled(), true);
+    t.publisher.settled = async (...args) => {
+      await settled(...args);
+      return true;
+    };
     t.w.propose(1);
     await Promise.resolve();
     await Promise.resolve();
