@@ -4,27 +4,20 @@
  * it reaches the nodes. What needs NATS (handing leases over, flushing outputs, draining the
  * connections) gives up within its bounds, the checkpoint store and the WFM database are closed,
  * and the node ends. Before closeNats, a node whose publishing connection lost the server while
- * its drain waited for a PONG never ended: the process case failed so every time; the demo's
- * Ctrl-C left a node draining for ever 1 time in 2 to 6, by when the server died.
+ * its drain waited for a PONG never ended: the process case below failed so every time, and the
+ * demo's Ctrl-C left a node draining for ever in 1 run of 2 to 6, by when the server died.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { WfmNode } from '../../src/node/index.ts';
-import { TrafficGenerator } from '../../src/simulator/index.ts';
-import { ensureStreams } from '../../src/streams/index.ts';
-import { NatsServer } from '../helpers/NatsServer.ts';
 import { NodeHome, NodeProcess, waitFor } from '../helpers/NodeProcess.ts';
-import { publishMessages } from '../helpers/outputs.ts';
 import { livePublisher, standbyNats, standbyTraffic } from '../helpers/standbyTraffic.ts';
-import { WfmWire } from '../helpers/wfmWire.ts';
 
 const SITES = ['S1', 'S2'];
-const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
 /** Far more than stop needs with NATS gone (its bounds are a few seconds); a hang never ends. */
 const STOP_LIMIT_MS = 30_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -37,21 +30,9 @@ describe('stopping a node whose NATS server is gone', () => {
 
   for (const when of ['idle', 'busy'] as const) {
     it(`${when === 'idle' ? 'caught up' : 'with outputs in flight'}: stop() resolves`, async () => {
-      const server = await NatsServer.start();
-      cleanups.push(() => server.stop());
-      const wire = await WfmWire.connect(server.url);
-      cleanups.push(() => wire.close());
-      await ensureStreams(wire.jsm);
-      const traffic = [
-        ...new TrafficGenerator({
-          tenant: 'T1',
-          sites: SITES,
-          agentsPerSite: 20,
-          seed: 7,
-          startTs: START_TS,
-          tickMs: 2000,
-        }).messages(START_TS + 3_600_000),
-      ];
+      const nats = await standbyNats(false);
+      cleanups.push(() => nats.close());
+      const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 20, hours: 1, seed: 7 });
       const dataDir = await mkdtemp(join(tmpdir(), 'wfm-node-'));
       cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
       const log: string[] = [];
@@ -60,31 +41,29 @@ describe('stopping a node whose NATS server is gone', () => {
         pretty: false,
         destination: { write: (line: string) => void log.push(line.trimEnd()) },
       });
-      const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: SITES });
+      const config = localNodeConfig({ natsUrl: nats.server.url, dataDir, sites: SITES });
       const node = await WfmNode.start({ config, nodeId: 'n1', logger });
       cleanups.push(() => node.stop());
-      if (when === 'idle') {
-        await publishMessages(jetstream(wire.nc), traffic);
-        await waitFor(
-          () => (node.status().sites.every((s) => s.processedSeq === traffic.length) ? true : undefined),
-          { timeoutMs: 45_000, describe: () => JSON.stringify(node.status()) },
-        );
-      } else {
-        await publishMessages(jetstream(wire.nc), traffic.slice(0, traffic.length / 2));
-        await waitFor(() => (node.status().sites.some((s) => s.processedSeq > 100) ? true : undefined), {
-          timeoutMs: 45_000,
-          describe: () => JSON.stringify(node.status()),
-        });
-      }
-      await wire.close();
-      await server.kill();
+      // Caught up: every input applied. In flight: the server dies while input is still being
+      // published and the node is a hundred inputs in.
+      const publishing = livePublisher(nats.js, traffic).publish(
+        when === 'idle' ? traffic.length : undefined,
+      );
+      if (when === 'idle') await publishing;
+      const reached = (seq: number) => node.status().sites.every((s) => s.processedSeq >= seq);
+      await waitFor(() => (reached(when === 'idle' ? traffic.length : 100) ? true : undefined), {
+        timeoutMs: 45_000,
+        describe: () => JSON.stringify(node.status()),
+      });
+      await nats.server.kill();
+      await publishing.catch(() => undefined);
 
       const outcome = await Promise.race([
         node.stop().then(
           () => 'stopped',
           (err: unknown) => `stop() rejected: ${String(err)}`,
         ),
-        new Promise<string>((resolve) => setTimeout(() => resolve('still stopping'), STOP_LIMIT_MS)),
+        sleep(STOP_LIMIT_MS).then(() => 'still stopping'),
       ]);
       expect(outcome, log.slice(-30).join('\n')).toBe('stopped');
       expect(log.at(-1)).toContain('node stopped');
