@@ -191,8 +191,12 @@ export class WfmNode {
       ?.close()
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
     this.#log.debug('closing the NATS connections');
-    await this.#publishing?.close();
-    if (this.#nc !== undefined) await closeNats(this.#nc);
+    // Both at once: each waits at most its drain timeout for a server that does not answer.
+    const timers = this.options.clock ?? realClock;
+    await Promise.all([
+      this.#publishing?.close(),
+      this.#nc === undefined ? undefined : closeNats(this.#nc, { timers }),
+    ]);
     this.#log.info({ routedSeq: this.#input?.routedSeq }, 'node stopped');
   }
 

@@ -3,7 +3,7 @@
  * reads `WFM_IN` as an RxJS Observable, publishes outputs and dead letters per site, and reads
  * back what a site already stored.
  */
-export { closeNats } from './closeNats.ts';
+export { type CloseNatsOptions, closeNats, defaultCloseNatsOptions } from './closeNats.ts';
 export {
   type ConnectNatsOptions,
   connectNats,

@@ -4,8 +4,9 @@
  * it reaches the nodes. What needs NATS (handing leases over, flushing outputs, draining the
  * connections) gives up within its bounds, the checkpoint store and the WFM database are closed,
  * and the node ends. Before closeNats, a node whose publishing connection lost the server while
- * its drain waited for a PONG never ended: the process case below failed so every time, and the
- * demo's Ctrl-C left a node draining for ever in 1 run of 2 to 6, by when the server died.
+ * its drain waited for a PONG never ended (the first process case failed so every time; the
+ * demo's Ctrl-C left a node draining for ever in 1 run of 2 to 6), and a hung server held the
+ * stop until the client's ping check. Both are now bounded: closeNats.test.ts pins each way.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ const SITES = ['S1', 'S2'];
 const STOP_LIMIT_MS = 30_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-describe('stopping a node whose NATS server is gone', () => {
+describe('stopping a node whose NATS server is gone or hangs', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -96,6 +97,28 @@ describe('stopping a node whose NATS server is gone', () => {
     const exit = await Promise.race([
       node.exited.then((e) => `exited ${e.code}`),
       sleep(STOP_LIMIT_MS).then(() => 'still stopping'),
+    ]);
+    expect(exit, node.log.split('\n').slice(-20).join('\n')).toBe('exited 0');
+  }, 120_000);
+
+  it('a node process whose server hangs through its stop (SIGSTOP, never resumed): it exits', async () => {
+    const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 20, hours: 1, seed: 3 });
+    const nats = await standbyNats(false);
+    cleanups.push(() => nats.close());
+    const home = await NodeHome.create({ natsUrl: nats.server.url, sites: SITES });
+    cleanups.push(() => home.remove());
+    const node = NodeProcess.spawn(home, { nodeId: 'n1' });
+    cleanups.push(() => node.kill());
+    await node.ready;
+    await livePublisher(nats.js, traffic).publish(traffic.length / 2);
+    const pid = nats.server.pid!;
+    process.kill(pid, 'SIGSTOP');
+    cleanups.push(async () => process.kill(pid, 'SIGCONT'));
+    node.signal('SIGTERM');
+    // Every wait of the stop is bounded (lease handover, acks, the mark, the drains: seconds each).
+    const exit = await Promise.race([
+      node.exited.then((e) => `exited ${e.code}`),
+      sleep(2 * STOP_LIMIT_MS).then(() => 'still stopping'),
     ]);
     expect(exit, node.log.split('\n').slice(-20).join('\n')).toBe('exited 0');
   }, 120_000);

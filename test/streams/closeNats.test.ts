@@ -1,6 +1,6 @@
 /**
- * closeNats: a connection is closed in the end, whether its server answers, is gone before, or
- * dies while the drain waits for it (SIGSTOP holds the drain's PING unanswered, then SIGKILL).
+ * closeNats: a connection is closed in the end, whether its server answers, is gone before, dies
+ * while the drain waits for it (SIGSTOP holds the drain's PING unanswered, then SIGKILL), or hangs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeNats, connectNats } from '../../src/streams/index.ts';
@@ -59,7 +59,8 @@ describe('closeNats', () => {
       await nc.flush();
       // The server takes the drain's UNSUB and PING and never answers; then it is gone.
       process.kill(s.pid!, 'SIGSTOP');
-      const closing = closeNats(nc);
+      // A drain timeout past the limit: only the server's death may end the wait.
+      const closing = closeNats(nc, { drainTimeoutMs: 60_000 });
       await sleep(300);
       await s.kill();
       expect(await outcome(closing)).toBe('closed');
@@ -67,13 +68,31 @@ describe('closeNats', () => {
     });
   }
 
+  it('a connection whose server hangs (SIGSTOP, never resumed): closed once drainTimeoutMs ran out', async () => {
+    const s = await server();
+    const nc = await connectNats({ servers: [s.url], reconnect: false });
+    nc.subscribe('u.>', { callback: () => undefined });
+    await nc.flush();
+    process.kill(s.pid!, 'SIGSTOP');
+    const closing = closeNats(nc, { drainTimeoutMs: 300 });
+    expect(await outcome(closing)).toBe('closed');
+    expect(nc.isClosed()).toBe(true);
+  });
+
+  it('refuses a negative drainTimeoutMs', async () => {
+    const s = await server();
+    const nc = await connectNats({ servers: [s.url] });
+    await expect(closeNats(nc, { drainTimeoutMs: -1 })).rejects.toThrow(RangeError);
+    await nc.close();
+  });
+
   it('a connection whose server is already gone: closed (it does not wait to reconnect)', async () => {
     const s = await server();
     const nc = await connectNats({ servers: [s.url], reconnectTimeWaitMs: 100 });
     nc.subscribe('u.>', { callback: () => undefined });
     await nc.flush();
     await s.kill();
-    expect(await outcome(closeNats(nc))).toBe('closed');
+    expect(await outcome(closeNats(nc, { drainTimeoutMs: 60_000 }))).toBe('closed');
     expect(nc.isClosed()).toBe(true);
   });
 
