@@ -81,10 +81,14 @@ export async function baselineRun(
   sites: string[],
 ): Promise<{ out: StreamRecord[]; dlq: StreamRecord[] }> {
   const nats = await standbyNats(false);
+  // A 30 s lease (a 5 s write permit): the undisturbed run must not lose its own leases to
+  // event-loop stalls. With the 3 s default, a whole-suite run on two busy cores fenced the
+  // baseline three times while it applied its backlog, and its re-takes (re-reading WFM_OUT,
+  // re-sending the outbox) outlasted the wait below.
   const home = await NodeHome.create({
     natsUrl: nats.server.url,
     sites,
-    extraConfig: { standbyReplicas: 0 },
+    extraConfig: { standbyReplicas: 0, leaseSeconds: 30 },
   });
   let node: NodeProcess | undefined;
   try {

@@ -71,8 +71,12 @@ describe('stopping a node whose NATS server is gone or hangs', () => {
     }, 120_000);
   }
 
-  it('a node process whose server dies while it drains its connections: it exits', async () => {
-    const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 20, hours: 1, seed: 2 });
+  /**
+   * A node process with half the traffic applied, its server then stopped (SIGSTOP: alive, never
+   * answering) and the node told to stop (SIGTERM).
+   */
+  async function stopWithServerStopped(seed: number) {
+    const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 20, hours: 1, seed });
     const nats = await standbyNats(false);
     cleanups.push(() => nats.close());
     const home = await NodeHome.create({ natsUrl: nats.server.url, sites: SITES });
@@ -81,45 +85,38 @@ describe('stopping a node whose NATS server is gone or hangs', () => {
     cleanups.push(() => node.kill());
     await node.ready;
     await livePublisher(nats.js, traffic).publish(traffic.length / 2);
-    // The server stops answering (SIGSTOP): the node's stop gives up on leases and acks within
-    // their bounds and comes to drain its connections, whose PINGs go unanswered; then the
-    // server dies (SIGKILL), as a server does when Ctrl-C reaches it too.
     const pid = nats.server.pid!;
     process.kill(pid, 'SIGSTOP');
     cleanups.push(async () => process.kill(pid, 'SIGCONT'));
     node.signal('SIGTERM');
+    return { nats, node };
+  }
+
+  /** 'exited <code>', or 'still stopping' with the log's tail after `limitMs`. */
+  function exitWithin(node: NodeProcess, limitMs: number): Promise<string> {
+    return Promise.race([
+      node.exited.then((e) => `exited ${e.code}`),
+      sleep(limitMs).then(() => `still stopping\n${node.log.split('\n').slice(-20).join('\n')}`),
+    ]);
+  }
+
+  it('a node process whose server dies while it drains its connections: it exits', async () => {
+    const { nats, node } = await stopWithServerStopped(2);
+    // The stop gives up on leases and acks within their bounds and comes to drain its
+    // connections, whose PINGs go unanswered; then the server dies (SIGKILL), as a server does
+    // when Ctrl-C reaches it too.
     await waitFor(() => (node.logged('closing the NATS connections').length > 0 ? true : undefined), {
       timeoutMs: 60_000,
       describe: () => node.log,
     });
     await sleep(300);
     await nats.server.kill();
-    const exit = await Promise.race([
-      node.exited.then((e) => `exited ${e.code}`),
-      sleep(STOP_LIMIT_MS).then(() => 'still stopping'),
-    ]);
-    expect(exit, node.log.split('\n').slice(-20).join('\n')).toBe('exited 0');
+    expect(await exitWithin(node, STOP_LIMIT_MS)).toBe('exited 0');
   }, 120_000);
 
   it('a node process whose server hangs through its stop (SIGSTOP, never resumed): it exits', async () => {
-    const traffic = standbyTraffic({ sites: SITES, agentsPerSite: 20, hours: 1, seed: 3 });
-    const nats = await standbyNats(false);
-    cleanups.push(() => nats.close());
-    const home = await NodeHome.create({ natsUrl: nats.server.url, sites: SITES });
-    cleanups.push(() => home.remove());
-    const node = NodeProcess.spawn(home, { nodeId: 'n1' });
-    cleanups.push(() => node.kill());
-    await node.ready;
-    await livePublisher(nats.js, traffic).publish(traffic.length / 2);
-    const pid = nats.server.pid!;
-    process.kill(pid, 'SIGSTOP');
-    cleanups.push(async () => process.kill(pid, 'SIGCONT'));
-    node.signal('SIGTERM');
+    const { node } = await stopWithServerStopped(3);
     // Every wait of the stop is bounded (lease handover, acks, the mark, the drains: seconds each).
-    const exit = await Promise.race([
-      node.exited.then((e) => `exited ${e.code}`),
-      sleep(2 * STOP_LIMIT_MS).then(() => 'still stopping'),
-    ]);
-    expect(exit, node.log.split('\n').slice(-20).join('\n')).toBe('exited 0');
+    expect(await exitWithin(node, 2 * STOP_LIMIT_MS)).toBe('exited 0');
   }, 120_000);
 });
