@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { realClock } from '../actors/index.ts';
+import { type OperationalClock, realClock } from '../actors/index.ts';
 import { listSites, natsConnectOptions, type SiteRef, type WfmConfig } from '../config/index.ts';
 import { type DecodeOptions, decodeInput, defaultDecodeOptions } from '../domain/index.ts';
 import { WfmError } from '../errors.ts';
@@ -192,12 +192,16 @@ export class WfmNode {
       .catch((err: unknown) => this.#log.error({ err }, 'closing the checkpoint store failed'));
     this.#log.debug('closing the NATS connections');
     // Both at once: each waits at most its drain timeout for a server that does not answer.
-    const timers = this.options.clock ?? realClock;
     await Promise.all([
       this.#publishing?.close(),
-      this.#nc === undefined ? undefined : closeNats(this.#nc, { timers }),
+      this.#nc === undefined ? undefined : closeNats(this.#nc, { timers: this.#clock }),
     ]);
     this.#log.info({ routedSeq: this.#input?.routedSeq }, 'node stopped');
+  }
+
+  /** The operational clock (leases, retries, drain bounds): the injected one or the real one. */
+  get #clock(): OperationalClock {
+    return this.options.clock ?? realClock;
   }
 
   /** Every lane the node may host: the lane of input no site owns, then the configured sites. */
@@ -207,7 +211,7 @@ export class WfmNode {
 
   async #open(): Promise<void> {
     const { config, nodeId } = this.options;
-    const clock = this.options.clock ?? realClock;
+    const clock = this.#clock;
     this.#nc = await connectNats(natsConnectOptions(config, `wfm-agg ${nodeId}`));
     natsStatusEvents(this.#nc).subscribe((event) => {
       if (event.type === 'disconnected') this.counters.natsDisconnects++;

@@ -1,4 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+// Type only: the beacon worker uses closeNats and must not load the actors (xstate).
+import type { OperationalClock } from '../actors/index.ts';
 
 /** How {@link closeNats} waits. */
 export interface CloseNatsOptions {
@@ -9,7 +11,7 @@ export interface CloseNatsOptions {
    */
   drainTimeoutMs: number;
   /** Timers of that wait (a node passes its operational clock). @defaultValue the real ones */
-  timers: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
+  timers: Pick<OperationalClock, 'setTimeout' | 'clearTimeout'>;
 }
 
 export const defaultCloseNatsOptions: CloseNatsOptions = {
@@ -38,7 +40,7 @@ export async function closeNats(nc: NatsConnection, options: Partial<CloseNatsOp
   if (nc.isClosed()) return;
   let timer: unknown;
   const waited = new Promise<void>((resolve) => {
-    timer = o.timers.setTimeout(resolve, o.drainTimeoutMs);
+    timer = o.timers.setTimeout(() => resolve(), o.drainTimeoutMs);
   });
   await Promise.race([nc.drain().catch(() => undefined), nc.closed(), waited]);
   o.timers.clearTimeout(timer);
