@@ -82,23 +82,36 @@ export function siteStatus(
   replicas: readonly string[],
 ): Omit<SiteStatus, 'history'> {
   const supervisor = site.supervisor;
-  const lease = election.lease.record;
-  const leading = election.leading;
   return {
     tenant,
     site: site.site,
     businessUnit: ref.businessUnit,
     name: ref.name,
     statServer: ref.statServer,
-    role: leading && site.role === 'primary' ? 'primary' : 'backup',
-    epoch: leading ? election.epoch : (lease?.epoch ?? 0),
-    leader: lease === null || lease.released ? null : lease.node,
+    ...laneStatus(site, election),
     replicas,
-    state: site.state,
-    election: election.actor.getSnapshot().value,
-    processedSeq: site.position,
     checkpointSeq: Math.min(site.checkpointSeq, floorSeq),
     siteTime: supervisor?.siteTime ?? -1,
     agents: supervisor?.agentCount ?? 0,
+  };
+}
+
+/** A lane's leadership and progress (a site's, or the lane of input no site owns). */
+export type LaneStatus = Pick<
+  SiteStatus,
+  'role' | 'epoch' | 'leader' | 'state' | 'election' | 'processedSeq'
+>;
+
+/** What {@link siteStatus} shows of any lane's lease and lifecycle. */
+export function laneStatus(site: SiteRuntime, election: SiteElection): LaneStatus {
+  const lease = election.lease.record;
+  const leading = election.leading;
+  return {
+    role: leading && site.role === 'primary' ? 'primary' : 'backup',
+    epoch: leading ? election.epoch : (lease?.epoch ?? 0),
+    leader: lease === null || lease.released ? null : lease.node,
+    state: site.state,
+    election: election.actor.getSnapshot().value,
+    processedSeq: site.position,
   };
 }

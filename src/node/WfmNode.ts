@@ -26,7 +26,7 @@ import {
   renderMetrics,
   siteMetrics,
 } from './NodeMetrics.ts';
-import { type NodeStatus, nodeStatus } from './NodeStatus.ts';
+import { type LaneStatus, laneStatus, type NodeStatus, nodeStatus } from './NodeStatus.ts';
 import { PublishingConnection } from './PublishingConnection.ts';
 import { answerReport } from './reportRequest.ts';
 import { type RestartReply, type RestartRequest, resolveRestart } from './restartRequest.ts';
@@ -104,6 +104,15 @@ export class WfmNode {
     for (const [lane, h] of this.#cluster?.lanes?.lanes ?? [])
       if (lane !== UNROUTED_LANE) sites.set(lane, h.runtime);
     return sites;
+  }
+
+  /**
+   * The lane of input no site owns (its dead letters), as the status shows a site's lease and
+   * progress; null when this node does not host it. Not in `/api/status`, whose rows are sites.
+   */
+  get unroutedLane(): LaneStatus | null {
+    const h = this.#cluster?.lanes?.lanes.get(UNROUTED_LANE);
+    return h === undefined ? null : laneStatus(h.runtime, h.election);
   }
 
   /** The node's JetStream manager: the visualizer reads agents' inputs from `WFM_IN` with it. */
