@@ -234,12 +234,15 @@ describe('PostgresIntervalSink', () => {
     // Idle pooled connections die with the server: their 'error' events must not end the process.
     await server.stop('immediate');
     try {
-      for (const attempt of [
+      // Each attempt gets its handler as it is made: they run at once, and one that fails while
+      // an earlier one is still awaited would otherwise be an unhandled rejection.
+      const attempts = [
         sink.write(batch(1, ['B'], 2)),
         sink.mark('T1', 'S1'),
         sink.write(batch(1, ['C'], 3)),
-      ]) {
-        const error = await attempt.catch((e: unknown) => e);
+      ].map((attempt) => attempt.catch((e: unknown) => e));
+      for (const attempt of attempts) {
+        const error = await attempt;
         expect(error).toBeInstanceOf(DatabaseError);
         expect((error as DatabaseError).code).toBe('WFM_DATABASE_UNAVAILABLE');
         expect(everything(error)).not.toContain(PASSWORD);
