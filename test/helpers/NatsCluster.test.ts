@@ -102,6 +102,10 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
       return l !== leader ? l : undefined;
     });
     expect(newLeader).not.toBe(leader);
+    // With a replica down the streams are not current, and the wait says which one and why.
+    await expect(cluster.waitStreamsCurrent(500)).rejects.toThrow(
+      new RegExp(`streams not current within 500 ms \\(.*replica ${leader} not current`),
+    );
 
     const info = await jsm.streams.info(STREAM);
     expect(info.state.messages).toBe(200);
@@ -117,14 +121,15 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
 
     await cluster.restart(leader);
     expect(killed.running).toBe(true);
-    // Healthy after restart means caught up; the stream's leader then lists it as a current replica.
-    await retried(
-      async () => {
-        const replicas = (await jsm.streams.info(STREAM)).cluster?.replicas ?? [];
-        const back = replicas.find((r) => r.name === leader);
-        return back?.current === true && replicas.every((r) => r.current) ? true : undefined;
-      },
-      () => cluster.log,
+    // Back and caught up: every stream's leader lists every replica as current, lag 0.
+    await cluster.waitStreamsCurrent(RETRY_FOR_MS);
+    const replicas = (await jsm.streams.info(STREAM)).cluster?.replicas ?? [];
+    expect(replicas.map((r) => [r.current, r.lag ?? 0])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    expect(await cluster.describeStreams()).toMatch(
+      new RegExp(`^stream ${STREAM} msgs 200 last 200 leader n\\d`, 'm'),
     );
     expect((await kv.get('k'))?.string()).toBe('after');
     expect((await jsm.streams.info(STREAM)).state.messages).toBe(200);

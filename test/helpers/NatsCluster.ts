@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { defaultNatsServerOptions, NATS_SERVER_NOT_FOUND, resolveNatsServerBinary } from './NatsServer.ts';
+import { describeStreams, streamProblems } from './streamHealth.ts';
 
 /** How to launch a throwaway NATS cluster for a test. */
 export interface NatsClusterOptions {
@@ -336,6 +337,42 @@ export class NatsCluster {
     const leader = info.cluster?.leader;
     if (leader === undefined || leader === '') throw new Error(`stream ${streamName} has no leader`);
     return leader;
+  }
+
+  /**
+   * Waits until every stream and consumer has a running leader and every replica is current
+   * with it (lag 0, not offline): what an operator waits for between the steps of a rolling
+   * restart. `/healthz` of a restarted server says only that it caught up with the meta leader
+   * and its own assignments; a replica elsewhere can still be catching up, and a second fault
+   * then would exceed what three replicas tolerate.
+   */
+  async waitStreamsCurrent(timeoutMs = this.options.startTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let why = 'not asked yet';
+    for (;;) {
+      try {
+        const running = new Set(this.members.filter((m) => m.running).map((m) => m.name));
+        why = (await streamProblems((await this.jsm()).jsm, running)).join('; ');
+        if (why === '') return;
+      } catch (error) {
+        why = `stream info failed: ${(error as Error).message}`;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `NatsCluster streams not current within ${timeoutMs} ms (${why}):\n${await this.describeStreams()}`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+
+  /** One line per stream and consumer: leader, each replica's state (for failure messages). */
+  async describeStreams(): Promise<string> {
+    try {
+      return await describeStreams((await this.jsm()).jsm);
+    } catch (error) {
+      return `streams not described: ${(error as Error).message}`;
+    }
   }
 
   /**
