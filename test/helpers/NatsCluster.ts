@@ -4,7 +4,6 @@
  * monitoring port and its own store dir, all in one temp dir; a killed server restarted on the
  * same ports and store dir rejoins the cluster and catches up.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { defaultNatsServerOptions, NATS_SERVER_NOT_FOUND, resolveNatsServerBinary } from './NatsServer.ts';
+import { describeMember, Member, type NatsClusterServer, serverConfig } from './NatsClusterMember.ts';
+import { defaultNatsServerOptions, resolveNatsServerBinary } from './NatsServer.ts';
 import { describeStreams, streamProblems } from './streamHealth.ts';
 
 /** How to launch a throwaway NATS cluster for a test. */
@@ -49,6 +49,11 @@ export interface NatsClusterOptions {
   stopTimeoutMs: number;
 }
 
+export type { NatsClusterServer };
+
+// A free port found by listen(0) may be taken again before nats-server binds it: try again then.
+const START_ATTEMPTS = 3;
+
 export const defaultNatsClusterOptions: NatsClusterOptions = {
   binary: defaultNatsServerOptions.binary,
   size: 3,
@@ -56,156 +61,6 @@ export const defaultNatsClusterOptions: NatsClusterOptions = {
   startTimeoutMs: 30_000,
   stopTimeoutMs: 10_000,
 };
-
-/** One server of a {@link NatsCluster}; the getters follow it through `kill()` and `restart()`. */
-export interface NatsClusterServer {
-  /** `server_name`: `n1`, `n2`, … */
-  readonly name: string;
-  /** `nats://127.0.0.1:<client port>` (the same across `restart()`). */
-  readonly url: string;
-  /** Process id while running, else undefined. */
-  readonly pid: number | undefined;
-  /** True while the process is running. */
-  readonly running: boolean;
-  /** `http://127.0.0.1:<monitoring port>` (`/jsz`, `/healthz`, `/routez`…). */
-  readonly monitorUrl: string;
-  /** JetStream store dir (kept across `kill()` and `restart()`). */
-  readonly storeDir: string;
-  /** The last lines the server printed, stdout and stderr (for failure messages). */
-  readonly log: string;
-}
-
-const NOT_FOUND = NATS_SERVER_NOT_FOUND;
-const OUTPUT_TAIL_LINES = 60;
-// A free port found by listen(0) may be taken again before nats-server binds it: try again then.
-const START_ATTEMPTS = 3;
-
-// Children still running when the test process exits would hold ports and temp dirs.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-interface Ports {
-  client: number;
-  cluster: number;
-  monitor: number;
-}
-
-/** What `/jsz` says about the JetStream meta group (nats-server 2.9). */
-interface MetaClusterJson {
-  name?: string;
-  leader?: string;
-  cluster_size?: number;
-  replicas?: { name: string; current: boolean }[];
-}
-
-class Member implements NatsClusterServer {
-  readonly name: string;
-  readonly ports: Ports;
-  readonly configFile: string;
-  readonly storeDir: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private exitInfo: string | undefined;
-  private output: string[] = [];
-
-  constructor(name: string, ports: Ports, dir: string) {
-    this.name = name;
-    this.ports = ports;
-    this.configFile = join(dir, 'nats.conf');
-    this.storeDir = join(dir, 'store');
-  }
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.ports.client}`;
-  }
-
-  get monitorUrl(): string {
-    return `http://127.0.0.1:${this.ports.monitor}`;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined;
-  }
-
-  get log(): string {
-    return this.output.join('\n');
-  }
-
-  /** Why the last process ended, while it is down (`exit code …, signal …`). */
-  get exit(): string | undefined {
-    return this.running ? undefined : this.exitInfo;
-  }
-
-  /** Spawns the process and returns at once; readiness is the cluster's business. */
-  launch(binaryPath: string): void {
-    if (this.child !== undefined) throw new Error(`nats-server ${this.name} is already running`);
-    this.output = [];
-    this.exitInfo = undefined;
-    const child = spawn(binaryPath, ['-c', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitInfo ??= `exit code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
-        live.delete(child);
-        if (this.child === child) this.child = undefined;
-        resolve();
-      });
-    });
-    child.once('error', (err) => {
-      const enoent = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      this.exitInfo = enoent ? NOT_FOUND : `failed to spawn: ${err.message}`;
-    });
-    const keep = (chunk: Buffer): void => {
-      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      if (this.output.length > OUTPUT_TAIL_LINES)
-        this.output.splice(0, this.output.length - OUTPUT_TAIL_LINES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.child = child;
-    live.add(child);
-  }
-
-  /** Sends `signal`, waits for the exit; SIGKILL after `timeoutMs` if it is still running. */
-  async signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
-    const child = this.child;
-    if (child === undefined) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  /** True when `GET /healthz` answers 200: JetStream is current with an elected meta leader. */
-  async healthy(): Promise<boolean> {
-    if (!this.running) return false;
-    try {
-      const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-      await res.body?.cancel();
-      return res.ok;
-    } catch {
-      return false;
-    }
-  }
-
-  /** `meta_cluster` of `GET /jsz`, or undefined when the server does not answer. */
-  async metaCluster(): Promise<MetaClusterJson | undefined> {
-    if (!this.running) return undefined;
-    try {
-      const res = await fetch(`${this.monitorUrl}/jsz`, { signal: AbortSignal.timeout(2000) });
-      if (!res.ok) return undefined;
-      const body = (await res.json()) as { meta_cluster?: MetaClusterJson };
-      return body.meta_cluster;
-    } catch {
-      return undefined;
-    }
-  }
-}
 
 /**
  * `size` nats-server processes (default 3) forming one JetStream cluster on 127.0.0.1, each from
@@ -359,20 +214,29 @@ export class NatsCluster {
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `NatsCluster streams not current within ${timeoutMs} ms (${why}):\n${await this.describeStreams()}`,
+          `NatsCluster streams not current within ${timeoutMs} ms (${why}):\n${await this.describeStreams()}\n${this.log}`,
         );
       }
       await sleep(200);
     }
   }
 
-  /** One line per stream and consumer: leader, each replica's state (for failure messages). */
+  /**
+   * One line per stream and consumer (leader, each replica's state) as the cluster answers,
+   * then each running server's own view from its `/jsz` (for failure messages: it still says
+   * something when the JetStream API does not answer).
+   */
   async describeStreams(): Promise<string> {
+    let api: string;
     try {
-      return await describeStreams((await this.jsm()).jsm);
+      api = await describeStreams((await this.jsm()).jsm);
     } catch (error) {
-      return `streams not described: ${(error as Error).message}`;
+      api = `streams not described: ${(error as Error).message}`;
     }
+    const views = await Promise.all(
+      this.members.map(async (m) => `--- ${m.name} /jsz\n${await m.streamView()}`),
+    );
+    return [api, ...views].join('\n');
   }
 
   /**
@@ -435,29 +299,6 @@ export class NatsCluster {
       await sleep(100);
     }
   }
-}
-
-function describeMember(m: Member): string {
-  const state = m.running ? `running, pid ${m.pid}` : `down (${m.exit ?? 'not started'})`;
-  return `--- ${m.name} ${m.url} ${state}\n${m.log}`;
-}
-
-/** nats-server config: JSON strings are valid quoted strings in its format. */
-function serverConfig(member: Member, others: Member[], clusterName: string): string {
-  const q = JSON.stringify;
-  const routes = others.map((o) => q(`nats-route://127.0.0.1:${o.ports.cluster}`)).join(', ');
-  return [
-    `server_name: ${q(member.name)}`,
-    `listen: ${q(`127.0.0.1:${member.ports.client}`)}`,
-    `http: ${q(`127.0.0.1:${member.ports.monitor}`)}`,
-    `jetstream { store_dir: ${q(member.storeDir)} }`,
-    'cluster {',
-    `  name: ${q(clusterName)}`,
-    `  listen: ${q(`127.0.0.1:${member.ports.cluster}`)}`,
-    `  routes: [${routes}]`,
-    '}',
-    '',
-  ].join('\n');
 }
 
 /** `count` distinct free loopback ports (all held open at once so none repeats). */

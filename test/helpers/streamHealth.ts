@@ -3,7 +3,7 @@
  * consumer has a running leader with every replica current, and a one-line-each description
  * for failure messages. Used by `NatsCluster` to pace a rolling restart.
  */
-import type { ClusterInfo, JetStreamManager } from '@nats-io/jetstream';
+import type { ClusterInfo, ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 
 /**
  * What keeps streams and consumers from being current, one phrase each; empty when nothing
@@ -25,10 +25,18 @@ export async function streamProblems(jsm: JetStreamManager, running: ReadonlySet
         problems.push(`${what} replica ${peer.name} not current`);
     }
   };
-  for await (const stream of jsm.streams.list()) {
-    const name = stream.config.name;
+  // Stream by stream, not STREAM.LIST: the meta leader answers a list only once it has every
+  // stream leader's info, so one slow leader delays the whole answer. Under load the list kept
+  // passing the 2 s timeout for 120 s after a restart (CI, and 2 of 3 parallel runs here) while
+  // each stream answered its own STREAM.INFO; and a stream that does not answer is named.
+  for (const name of await streamNames(jsm)) {
+    const stream = await jsm.streams.info(name).catch((error: Error) => error);
+    if (stream instanceof Error) {
+      problems.push(`stream ${name} info: ${stream.message}`);
+      continue;
+    }
     check(`stream ${name}`, stream.config.num_replicas, stream.cluster);
-    for await (const consumer of jsm.consumers.list(name)) {
+    for (const consumer of await consumersOf(jsm, name).catch(() => [])) {
       // Ephemeral (ordered) consumers are one in-memory replica: only their leader matters.
       const replicas = consumer.config.durable_name
         ? consumer.config.num_replicas || stream.config.num_replicas
@@ -42,16 +50,36 @@ export async function streamProblems(jsm: JetStreamManager, running: ReadonlySet
 /** One line per stream and consumer: messages, leader, each replica's current/offline/lag. */
 export async function describeStreams(jsm: JetStreamManager): Promise<string> {
   const lines: string[] = [];
-  for await (const stream of jsm.streams.list()) {
-    const name = stream.config.name;
+  for (const name of await streamNames(jsm)) {
+    const stream = await jsm.streams.info(name).catch((error: Error) => error);
+    if (stream instanceof Error) {
+      lines.push(`stream ${name} info: ${stream.message}`);
+      continue;
+    }
     const { messages, last_seq } = stream.state;
     lines.push(`stream ${name} msgs ${messages} last ${last_seq} ${describeCluster(stream.cluster)}`);
-    for await (const consumer of jsm.consumers.list(name)) {
-      const delivered = consumer.delivered.stream_seq;
-      lines.push(`  consumer ${consumer.name} delivered ${delivered} ${describeCluster(consumer.cluster)}`);
+    const consumers = await consumersOf(jsm, name).catch((error: Error) => error);
+    if (consumers instanceof Error) lines.push(`  consumers: ${consumers.message}`);
+    else {
+      for (const consumer of consumers) {
+        const delivered = consumer.delivered.stream_seq;
+        lines.push(`  consumer ${consumer.name} delivered ${delivered} ${describeCluster(consumer.cluster)}`);
+      }
     }
   }
   return lines.join('\n');
+}
+
+async function streamNames(jsm: JetStreamManager): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of jsm.streams.names()) names.push(name);
+  return names.sort();
+}
+
+async function consumersOf(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
+  const consumers: ConsumerInfo[] = [];
+  for await (const consumer of jsm.consumers.list(stream)) consumers.push(consumer);
+  return consumers;
 }
 
 function describeCluster(cluster: ClusterInfo | undefined): string {
