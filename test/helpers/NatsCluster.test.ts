@@ -103,8 +103,10 @@ describe('NatsCluster (3-server JetStream cluster test helper)', () => {
     });
     expect(newLeader).not.toBe(leader);
     // With a replica down the streams are not current, and the wait says which one and why.
-    await expect(cluster.waitStreamsCurrent(500)).rejects.toThrow(
-      new RegExp(`streams not current within 500 ms \\(.*replica ${leader} not current`),
+    // The killed server may have led the meta group too: STREAM.NAMES waits for its successor.
+    await retried(() => cluster.metaLeader());
+    await expect(cluster.waitStreamsCurrent(3000)).rejects.toThrow(
+      new RegExp(`streams not current within 3000 ms \\(.*replica ${leader} not current`),
     );
 
     const info = await jsm.streams.info(STREAM);

@@ -203,14 +203,17 @@ export class NatsCluster {
    */
   async waitStreamsCurrent(timeoutMs = this.options.startTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let why = 'not asked yet';
+    // The last answer the cluster gave is kept through failed asks: a timeout alone says little.
+    let answer = 'no answer yet';
+    let why = answer;
     for (;;) {
       try {
         const running = new Set(this.members.filter((m) => m.running).map((m) => m.name));
-        why = (await streamProblems((await this.jsm()).jsm, running)).join('; ');
-        if (why === '') return;
+        answer = (await streamProblems((await this.jsm()).jsm, running)).join('; ');
+        if (answer === '') return;
+        why = answer;
       } catch (error) {
-        why = `stream info failed: ${(error as Error).message}`;
+        why = `stream info failed: ${(error as Error).message}; last answer: ${answer}`;
       }
       if (Date.now() > deadline) {
         throw new Error(
