@@ -96,7 +96,8 @@ describe('hot standby on a three-server NATS cluster', () => {
     expect(
       // Dead letters are compared unordered: the WFM_OUT/WFM_DLQ leader dies mid-stream.
       await differences({ js, jsm }, baseline, { deadLettersOrdered: false }),
-      `killed ${outLeader} (WFM_OUT leader), then ${leaseLeader} (WFM_LEADER leader)`,
+      // The nodes' last log lines (leases, rebuilds, publish failures) say how a difference came.
+      `killed ${outLeader} (WFM_OUT leader), then ${leaseLeader} (WFM_LEADER leader)\n${cluster.logs()}`,
     ).toEqual([]);
   }, 400_000);
 });
