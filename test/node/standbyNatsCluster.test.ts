@@ -2,8 +2,9 @@
  * How users scale past one machine: two wfm-agg nodes (primary and backup per site) on a
  * three-server NATS cluster (cluster routes on free ports, every stream and KV bucket with three
  * replicas). Under live traffic the server leading `WFM_OUT` is killed mid-stream, then (once it
- * is back and every replica current, as in a rolling restart) the one leading `WFM_LEADER`; the outputs must still equal one undisturbed node's on one server:
- * 0 lost, 0 doubled, 0 different (a 100 ms duplicate window, so server-side dedupe hides nothing),
+ * is back and every replica current, as in a rolling restart) the one leading `WFM_LEADER`; the
+ * outputs must still equal one undisturbed node's on one server: 0 lost, 0 doubled, 0 different
+ * (a 100 ms duplicate window, so server-side dedupe hides nothing),
  * every output subject in order; dead letters in any order (the Publisher keeps them pipelined).
  */
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
