@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { keepOutputTail, killOnExit } from './childProcesses.ts';
 
 /** How to launch a throwaway nats-server for a test. */
 export interface NatsServerOptions {
@@ -41,12 +42,6 @@ export const defaultNatsServerOptions: NatsServerOptions = {
 export const NATS_SERVER_NOT_FOUND = 'nats-server not found: apt-get install -y nats-server';
 const NOT_FOUND = NATS_SERVER_NOT_FOUND;
 const OUTPUT_TAIL_LINES = 40;
-
-// Children still running when the test process exits would hold ports and temp dirs.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /**
  * A nats-server with JetStream on 127.0.0.1, a random client port and its own temp dirs, so
@@ -173,7 +168,6 @@ export class NatsServer {
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         exitInfo = `exit code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
-        live.delete(child);
         if (this.child === child) this.child = undefined;
         resolve();
       });
@@ -182,15 +176,9 @@ export class NatsServer {
     child.once('error', (err) => {
       spawnError = err;
     });
-    const keep = (chunk: Buffer): void => {
-      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      if (this.output.length > OUTPUT_TAIL_LINES)
-        this.output.splice(0, this.output.length - OUTPUT_TAIL_LINES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    keepOutputTail(child, this.output, OUTPUT_TAIL_LINES);
     this.child = child;
-    live.add(child);
+    killOnExit(child);
 
     const deadline = Date.now() + this.options.startTimeoutMs;
     for (;;) {

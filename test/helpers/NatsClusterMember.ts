@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { NATS_SERVER_NOT_FOUND } from './NatsServer.ts';
+import { keepOutputTail, killOnExit, NATS_SERVER_NOT_FOUND } from '../../src/dev/index.ts';
 
 /** One server of a `NatsCluster`; the getters follow it through `kill()` and `restart()`. */
 export interface NatsClusterServer {
@@ -27,12 +27,6 @@ export interface NatsClusterServer {
 
 const NOT_FOUND = NATS_SERVER_NOT_FOUND;
 const OUTPUT_TAIL_LINES = 60;
-
-// Children still running when the test process exits would hold ports and temp dirs.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 export interface Ports {
   client: number;
@@ -107,7 +101,6 @@ export class Member implements NatsClusterServer {
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo ??= `exit code ${code ?? 'none'}, signal ${signal ?? 'none'}`;
-        live.delete(child);
         if (this.child === child) this.child = undefined;
         resolve();
       });
@@ -116,15 +109,9 @@ export class Member implements NatsClusterServer {
       const enoent = (err as NodeJS.ErrnoException).code === 'ENOENT';
       this.exitInfo = enoent ? NOT_FOUND : `failed to spawn: ${err.message}`;
     });
-    const keep = (chunk: Buffer): void => {
-      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      if (this.output.length > OUTPUT_TAIL_LINES)
-        this.output.splice(0, this.output.length - OUTPUT_TAIL_LINES);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    keepOutputTail(child, this.output, OUTPUT_TAIL_LINES);
     this.child = child;
-    live.add(child);
+    killOnExit(child);
   }
 
   /** Sends `signal`, waits for the exit; SIGKILL after `timeoutMs` if it is still running. */

@@ -9,16 +9,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from '../../src/dev/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOG_TAIL_LINES = 300;
-
-// Children still running when the test process exits would keep ports, LevelDB locks and temp dirs.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /** One site of `GET /api/status`. */
 export interface SiteStatusJson {
@@ -200,10 +195,9 @@ export class NodeProcess {
     // process.execPath runs bin/wfm-agg.js itself (no npx/tsx wrapper), so SIGKILL hits the node.
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    live.add(child);
+    killOnExit(child);
     this.exited = new Promise<NodeExit>((resolve) => {
       child.once('exit', (code, signal) => {
-        live.delete(child);
         this.exit = { code, signal };
         resolve(this.exit);
       });

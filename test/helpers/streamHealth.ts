@@ -3,7 +3,7 @@
  * consumer has a running leader with every replica current, and a one-line-each description
  * for failure messages. Used by `NatsCluster` to pace a rolling restart.
  */
-import type { ClusterInfo, ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import type { ClusterInfo, ConsumerInfo, JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 
 /**
  * What keeps streams and consumers from being current, one phrase each; empty when nothing
@@ -29,8 +29,7 @@ export async function streamProblems(jsm: JetStreamManager, running: ReadonlySet
   // stream leader's info, so one slow leader delays the whole answer. Under load the list kept
   // passing the 2 s timeout for 120 s after a restart (CI, and 2 of 3 parallel runs here) while
   // each stream answered its own STREAM.INFO; and a stream that does not answer is named.
-  for (const name of await streamNames(jsm)) {
-    const stream = await jsm.streams.info(name).catch((error: Error) => error);
+  for (const { name, stream } of await streamInfos(jsm)) {
     if (stream instanceof Error) {
       problems.push(`stream ${name} info: ${stream.message}`);
       continue;
@@ -50,8 +49,7 @@ export async function streamProblems(jsm: JetStreamManager, running: ReadonlySet
 /** One line per stream and consumer: messages, leader, each replica's current/offline/lag. */
 export async function describeStreams(jsm: JetStreamManager): Promise<string> {
   const lines: string[] = [];
-  for (const name of await streamNames(jsm)) {
-    const stream = await jsm.streams.info(name).catch((error: Error) => error);
+  for (const { name, stream } of await streamInfos(jsm)) {
     if (stream instanceof Error) {
       lines.push(`stream ${name} info: ${stream.message}`);
       continue;
@@ -70,10 +68,15 @@ export async function describeStreams(jsm: JetStreamManager): Promise<string> {
   return lines.join('\n');
 }
 
-async function streamNames(jsm: JetStreamManager): Promise<string[]> {
+/** Every stream by name, with its STREAM.INFO or why that failed (a stream may not answer). */
+async function streamInfos(jsm: JetStreamManager): Promise<{ name: string; stream: StreamInfo | Error }[]> {
   const names: string[] = [];
   for await (const name of jsm.streams.names()) names.push(name);
-  return names.sort();
+  const infos: { name: string; stream: StreamInfo | Error }[] = [];
+  for (const name of names.sort()) {
+    infos.push({ name, stream: await jsm.streams.info(name).catch((error: Error) => error) });
+  }
+  return infos;
 }
 
 async function consumersOf(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
