@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Subscription } from 'rxjs';
+import type { OperationalClock } from '../actors/index.ts';
 import { tenantInputFilter } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { inputMessages, type RawInput } from '../streams/index.ts';
@@ -14,6 +15,8 @@ export interface SharedInputOptions {
   route: (raw: RawInput) => void;
   /** Backpressure beyond the batcher's own (the publisher's window), or undefined when open. */
   gate: () => Promise<void> | undefined;
+  /** Times the reader's watchdog of a silent consumer (the node's operational clock). */
+  clock: OperationalClock;
   /** Called when reading failed and starts again (a metric). */
   onRestart: () => void;
 }
@@ -80,8 +83,9 @@ export class SharedInput {
     this.#batcher.clear();
     const generation = this.#generation;
     this.#next = Math.min(this.#next, seq);
-    const { js, tenant, logger } = this.#o;
+    const { js, tenant, logger, clock } = this.#o;
     this.#reader = inputMessages(js, {
+      clock,
       filterSubject: tenantInputFilter(tenant),
       startSeq: seq,
       whenReady: () => this.#whenReady(),

@@ -286,6 +286,7 @@ export class WfmNode {
       logger: this.#log,
       route: (raw) => this.#route(raw),
       gate: () => publishing.publisher?.whenReady(),
+      clock: this.#clock,
       onRestart: () => {
         this.counters.pipelineRestarts++;
       },

@@ -1,6 +1,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient } from '@nats-io/jetstream';
 import { DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { ClosedConnectionError } from '@nats-io/transport-node';
+import type { OperationalClock } from '../actors/index.ts';
 import type { InputMessagesOptions, RawInput } from './inputMessages.ts';
 import { natsErrorFrom } from './natsErrorFrom.ts';
 import { subjectMatcher } from './subjectCovers.ts';
@@ -23,6 +24,8 @@ const FILTER_NOT_SUBSET = 10093;
 // fails (the JetStream API unavailable while a NATS cluster elects leaders) it only goes on
 // counting: a backup in the NATS-cluster chaos test counted 20 (50 s) and never read again.
 const MISSED_HEARTBEATS_LOST = 3;
+// Status notifications that come from the server: proof the consumer is alive though idle.
+const SERVER_SIGNS: ReadonlySet<string> = new Set(['heartbeat', 'discard', 'exceeded_limits']);
 
 /** Wraps a rejection of `whenReady` so it is passed on as it is rather than retried. */
 export class DownstreamError extends Error {}
@@ -47,6 +50,9 @@ export class OrderedReader {
   private failures = 0;
   // While downstream holds us back no pull is outstanding, so missed heartbeats are expected.
   private paused = false;
+  // Operational clock time of the last sign of life of the current consumer (a message, a
+  // heartbeat, an expired pull), or of the end of the last pause.
+  private lastSign = 0;
 
   constructor(js: JetStreamClient, o: InputMessagesOptions, emit: (m: RawInput) => void) {
     this.js = js;
@@ -88,7 +94,12 @@ export class OrderedReader {
           this.serverFilter !== undefined ? 'server' : this.clientFilter !== undefined ? 'client' : 'none';
         this.o.onEvent?.({ type: 'consumer_started', startSeq: this.nextSeq, filter });
         const lost = this.watch(this.messages);
-        await this.drain(this.messages);
+        const watchdog = this.guard(this.messages, lost);
+        try {
+          await this.drain(this.messages);
+        } finally {
+          watchdog.cancel();
+        }
         if (!this.stopped) {
           this.o.onEvent?.({
             type: 'consumer_lost',
@@ -120,6 +131,7 @@ export class OrderedReader {
         this.nextSeq = m.seq + 1;
         continue;
       }
+      this.lastSign = this.o.clock.now();
       const ready = this.o.whenReady?.();
       if (ready !== undefined) {
         this.paused = true;
@@ -129,6 +141,7 @@ export class OrderedReader {
           })
           .finally(() => {
             this.paused = false;
+            this.lastSign = this.o.clock.now();
           });
       }
       if (this.stopped) return;
@@ -147,6 +160,7 @@ export class OrderedReader {
     const lost: { reason: string | undefined } = { reason: undefined };
     void (async () => {
       for await (const s of messages.status()) {
+        if (SERVER_SIGNS.has(s.type)) this.lastSign = this.o.clock.now();
         const missed = s.type === 'heartbeats_missed' && !this.paused;
         if (missed) this.o.onEvent?.({ type: 'heartbeats_missed', count: s.count });
         const reason =
@@ -158,6 +172,34 @@ export class OrderedReader {
       }
     })();
     return lost;
+  }
+
+  /**
+   * Our own watchdog, on the operational clock, for a consumer that goes silent while the client
+   * believes all is well: no message, heartbeat or expired pull for three heartbeat intervals
+   * (the server heartbeats every half `expiresMs` while a pull waits), not held back by
+   * downstream, closes it as `stalled`, and a new one starts where reading stopped. The client's
+   * own heartbeat monitor is not enough: it is cancelled on every disconnect and restarted on
+   * reconnect only when its check of the consumer succeeds, so a consumer lost around a
+   * reconnect can leave nothing watching — a backup in the NATS-cluster chaos test read nothing
+   * for 240 s after a server kill and reported no missed heartbeat.
+   */
+  private guard(messages: ConsumerMessages, lost: { reason: string | undefined }): { cancel(): void } {
+    const { clock } = this.o;
+    const silenceMs = this.o.expiresMs * 1.5;
+    this.lastSign = clock.now();
+    let timer: unknown;
+    const check = (): void => {
+      const silentMs = clock.now() - this.lastSign;
+      if (!this.paused && silentMs >= silenceMs && lost.reason === undefined) {
+        lost.reason = `stalled: no message or heartbeat for ${Math.round(silentMs)} ms`;
+        void messages.close();
+        return;
+      }
+      timer = clock.setTimeout(check, this.o.expiresMs / 2);
+    };
+    timer = clock.setTimeout(check, this.o.expiresMs / 2);
+    return { cancel: () => clock.clearTimeout(timer) };
   }
 
   private useClientFilter(filters: string[]): void {
@@ -181,7 +223,7 @@ export class OrderedReader {
     this.failures++;
     const error = natsErrorFrom(err, `cannot read ${this.o.stream} from seq ${this.nextSeq}`);
     this.o.onEvent?.({ type: 'consumer_failed', startSeq: this.nextSeq, error, retryInMs });
-    await sleep(retryInMs, this.stopSignal);
+    await sleep(this.o.clock, retryInMs, this.stopSignal);
   }
 }
 
@@ -201,12 +243,12 @@ async function release(
   }
 }
 
-/** Resolves after `ms` or when `cancel` resolves, whichever is first, leaving no timer behind. */
-function sleep(ms: number, cancel: Promise<void>): Promise<void> {
+/** Resolves after `ms` on `clock` or when `cancel` resolves, whichever is first, leaving no timer behind. */
+function sleep(clock: OperationalClock, ms: number, cancel: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = clock.setTimeout(() => resolve(), ms);
     void cancel.then(() => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       resolve();
     });
   });

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Observable } from 'rxjs';
+import { type OperationalClock, realClock } from '../actors/index.ts';
 import type { NatsError } from '../errors.ts';
 import { natsErrorFrom } from './natsErrorFrom.ts';
 import { DownstreamError, OrderedReader } from './OrderedReader.ts';
@@ -15,7 +16,10 @@ export interface RawInput {
 export type InputMessagesEvent =
   /** A consumer was made; it starts at `startSeq` and filters on the server, the client, or not at all. */
   | { type: 'consumer_started'; startSeq: number; filter: 'server' | 'client' | 'none' }
-  /** The consumer was lost (server restart, deletion, gap); a new one starts at `startSeq`. */
+  /**
+   * The consumer was lost (server restart, deletion, gap, or `stalled`: silent for three heartbeat
+   * intervals while not held back); a new one starts at `startSeq`.
+   */
   | { type: 'consumer_lost'; startSeq: number; reason: string }
   /** No heartbeat from the server for a while, though not paused by `whenReady` (the server is likely down). */
   | { type: 'heartbeats_missed'; count: number }
@@ -80,6 +84,11 @@ export interface InputMessagesOptions {
    * @defaultValue `undefined`
    */
   onEvent: ((event: InputMessagesEvent) => void) | undefined;
+  /**
+   * Times the watchdog of a consumer gone silent and the retries (a node passes its operational clock).
+   * @defaultValue the real one
+   */
+  clock: OperationalClock;
 }
 
 export const defaultInputMessagesOptions: InputMessagesOptions = {
@@ -91,6 +100,7 @@ export const defaultInputMessagesOptions: InputMessagesOptions = {
   expiresMs: 5000,
   maxRetryDelayMs: 2000,
   onEvent: undefined,
+  clock: realClock,
 };
 
 /**
