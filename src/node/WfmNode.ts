@@ -164,18 +164,22 @@ export class WfmNode {
 
   /**
    * Checkpoints every site now (each flushes its outputs first); resolves when all are written.
-   * @throws the first site's error (PublishError, CheckpointError); that site's actor handles it too.
+   * @throws the first site's error (PublishError, CheckpointError); every failed site's actor
+   *   handles its own too.
    */
   async checkpoint(): Promise<void> {
     const lanes = this.#allLanes();
     const results = await Promise.allSettled(lanes.map((lane) => lane.checkpoint()));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) {
-      // A publish failure needs the site rebuilt, as if its own timer had found it.
-      const lane = lanes[results.indexOf(failed)]!;
-      lane.actor.send({ type: 'fail', error: failed.reason });
-      throw failed.reason;
-    }
+    let first: PromiseRejectedResult | undefined;
+    results.forEach((result, i) => {
+      if (result.status !== 'rejected') return;
+      first ??= result;
+      // A publish failure needs the site rebuilt, as if its own timer had found it: each failed
+      // site, since its flush took the failure away (telling only the first left the others
+      // writing past their gaps, never re-sending them).
+      lanes[i]!.actor.send({ type: 'fail', error: result.reason });
+    });
+    if (first !== undefined) throw first.reason;
   }
 
   /**
