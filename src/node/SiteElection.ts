@@ -8,7 +8,7 @@ import {
   type OperationalClock,
 } from '../actors/index.ts';
 import type { Logger } from '../logging/index.ts';
-import type { LeaseEntry, LeaseRecord, LeaseStore } from '../streams/index.ts';
+import type { LeaseEntry, LeaseRecord, LeaseStore, LeaseWrite } from '../streams/index.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 
 /** Lease timing, all derived from `leaseSeconds` (see {@link electionTiming}). */
@@ -144,16 +144,44 @@ export class SiteElection implements ElectionServices {
     };
   }
 
+  /**
+   * A refused compare-and-set names the revision the stream's leader holds. One below what the
+   * watcher showed means the watcher read a replica that diverged from its leader: it will never
+   * show the leader's value, so that value is taken as seen — else every later claim would name
+   * the phantom revision and be refused for ever.
+   */
+  #refused(write: LeaseWrite): null {
+    if (write.ok || write.current === null || write.current.revision >= this.#last.revision) return null;
+    const { revision } = write.current;
+    this.#h.logger.warn(
+      { site: this.#site.site, watched: this.#last.revision, leader: revision },
+      'the lease watcher showed a revision the stream leader does not hold; following the leader',
+    );
+    // The next claim asks for the epoch after the one seen, so it must not go below what the
+    // watcher showed: a holder of that phantom epoch is fenced like any earlier one.
+    const watched = this.#last.record;
+    const held = write.current.record;
+    const record =
+      held === null
+        ? watched
+        : watched !== null && watched.epoch > held.epoch
+          ? { ...held, epoch: watched.epoch }
+          : held;
+    this.#last = { revision: -1, record: null };
+    this.observe({ revision, record });
+    return null;
+  }
+
   async claim(epoch: number, expected: number): Promise<number | null> {
     const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, false), expected);
-    return result.ok ? result.revision : null;
+    return result.ok ? result.revision : this.#refused(result);
   }
 
   async renew(epoch: number, expected: number): Promise<number | null> {
     this.#site.writer.propose(this.#site.position);
     const started = performance.now();
     const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, false), expected);
-    if (!result.ok) return null;
+    if (!result.ok) return this.#refused(result);
     const seconds = (performance.now() - started) / 1000;
     const c = this.#site.counters;
     c.renewals++;
@@ -169,7 +197,7 @@ export class SiteElection implements ElectionServices {
     const to = this.#h.replicas(this.#site.site).find((n) => n !== this.#h.node);
     const result = await this.#h.leases.write(this.#site.site, this.#record(epoch, true, to), expected);
     this.#h.logger.info({ site: this.#site.site, epoch, to }, 'lease released');
-    return result.ok ? result.revision : null;
+    return result.ok ? result.revision : this.#refused(result);
   }
 
   ready(): boolean {

@@ -1,4 +1,4 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { natsErrorFrom } from './natsErrorFrom.ts';
@@ -8,6 +8,8 @@ export const LEADER_BUCKET = 'WFM_LEADER';
 
 // JSStreamWrongLastSequenceErr: the compare-and-set found another revision.
 const WRONG_LAST_SEQUENCE = 10071;
+// JSNoMessageFoundErr: the key was never written.
+const NO_MESSAGE_FOUND = 10037;
 
 /**
  * A point of a site's output that its primary confirmed: every output of input at or before
@@ -43,8 +45,11 @@ export interface LeaseEntry {
   record: LeaseRecord | null;
 }
 
-/** What a compare-and-set did: written at `revision`, or refused because another got there first. */
-export type LeaseWrite = { ok: true; revision: number } | { ok: false };
+/**
+ * What a compare-and-set did: written at `revision`, or refused because the key is at another
+ * revision — `current`, as the stream's leader holds it (null when it could not be read).
+ */
+export type LeaseWrite = { ok: true; revision: number } | { ok: false; current: LeaseEntry | null };
 
 function isSeq(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -80,10 +85,12 @@ export function parseLeaseRecord(data: Uint8Array): LeaseRecord | null {
  */
 export class LeaseStore {
   readonly #kv: KV;
+  readonly #jsm: JetStreamManager;
   readonly #tenant: string;
 
-  private constructor(kv: KV, tenant: string) {
+  private constructor(kv: KV, jsm: JetStreamManager, tenant: string) {
     this.#kv = kv;
+    this.#jsm = jsm;
     this.#tenant = tenant;
   }
 
@@ -94,7 +101,7 @@ export class LeaseStore {
   static async open(nc: NatsConnection, tenant: string, replicas: number): Promise<LeaseStore> {
     try {
       const kv = await new Kvm(nc).create(LEADER_BUCKET, { history: 1, replicas });
-      return new LeaseStore(kv, tenant);
+      return new LeaseStore(kv, await jetstreamManager(nc), tenant);
     } catch (err) {
       throw natsErrorFrom(err, `cannot open KV bucket ${LEADER_BUCKET}`);
     }
@@ -126,8 +133,32 @@ export class LeaseStore {
       const revision = await this.#kv.put(this.key(site), JSON.stringify(record), { previousSeq: expected });
       return { ok: true, revision };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) return { ok: false };
+      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE)
+        return { ok: false, current: await this.#leaderEntry(site).catch(() => null) };
       throw natsErrorFrom(err, `cannot write lease ${this.key(site)}`);
+    }
+  }
+
+  /**
+   * The key's value as the bucket stream's leader holds it — the one a compare-and-set is judged
+   * against — read with `STREAM.MSG.GET`, which only the leader answers (a KV get may be served by
+   * any replica). On nats-server 2.9.10 a replica can diverge from its leader after servers are
+   * killed: a watcher reading from it then shows a revision the leader never had, and every
+   * compare-and-set naming it is refused for ever (the chaos test saw both nodes of a site follow
+   * a lease nobody held for 240 s).
+   */
+  async #leaderEntry(site: string): Promise<LeaseEntry> {
+    try {
+      const m = await this.#jsm.streams.getMessage(`KV_${LEADER_BUCKET}`, {
+        last_by_subj: `$KV.${LEADER_BUCKET}.${this.key(site)}`,
+      });
+      if (m === null) return { revision: 0, record: null };
+      const operation = m.header?.get('KV-Operation');
+      const deleted = operation === 'DEL' || operation === 'PURGE';
+      return { revision: m.seq, record: deleted ? null : parseLeaseRecord(m.data) };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === NO_MESSAGE_FOUND) return { revision: 0, record: null };
+      throw err;
     }
   }
 
