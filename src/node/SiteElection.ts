@@ -145,14 +145,20 @@ export class SiteElection implements ElectionServices {
   }
 
   /**
-   * A refused compare-and-set names the revision the stream's leader holds. One below what the
-   * watcher showed means the watcher read a replica that diverged from its leader: it will never
-   * show the leader's value, so that value is taken as seen — else every later claim would name
-   * the phantom revision and be refused for ever.
+   * A refused compare-and-set comes with the lease as the stream's leader holds it, which is
+   * taken as seen. The watcher would show a later value anyway — unless it reads a replica that
+   * diverged from its leader (nats-server 2.9.10, after server kills): it then showed a revision
+   * the leader lacks, and never shows the leader's value under that revision, so every later
+   * claim would name the wrong one and be refused for ever (the chaos test saw a lane nobody led
+   * for the rest of the run, its dead letters lost).
    */
   #refused(write: LeaseWrite): null {
-    if (write.ok || write.current === null || write.current.revision >= this.#last.revision) return null;
+    if (write.ok || write.current === null || write.current.revision === this.#last.revision) return null;
     const { revision } = write.current;
+    if (revision > this.#last.revision) {
+      this.observe(write.current);
+      return null;
+    }
     this.#h.logger.warn(
       { site: this.#site.site, watched: this.#last.revision, leader: revision },
       'the lease watcher showed a revision the stream leader does not hold; following the leader',
