@@ -157,7 +157,8 @@ export class LeaseStore {
       const deleted = operation === 'DEL' || operation === 'PURGE';
       return { revision: m.seq, record: deleted ? null : parseLeaseRecord(m.data) };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === NO_MESSAGE_FOUND) return { revision: 0, record: null };
+      if (err instanceof JetStreamApiError && err.code === NO_MESSAGE_FOUND)
+        return { revision: 0, record: null };
       throw err;
     }
   }
