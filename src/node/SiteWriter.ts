@@ -90,6 +90,8 @@ export class SiteWriter {
   /** After a restore: the site's state is the checkpoint's, `base` its mark, `stored` what followed it. */
   reset(publisher: Publisher, base: LeaseMark, stored: StoredIds): void {
     this.#publisher = publisher;
+    // The site re-sends from its checkpoint, skipping what `stored` holds: the gaps come first.
+    publisher.reopen(this.#h.site);
     this.#cleanSince = publisher.flushPoint();
     this.outbox.clear();
     this.#stored = stored;
@@ -184,6 +186,8 @@ export class SiteWriter {
     if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
     this.#stored = await this.#h.storedAfter(mark);
     this.#storedThrough = Math.max(this.#storedThrough, this.#stored.maxSourceSeq);
+    // Everything held after the mark goes again, in order, skipping what `stored` holds.
+    publisher.reopen(this.#h.site);
     this.#resendAll = true;
   }
 

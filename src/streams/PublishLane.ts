@@ -17,8 +17,10 @@ const NOTHING: LaneStep = { send: [], fail: [] };
 /**
  * One site's share of a {@link Publisher}'s window and the one owner of its order rules: which
  * publish may go on the wire now and which waits (it holds ids only; the publisher holds the
- * messages). A publish held behind one that was not stored is never sent: sending it would store
- * it ahead of the gap, which the site fills when it rebuilds.
+ * messages). A publish held behind one that was not stored is never sent, nor is any later one
+ * on that subject (or, after a transfer record that was not stored, any but dead letters) until
+ * the site has rebuilt and {@link reopen}ed the lane: sending it would store it ahead of the gap,
+ * which the site fills when it rebuilds.
  */
 export class PublishLane {
   /** Unsettled ids (sent or held), in call order (ids grow with each submit). */
@@ -34,12 +36,29 @@ export class PublishLane {
   #fence: { id: number; sent: boolean } | undefined;
   // Ids submitted while the fence is pending, with their subject and order, in call order.
   #behindFence: { id: number; subject: string; order: PublishOrder }[] = [];
+  // Subjects on which a chained publish was not stored since the last reopen(): until the site
+  // re-sends from the gap, anything later on them would be stored ahead of it. The site goes on
+  // applying input until its next flush reports the failure, so this must outlive the chain.
+  readonly #gapped = new Set<string>();
+  // A transfer record was not stored: nothing chained or fenced may pass it until reopen().
+  #broken = false;
 
   /** A new publish: sent at once (in `send`), held for its turn (neither), or failed unsent. */
   admit(id: number, subject: string, order: PublishOrder): LaneStep {
     this.pending.add(id);
-    if (this.#place(id, subject, order)) return { send: [id], fail: [] };
+    const placed = this.#place(id, subject, order);
+    if (placed === 'send') return { send: [id], fail: [] };
+    if (placed !== 'hold') return { send: [], fail: [{ ids: [id], reason: placed.refused }] };
     return this.#fenceMayGo() ?? NOTHING;
+  }
+
+  /**
+   * The site starts writing again from a restore or a takeover, having read what the streams
+   * hold: publishes on a subject with a gap may go again (it re-sends the gap first, in order).
+   */
+  reopen(): void {
+    this.#gapped.clear();
+    this.#broken = false;
   }
 
   /**
@@ -77,27 +96,33 @@ export class PublishLane {
     for (const w of done) w.resolve();
   }
 
-  #place(id: number, subject: string, order: PublishOrder): boolean {
+  #place(id: number, subject: string, order: PublishOrder): 'send' | 'hold' | { refused: string } {
     if (this.#fence !== undefined) {
       this.#behindFence.push({ id, subject, order });
-      return false;
+      return 'hold';
     }
+    if (order === 'free') return 'send';
+    if (this.#broken) return { refused: 'a transfer record before it was not stored' };
     if (order === 'fence') {
+      if (this.#gapped.size > 0) return { refused: 'a publish before it was not stored' };
       this.#fence = { id, sent: false };
-      return false; // it goes from #fenceMayGo, once all before it settled
+      return 'hold'; // it goes from #fenceMayGo, once all before it settled
     }
-    if (order === 'free') return true;
+    if (this.#gapped.size > 0 && this.#gapped.has(subject))
+      return { refused: `an earlier publish on ${subject} was not stored` };
     const chain = this.#chains.get(subject);
     if (chain !== undefined) {
       chain.push(id);
-      return false;
+      return 'hold';
     }
     this.#chains.set(subject, [id]);
-    return true;
+    return 'send';
   }
 
   #afterChained(id: number, subject: string, order: PublishOrder, stored: boolean): LaneStep {
+    if (order === 'fence' && !stored) this.#broken = true;
     if (order !== 'chained') return NOTHING;
+    if (!stored) this.#gapped.add(subject);
     const chain = this.#chains.get(subject);
     if (chain === undefined) return NOTHING;
     if (chain[0] !== id) {
@@ -123,14 +148,19 @@ export class PublishLane {
     this.#behindFence = [];
     const waiting = behind.filter((b) => this.pending.has(b.id));
     if (!stored) {
+      this.#broken = true;
       return {
         send: [],
         fail: [{ ids: waiting.map((b) => b.id), reason: 'the transfer record before it was not stored' }],
       };
     }
-    const send: number[] = [];
-    for (const b of waiting) if (this.#place(b.id, b.subject, b.order)) send.push(b.id);
-    return { send, fail: [] };
+    const step: LaneStep = { send: [], fail: [] };
+    for (const b of waiting) {
+      const placed = this.#place(b.id, b.subject, b.order);
+      if (placed === 'send') step.send.push(b.id);
+      else if (placed !== 'hold') step.fail.push({ ids: [b.id], reason: placed.refused });
+    }
+    return step;
   }
 
   /** The held fence goes once all before it settled — or fails, when one of them failed. */

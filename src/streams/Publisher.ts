@@ -64,8 +64,9 @@ const STREAM_SEQ = /^\{"stream":"([^"]+)",\s*"seq":\s*(\d+)/;
  * stored in call order, whatever happens to the stream. Call order on one connection is not enough for that: when a replicated stream's leader
  * dies, a publish in flight to it is lost while the next one, reaching the new leader, is stored —
  * a gap, with the lost one re-sent after it. So a lane has at most one output in flight per
- * subject: the next waits for its ack, and when it fails, those held behind it are never sent
- * (they fail too; the site rebuilds and re-sends from the gap, in order). Different subjects
+ * subject: the next waits for its ack, and when it fails, those held behind it and every later
+ * one on that subject are never sent (they fail too) until the site rebuilds, {@link reopen}s
+ * the lane and re-sends from the gap, in order. Different subjects
  * stay pipelined. A transfer's audit record is a *fence* of its lane: it is sent once everything
  * the lane published before it is stored, and nothing after it is sent before it is stored — the
  * site's interval history, replayed from `WFM_OUT` in stream order, moves exactly the interval
@@ -127,6 +128,15 @@ export class Publisher {
   /** Sends one dead letter for `lane`. */
   publishDeadLetter(lane: string, letter: DeadLetter): void {
     this.#submit(lane, deadLetterMessage(letter), 'free');
+  }
+
+  /**
+   * `lane`'s site writes again after a restore or a takeover, having read what the streams hold:
+   * subjects with a publish that was not stored accept publishes again (until now they failed
+   * unsent, so nothing was stored ahead of the gap the site re-sends first).
+   */
+  reopen(lane: string): void {
+    this.#lane(lane).reopen();
   }
 
   /** The current point of the window: a later `flush(lane, point)` waits for what came before. */

@@ -31,6 +31,10 @@ class RecordingPublisher {
   flushPoint(): number {
     return this.sent.length;
   }
+  reopened = 0;
+  reopen(): void {
+    this.reopened++;
+  }
   async flush(): Promise<void> {}
   failedAt = -1;
   async settled(): Promise<boolean> {
@@ -130,8 +134,11 @@ describe('SiteWriter', () => {
     for (let seq = 1; seq <= 5; seq++) t.w.record(seq, [gc(seq)], []);
     t.w.observe({ seq: 2, outSeq: 10, dlqSeq: 4 });
     t.w.permit(2, 1000);
+    expect(t.publisher.reopened).toBe(1); // the restore's
     await t.w.takeOver(5);
     expect(t.readAfter()).toEqual({ seq: 2, outSeq: 10, dlqSeq: 4 });
+    // Its lane takes the subjects an earlier life left with a gap again: the resend fills them.
+    expect(t.publisher.reopened).toBe(2);
     t.w.setWriting(true);
     expect(t.publisher.sent).toEqual([4, 5]);
     expect(t.counters.skippedAlreadyPublished).toBe(1);

@@ -126,6 +126,37 @@ describe('a site whose publishes are refused mid-stream loses and doubles nothin
     expect(outputs.doubled, outputs.summary).toBe(0);
     expect(outputs.different, outputs.summary).toBe(0);
   }, 180_000);
+
+  it('keeps each subject in order when a refusal ends before the site rebuilds', async () => {
+    // The gap closes (WFM_OUT takes large messages again) while the site, which notices a failed
+    // publish only at its next flush, goes on applying input: an agent's later interval records
+    // must not be stored ahead of the refused ones, which the rebuilt site re-sends first. No
+    // checkpoint runs by itself here, so the test decides when the site flushes.
+    await run?.close();
+    run = await NodeRun.open();
+    const parts = slices(messages, 4);
+    await run.startNode({ config: run.config(SITES), checkpointEveryMs: 600_000 });
+    await run.publish(parts[0]!);
+    await run.settled();
+
+    const info = await run.jsm.streams.info('WFM_OUT');
+    await run.jsm.streams.update('WFM_OUT', { ...info.config, max_msg_size: 330 });
+    await run.publish(parts[1]!);
+    await run.caughtUp();
+    await sleep(500); // the refusals are answered (error acks take milliseconds)
+    await run.jsm.streams.update('WFM_OUT', { ...info.config, max_msg_size: -1 });
+    await run.publish(parts[2]!);
+    await run.caughtUp();
+    // The flush reports the refusals: the sites rebuild and re-send from their gaps.
+    await run.node!.checkpoint().catch(() => undefined);
+    await run.publish(parts[3]!);
+    await run.settled();
+
+    const rebuilds = [...run.node!.sites.values()].reduce((n, s) => n + s.counters.rebuilds, 0);
+    expect(rebuilds, run.log.slice(-10).join('')).toBeGreaterThan(0);
+    const outputs = compareRuns(expected.out, (await run.read()).out, 'outputs');
+    expect(outputs.same, outputs.summary).toBe(true);
+  }, 180_000);
 });
 
 describe('a WFM_OUT that misses an output subject', () => {

@@ -30,9 +30,41 @@ describe('PublishLane', () => {
       fail: [{ ids: [1, 2], reason: 'the publish before it on x was not stored' }],
     });
     expect(lane.failure).toMatchObject({ msgId: 'm0', count: 1 });
-    // The subject is free again for the rebuilt site.
+  });
+
+  it('fails every later publish on a subject with a gap until the rebuilt site reopens the lane', () => {
+    const lane = new PublishLane();
+    lane.admit(0, 'x', 'chained');
+    lane.noteFailure(0, 'm0', new Error('lost'));
+    expect(lane.settle(0, 'x', 'chained', false)).toEqual(HOLD);
+    // A flush reported the failure; the site has not rebuilt yet and goes on applying input.
     lane.failure = undefined;
-    expect(lane.admit(3, 'x', 'chained')).toEqual(SEND(3));
+    expect(lane.admit(1, 'x', 'chained')).toEqual({
+      send: [],
+      fail: [{ ids: [1], reason: 'an earlier publish on x was not stored' }],
+    });
+    expect(lane.admit(2, 'y', 'chained')).toEqual(SEND(2));
+    expect(lane.admit(3, 'dlq', 'free')).toEqual(SEND(3));
+    // A transfer record may not pass a gap either.
+    expect(lane.admit(4, 'fence', 'fence')).toEqual({
+      send: [],
+      fail: [{ ids: [4], reason: 'a publish before it was not stored' }],
+    });
+    lane.reopen();
+    expect(lane.admit(5, 'x', 'chained')).toEqual(SEND(5));
+  });
+
+  it('after a transfer record that was not stored, only dead letters go until the lane reopens', () => {
+    const lane = new PublishLane();
+    expect(lane.admit(0, 'fence', 'fence')).toEqual(SEND(0));
+    lane.noteFailure(0, 'm0', new Error('lost'));
+    lane.settle(0, 'fence', 'fence', false);
+    lane.failure = undefined;
+    const refused = { send: [], fail: [{ ids: [1], reason: 'a transfer record before it was not stored' }] };
+    expect(lane.admit(1, 'a', 'chained')).toEqual(refused);
+    expect(lane.admit(2, 'dlq', 'free')).toEqual(SEND(2));
+    lane.reopen();
+    expect(lane.admit(3, 'a', 'chained')).toEqual(SEND(3));
   });
 
   it('keeps free publishes pipelined whatever failed', () => {

@@ -373,9 +373,25 @@ describe('Publisher', () => {
         'interval:T1.B.b1:1700000100000',
       ]);
       expect(p.stats).toEqual({ submitted: 5, published: 2, duplicates: 0, failed: 3, inFlight: 0 });
-      // The subject is free again: the lane's next record goes out.
-      p.publishOutput('A', intervalOutput('A', 'a1', 1, FIXTURE_INTERVAL_START));
+      // The site goes on applying input until it rebuilds: a later record on the subject, made
+      // after the failure was reported, is not sent either (stored, it would pass the gap).
+      p.publishOutput('A', intervalOutput('A', 'a1', 4, FIXTURE_INTERVAL_START + 2_700_000));
+      const later = await outcome(p.flush('A'));
+      expect((later as PublishError).message).toMatch(
+        /^1 publish\(es\) of A got no ack; first interval:T1\.A\.a1:1700002800000: not sent: an earlier publish on wfm\.interval\.T1\.A\.a1 was not stored$/,
+      );
+      // Rebuilt, the site reopens its lane and re-sends from the gap, in order.
+      p.reopen('A');
+      for (const [i, start] of [
+        [1, FIXTURE_INTERVAL_START],
+        [2, FIXTURE_INTERVAL_START + 900_000],
+      ] as const)
+        p.publishOutput('A', intervalOutput('A', 'a1', i, start));
       await expect(p.flush('A')).resolves.toBeUndefined();
+      expect((await stored('WFM_OUT')).map((m) => m.headers['Nats-Msg-Id']).slice(2)).toEqual([
+        'interval:T1.A.a1:1700000100000',
+        'interval:T1.A.a1:1700001000000',
+      ]);
     });
 
     it('dead letters stay pipelined: one refused does not hold back the next', async () => {
