@@ -125,7 +125,11 @@ export class SiteElection implements ElectionServices {
 
   /** A value of the site's key, from the node's watcher. */
   observe(entry: LeaseEntry): void {
-    if (entry.revision < this.#last.revision) return;
+    if (entry.revision >= this.#last.revision) this.#adopt(entry);
+  }
+
+  /** Takes `entry` as the site's lease now, whatever was seen before. */
+  #adopt(entry: LeaseEntry): void {
     this.#last = entry;
     // Marks count after the election stopped too: a draining backup's final checkpoint waits for one.
     this.#site.writer.observe(entry.record?.mark ?? null);
@@ -173,8 +177,7 @@ export class SiteElection implements ElectionServices {
         : watched !== null && watched.epoch > held.epoch
           ? { ...held, epoch: watched.epoch }
           : held;
-    this.#last = { revision: -1, record: null };
-    this.observe({ revision, record });
+    this.#adopt({ revision, record });
     return null;
   }
 

@@ -67,6 +67,8 @@ export class PublishLane {
    */
   settle(id: number, subject: string, order: PublishOrder, stored: boolean): LaneStep {
     this.pending.delete(id);
+    // A transfer record not stored (sent, or refused at admit) lets nothing chained pass it.
+    if (order === 'fence' && !stored) this.#broken = true;
     const step =
       this.#fence?.id === id ? this.#afterFence(stored) : this.#afterChained(id, subject, order, stored);
     const fenceStep = this.#fenceMayGo();
@@ -120,7 +122,6 @@ export class PublishLane {
   }
 
   #afterChained(id: number, subject: string, order: PublishOrder, stored: boolean): LaneStep {
-    if (order === 'fence' && !stored) this.#broken = true;
     if (order !== 'chained') return NOTHING;
     if (!stored) this.#gapped.add(subject);
     const chain = this.#chains.get(subject);
@@ -148,7 +149,6 @@ export class PublishLane {
     this.#behindFence = [];
     const waiting = behind.filter((b) => this.pending.has(b.id));
     if (!stored) {
-      this.#broken = true;
       return {
         send: [],
         fail: [{ ids: waiting.map((b) => b.id), reason: 'the transfer record before it was not stored' }],
