@@ -56,6 +56,11 @@ export class SiteWriter {
   #cleanSince = 0;
   #markWaiters: { seq: number; resolve: (reached: boolean) => void }[] = [];
   #storedThrough = 0;
+  // Which takeover may still apply what it reads: bumped when one starts and whenever writing
+  // ends (demotion, restore, teardown). A takeover whose reads return after that (its site was
+  // demoted and promoted again meanwhile, a newer takeover already re-sent) would otherwise
+  // make the next pump re-send everything held after the mark against a stale read: doubles.
+  #takeovers = 0;
 
   constructor(host: SiteWriterHost, outboxMessages: number) {
     this.#h = host;
@@ -92,6 +97,7 @@ export class SiteWriter {
     this.#publisher = publisher;
     // The site re-sends from its checkpoint, skipping what `stored` holds: the gaps come first.
     publisher.reopen(this.#h.site);
+    this.#takeovers++;
     this.#cleanSince = publisher.flushPoint();
     this.outbox.clear();
     this.#stored = stored;
@@ -121,12 +127,14 @@ export class SiteWriter {
   /** The lease is gone: nothing more may be sent. */
   revoke(): void {
     this.#permitUntil = Number.NEGATIVE_INFINITY;
+    this.#takeovers++;
   }
 
   /** Role primary (true) or backup (false), from the lifecycle actor. */
   setWriting(on: boolean): void {
     this.#writing = on;
     if (on) this.pump();
+    else this.#takeovers++;
   }
 
   /** Hands what waits in the outbox to the publisher, if the permit still holds now. */
@@ -174,21 +182,32 @@ export class SiteWriter {
    * Becoming primary from a hot backup: reads what was stored after the last confirmed mark and
    * makes the next pump send every held message that is not there.
    * @throws ColdTakeover when the outbox does not hold everything after the mark, or the site
-   *   has not applied input up to it: then only a rebuild from a checkpoint is exact.
+   *   has not applied input up to it: then only a rebuild from a checkpoint is exact. Also when
+   *   the site stopped writing or another takeover began before this one's reads returned: it
+   *   then changes nothing (its lifecycle actor has left the state that awaited it).
    */
   async takeOver(position: number): Promise<void> {
     const publisher = this.#publisher;
     if (publisher === null) throw new ColdTakeover('the site has no publisher');
+    const ticket = ++this.#takeovers;
     // What this node sent as an earlier primary settles first, so the read below sees it.
     await publisher.flush(this.#h.site).catch(() => undefined);
+    this.#assertCurrent(ticket);
     const mark = this.#mark;
     if (!this.outbox.complete) throw new ColdTakeover('the outbox overflowed since the last mark');
     if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
-    this.#stored = await this.#h.storedAfter(mark);
+    const stored = await this.#h.storedAfter(mark);
+    this.#assertCurrent(ticket);
+    this.#stored = stored;
     this.#storedThrough = Math.max(this.#storedThrough, this.#stored.maxSourceSeq);
     // Everything held after the mark goes again, in order, skipping what `stored` holds.
     publisher.reopen(this.#h.site);
     this.#resendAll = true;
+  }
+
+  #assertCurrent(ticket: number): void {
+    if (ticket !== this.#takeovers)
+      throw new ColdTakeover('overtaken: the site stopped writing or took over again meanwhile');
   }
 
   /**
@@ -306,6 +325,7 @@ export class SiteWriter {
   /** Stops writing and forgets the publisher (the site is torn down). */
   detach(): void {
     this.#writing = false;
+    this.#takeovers++;
     this.#publisher = null;
     this.#stored = null;
     this.outbox.clear();

@@ -45,7 +45,10 @@ class RecordingPublisher {
   }
 }
 
-function writer(stored: StoredIds = { ids: new Set(), maxSourceSeq: 0 }, outboxMessages = 100) {
+/** What a takeover reads: always the same, or each read as the test answers it. */
+type StoredReads = StoredIds | ((mark: LeaseMark) => Promise<StoredIds>);
+
+function writer(stored: StoredReads = { ids: new Set(), maxSourceSeq: 0 }, outboxMessages = 100) {
   const clock = new SimulatedClock();
   const counters = emptySiteCounters();
   const publisher = new RecordingPublisher();
@@ -58,7 +61,7 @@ function writer(stored: StoredIds = { ids: new Set(), maxSourceSeq: 0 }, outboxM
       counters,
       storedAfter: async (mark) => {
         readAfter = mark;
-        return stored;
+        return typeof stored === 'function' ? stored(mark) : stored;
       },
       onFenced: () => {
         fenced++;
@@ -142,6 +145,48 @@ describe('SiteWriter', () => {
     t.w.setWriting(true);
     expect(t.publisher.sent).toEqual([4, 5]);
     expect(t.counters.skippedAlreadyPublished).toBe(1);
+  });
+
+  it('a takeover overtaken by a demotion and a newer takeover changes nothing when its read returns late', async () => {
+    // Each read is answered by the test: the first takeover's stays open past the second's.
+    const reads: ((ids: StoredIds) => void)[] = [];
+    const t = writer(() => new Promise<StoredIds>((resolve) => reads.push(resolve)));
+    const storedUpTo = (n: number): StoredIds => ({
+      ids: new Set(Array.from({ length: n }, (_, i) => `gc:T1.S1.a1:${i + 1}:0`)),
+      maxSourceSeq: n,
+    });
+    const settle = () => new Promise((r) => setImmediate(r));
+    t.w.permit(1, 1000);
+    t.w.setWriting(true);
+    for (let seq = 1; seq <= 3; seq++) t.w.record(seq, [gc(seq)], []);
+    t.w.pump();
+    // Demoted (the permit ran out) before any mark; it goes on applying as a backup.
+    t.w.revoke();
+    t.w.setWriting(false);
+    t.w.record(4, [gc(4)], []);
+    // Promoted: takeover A starts reading. Demoted again and promoted again: takeover B.
+    t.w.permit(2, 1000);
+    const a = t.w.takeOver(4);
+    const aFailed = a.catch((e: unknown) => e);
+    await settle();
+    t.w.revoke();
+    t.w.setWriting(false);
+    t.w.record(5, [gc(5)], []);
+    t.w.permit(3, 1000);
+    const b = t.w.takeOver(5);
+    await settle();
+    expect(reads).toHaveLength(2);
+    reads[1]!(storedUpTo(3));
+    await b;
+    t.w.setWriting(true);
+    expect(t.publisher.sent).toEqual([1, 2, 3, 4, 5]);
+    // A's read returns now, taken before B's re-sends were stored: it must not be used.
+    reads[0]!(storedUpTo(3));
+    const aOutcome = await aFailed;
+    t.w.record(6, [gc(6)], []);
+    t.w.pump();
+    expect(t.publisher.sent).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(aOutcome).toBeInstanceOf(ColdTakeover);
   });
 
   it('knows the last input whose outputs may have been stored before it re-applies it: restore and takeover', async () => {
