@@ -42,8 +42,13 @@ export interface ElectionServices {
   holderAlive(holder: string): boolean;
   /** How long this replica waits before it claims a vacant lease (its rank among the replicas). */
   stagger(lease: ObservedLease): number;
-  /** The site becomes primary at `epoch`; it may write until `validUntil` (this clock). */
-  promote(epoch: number, validUntil: number): void;
+  /**
+   * The site becomes primary at `epoch`; it may write until `validUntil` (this clock).
+   * `resumesFrom`: when the compare-and-set that won it named this node's own lease at the epoch
+   * it held last, that epoch — nobody held the lease in between, so nothing but this node wrote
+   * the site's output since; otherwise 0.
+   */
+  promote(epoch: number, validUntil: number, resumesFrom: number): void;
   /** The lease was renewed: the site may write until `validUntil`. */
   renewed(validUntil: number): void;
   /** The site stops writing (it stays a hot backup). */
@@ -83,6 +88,8 @@ export interface ElectionContext extends ElectionInput {
   sentAt: number;
   /** The epoch the claim in flight asks for. */
   claiming: number;
+  /** The epoch this node held last when the claim in flight names that lease of its own (else 0). */
+  resuming: number;
   stopping: boolean;
   /** A claim expecting this revision was refused: it is not vacant, whatever it looked like. */
   refused: number;
@@ -174,6 +181,13 @@ export function createElectionMachine() {
       claiming: assign(({ context }) => ({
         sentAt: context.clock.now(),
         claiming: context.observed.epoch + 1,
+        // The claim expects the revision of this value: if it wins, the key went from this
+        // node's own lease straight to its next one (released or not; a refused claim leads to
+        // nothing).
+        resuming:
+          context.observed.holder === context.node && context.observed.epoch === context.epoch
+            ? context.epoch
+            : 0,
       })),
       won: assign(({ context, event }) => {
         const revision = (event as unknown as { output: number }).output;
@@ -185,7 +199,7 @@ export function createElectionMachine() {
           observed: { revision, holder: context.node, epoch, released: false },
         };
       }),
-      promote: ({ context }) => context.services.promote(context.epoch, context.validUntil),
+      promote: ({ context }) => context.services.promote(context.epoch, context.validUntil, context.resuming),
       renewed: assign(({ context, event }) => {
         const revision = (event as unknown as { output: number }).output;
         // Its own write is the key's value now, whether or not the watcher echoed it yet.
@@ -219,6 +233,7 @@ export function createElectionMachine() {
       validUntil: 0,
       sentAt: 0,
       claiming: 0,
+      resuming: 0,
       stopping: false,
       refused: -1,
     }),

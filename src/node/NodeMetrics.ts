@@ -164,11 +164,14 @@ export function renderMetrics(
   help(
     'wfm_takeovers_total',
     'counter',
-    'Times this node took a site over as primary, by site and kind: hot (went on writing from its outbox) or cold (rebuilt from a checkpoint).',
+    'Times this node took a site over as primary, by site and kind: hot (read what the streams hold, then went on writing from its outbox), cold (rebuilt from a checkpoint) or resumed (re-took its own lease nobody held since: wrote on from its outbox without reading).',
   );
   for (const s of siteList) {
     out.push(line('wfm_takeovers_total', { ...node, site: s.site, kind: 'hot' }, s.counters.hotTakeovers));
     out.push(line('wfm_takeovers_total', { ...node, site: s.site, kind: 'cold' }, s.counters.coldTakeovers));
+    out.push(
+      line('wfm_takeovers_total', { ...node, site: s.site, kind: 'resumed' }, s.counters.resumedLeases),
+    );
   }
   perSite(
     'wfm_fenced_writes_total',

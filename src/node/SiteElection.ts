@@ -237,10 +237,10 @@ export class SiteElection implements ElectionServices {
     return turn;
   }
 
-  promote(epoch: number, validUntil: number): void {
+  promote(epoch: number, validUntil: number, resumesFrom: number): void {
     this.#held = epoch;
     this.#site.counters.leasesWon++;
-    this.#site.writer.permit(epoch, validUntil);
+    this.#site.writer.lead(epoch, validUntil, resumesFrom);
     this.#site.actor.send({ type: 'promote' });
     this.#h.logger.info({ site: this.#site.site, epoch }, 'leading');
   }

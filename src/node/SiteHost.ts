@@ -80,9 +80,13 @@ export interface SiteCounters {
   fencedWrites: number;
   /** Backup checkpoints not committed because the primary had not yet stored up to them. */
   checkpointsDeferred: number;
-  /** Takeovers written from the outbox (hot) and from a checkpoint rebuild (cold). */
+  /**
+   * Takeovers written from the outbox after reading the streams (hot), from a checkpoint rebuild
+   * (cold), and from the outbox alone, re-taking this node's own lease nobody held since (resumed).
+   */
   hotTakeovers: number;
   coldTakeovers: number;
+  resumedLeases: number;
   /** Leases this node won for the site, and lost (permit ran out, superseded, fenced). */
   leasesWon: number;
   leasesLost: number;
@@ -108,6 +112,7 @@ export function emptySiteCounters(): SiteCounters {
     checkpointsDeferred: 0,
     hotTakeovers: 0,
     coldTakeovers: 0,
+    resumedLeases: 0,
     leasesWon: 0,
     leasesLost: 0,
     renewals: 0,

@@ -78,8 +78,8 @@ export class SiteRuntime implements SiteLifecycleServices {
         site,
         clock,
         counters: this.counters,
-        storedAfter: (mark) =>
-          storedSince(host.js, host.jsm, host.tenant, site, this.#meta.at(mark.outSeq, mark.dlqSeq)),
+        storedAfter: (mark, signal) =>
+          storedSince(host.js, host.jsm, host.tenant, site, this.#meta.at(mark.outSeq, mark.dlqSeq), signal),
         onFenced: () => this.onFenced(),
       },
       this.#options.outboxMessages,
@@ -313,8 +313,9 @@ export class SiteRuntime implements SiteLifecycleServices {
   }
 
   async takeOver(): Promise<void> {
-    await this.writer.takeOver(this.position);
-    this.counters.hotTakeovers++;
+    const kind = await this.writer.takeOver(this.position);
+    if (kind === 'hot') this.counters.hotTakeovers++;
+    else this.counters.resumedLeases++;
   }
 
   async drain(): Promise<void> {

@@ -5,7 +5,8 @@ import type { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 /**
  * Everything a site wrote after its checkpoint: the `Nats-Msg-Id`s `WFM_OUT` holds on the site's
  * subjects after the checkpoint's `outSeq`, and those `WFM_DLQ` holds with the site's `Wfm-Site`
- * header after its `dlqSeq` (a tenant's dead letters share one subject).
+ * header after its `dlqSeq` (a tenant's dead letters share one subject). `signal` stops the read
+ * between batches (rejecting with its reason).
  */
 export async function storedSince(
   js: JetStreamClient,
@@ -13,7 +14,9 @@ export async function storedSince(
   tenant: string,
   site: string,
   meta: SiteCheckpointMeta,
+  signal?: AbortSignal,
 ): Promise<StoredIds> {
+  const abortable = signal !== undefined ? { signal } : {};
   const outputs = await readStoredIds(js, jsm, {
     stream: 'WFM_OUT',
     // Every output subject of the site, the site-level audit records of transfers included: one
@@ -23,12 +26,14 @@ export async function storedSince(
       transferSubject(tenant, site),
     ],
     afterSeq: meta.outSeq,
+    ...abortable,
   });
   const letters = await readStoredIds(js, jsm, {
     stream: 'WFM_DLQ',
     subjects: [`wfm.dlq.${tenant}`],
     afterSeq: meta.dlqSeq,
     header: { name: SITE_HEADER, value: site },
+    ...abortable,
   });
   for (const id of letters.ids) outputs.ids.add(id);
   return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };

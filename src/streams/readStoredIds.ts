@@ -16,6 +16,8 @@ export interface ReadStoredIdsOptions {
   afterSeq: number;
   /** Keep only messages whose header `name` has this value (e.g. the site of a dead letter). */
   header?: { name: string; value: string };
+  /** Stops the read between batches, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** The identities a site finds already stored, and the last input that caused one of them. */
@@ -39,12 +41,17 @@ export async function readStoredIds(
   options: ReadStoredIdsOptions,
 ): Promise<StoredIds> {
   const found: StoredIds = { ids: new Set(), maxSourceSeq: 0 };
-  const { stream, afterSeq, header } = options;
+  const { stream, afterSeq, header, signal } = options;
   for (const subject of options.subjects) {
     // Only the headers are read: an interval record's payload is the bulk of the bytes.
-    await readStoredRange(js, jsm, { stream, subject, afterSeq, headersOnly: true }, (m) =>
-      collect(m.headers, header, found),
-    );
+    const range = {
+      stream,
+      subject,
+      afterSeq,
+      headersOnly: true,
+      ...(signal !== undefined ? { signal } : {}),
+    };
+    await readStoredRange(js, jsm, range, (m) => collect(m.headers, header, found));
   }
   return found;
 }

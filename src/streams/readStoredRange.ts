@@ -21,6 +21,8 @@ export interface StoredRange {
   afterSeq: number;
   /** Only headers (an interval record's payload is the bulk of the bytes). */
   headersOnly: boolean;
+  /** Stops the read between batches, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface StoredRange {
  * time of the call, over one short-lived ordered consumer: the last message bounds the read, so
  * it ends without waiting for a timeout. Resolves with the last sequence visited (`afterSeq` when
  * nothing matched).
- * @throws NatsError when the stream cannot be read.
+ * @throws NatsError when the stream cannot be read; `range.signal`'s reason once it is aborted.
  */
 export async function readStoredRange(
   js: JetStreamClient,
@@ -39,7 +41,8 @@ export async function readStoredRange(
   try {
     return await readRange(js, jsm, range, visit);
   } catch (err) {
-    if (err instanceof NatsError) throw err;
+    if (err instanceof NatsError || (range.signal?.aborted === true && err === range.signal.reason))
+      throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new NatsError(`cannot read ${range.subject} from ${range.stream}: ${reason}`, { cause: err });
   }
@@ -48,9 +51,10 @@ export async function readStoredRange(
 async function readRange(
   js: JetStreamClient,
   jsm: JetStreamManager,
-  { stream, subject, afterSeq, headersOnly }: StoredRange,
+  { stream, subject, afterSeq, headersOnly, signal }: StoredRange,
   visit: (m: JsMsg) => void,
 ): Promise<number> {
+  signal?.throwIfAborted();
   const last = await jsm.streams.getMessage(stream, { last_by_subj: subject });
   if (last === null || last.seq <= afterSeq) return afterSeq;
   const options = {
@@ -72,6 +76,7 @@ async function readRange(
   let seen = afterSeq;
   try {
     while (seen < last.seq) {
+      signal?.throwIfAborted();
       const before = seen;
       const batch = await consumer.fetch({ max_messages: 1000, expires: 5000 });
       for await (const m of batch) {

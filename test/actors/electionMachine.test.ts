@@ -206,6 +206,29 @@ describe('election: holding a lease', () => {
     expect(e.services.writes.find((w) => w.kind === 'claim')).toMatchObject({ epoch: 2, expected: 11 });
   });
 
+  it('re-taking its own lease straight after it promotes resuming from the epoch it held; after another holder, not', async () => {
+    const e = await leader();
+    await e.advance(PERMIT); // no renewal answered: the permit ran out
+    expect(e.services.calls.at(-1)).toBe('demote lost');
+    await e.advance(0);
+    const again = e.services.writes.find((w) => w.kind === 'claim')!;
+    expect(again).toMatchObject({ epoch: 2, expected: 10 });
+    e.services.writes.length = 0;
+    again.resolve(20);
+    await flush();
+    expect(e.services.calls.at(-1)).toBe(`promote 2 until ${2 * PERMIT} resuming 1`);
+    // Lost again; meanwhile another node led (epoch 3): its claim names that lease, no resume.
+    await e.advance(PERMIT);
+    e.observe(held(21, 'other', 3));
+    await e.advance(SILENCE);
+    await e.advance(0);
+    const third = e.services.writes.find((w) => w.kind === 'claim')!;
+    expect(third).toMatchObject({ epoch: 4, expected: 21 });
+    third.resolve(22);
+    await flush();
+    expect(e.services.calls.at(-1)).toBe(`promote 4 until ${3 * PERMIT + SILENCE}`);
+  });
+
   it('demotes when a renewal is refused: another holds the lease', async () => {
     const e = await leader();
     await e.advance(RENEW);

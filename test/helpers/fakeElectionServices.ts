@@ -40,8 +40,10 @@ export class FakeElectionServices implements ElectionServices {
   stagger(_lease: ObservedLease): number {
     return this.rank * this.staggerMs;
   }
-  promote(epoch: number, validUntil: number): void {
-    this.calls.push(`promote ${epoch} until ${validUntil}`);
+  promote(epoch: number, validUntil: number, resumesFrom: number): void {
+    this.calls.push(
+      `promote ${epoch} until ${validUntil}${resumesFrom > 0 ? ` resuming ${resumesFrom}` : ''}`,
+    );
   }
   renewed(validUntil: number): void {
     this.calls.push(`renewed until ${validUntil}`);

@@ -46,7 +46,7 @@ class RecordingPublisher {
 }
 
 /** What a takeover reads: always the same, or each read as the test answers it. */
-type StoredReads = StoredIds | ((mark: LeaseMark) => Promise<StoredIds>);
+type StoredReads = StoredIds | ((mark: LeaseMark, signal: AbortSignal) => Promise<StoredIds>);
 
 function writer(stored: StoredReads = { ids: new Set(), maxSourceSeq: 0 }, outboxMessages = 100) {
   const clock = new SimulatedClock();
@@ -54,14 +54,16 @@ function writer(stored: StoredReads = { ids: new Set(), maxSourceSeq: 0 }, outbo
   const publisher = new RecordingPublisher();
   let fenced = 0;
   let readAfter: LeaseMark | null = null;
+  let signal: AbortSignal | undefined;
   const w = new SiteWriter(
     {
       site: 'S1',
       clock,
       counters,
-      storedAfter: async (mark) => {
+      storedAfter: async (mark, abort) => {
         readAfter = mark;
-        return typeof stored === 'function' ? stored(mark) : stored;
+        signal = abort;
+        return typeof stored === 'function' ? stored(mark, abort) : stored;
       },
       onFenced: () => {
         fenced++;
@@ -74,7 +76,15 @@ function writer(stored: StoredReads = { ids: new Set(), maxSourceSeq: 0 }, outbo
     { seq: 0, outSeq: 0, dlqSeq: 0 },
     { ids: new Set(), maxSourceSeq: 0 },
   );
-  return { w, clock, counters, publisher, fenced: () => fenced, readAfter: () => readAfter };
+  return {
+    w,
+    clock,
+    counters,
+    publisher,
+    fenced: () => fenced,
+    readAfter: () => readAfter,
+    signal: () => signal,
+  };
 }
 
 describe('SiteWriter', () => {
@@ -187,6 +197,92 @@ describe('SiteWriter', () => {
     t.w.pump();
     expect(t.publisher.sent).toEqual([1, 2, 3, 4, 5, 6]);
     expect(aOutcome).toBeInstanceOf(ColdTakeover);
+  });
+
+  it('re-taking its own lease nobody held since, every publish stored, it reads nothing and sends only what it never sent', async () => {
+    let reads = 0;
+    const t = writer(async () => {
+      reads++;
+      return { ids: new Set(), maxSourceSeq: 0 };
+    });
+    // Its first lease: it reads what the streams hold.
+    t.w.lead(1, 1000, 0);
+    expect(await t.w.takeOver(0)).toBe('hot');
+    t.w.setWriting(true);
+    for (let seq = 1; seq <= 3; seq++) t.w.record(seq, [gc(seq)], []);
+    t.w.pump();
+    // Its permit ran out (a busy event loop); as a backup it applies input 4.
+    t.w.revoke();
+    t.w.setWriting(false);
+    t.w.record(4, [gc(4)], []);
+    t.w.lead(2, 1000, 1);
+    expect(await t.w.takeOver(4)).toBe('resumed');
+    t.w.setWriting(true);
+    expect(reads).toBe(1);
+    expect(t.publisher.sent).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reads after all when resuming is not exact: a publish failed since the mark, or it never learnt what the streams held under the epoch it resumes', async () => {
+    // A publish of input 2 failed: the streams may lack it.
+    // Its first read finds nothing; the second finds input 1's output, which was stored.
+    const answers: StoredIds[] = [
+      { ids: new Set(), maxSourceSeq: 0 },
+      { ids: new Set(['gc:T1.S1.a1:1:0']), maxSourceSeq: 1 },
+    ];
+    const failed = writer(async () => answers.shift()!);
+    failed.w.lead(1, 1000, 0);
+    await failed.w.takeOver(0);
+    failed.w.setWriting(true);
+    failed.w.record(1, [gc(1)], []);
+    failed.w.record(2, [gc(2)], []);
+    failed.w.pump();
+    failed.publisher.failedAt = 1;
+    failed.w.revoke();
+    failed.w.setWriting(false);
+    failed.w.lead(2, 1000, 1);
+    expect(await failed.w.takeOver(2)).toBe('hot');
+    failed.w.setWriting(true);
+    expect(failed.publisher.sent).toEqual([1, 2, 2]);
+
+    // Epoch 2 was won after another node's epoch 1, but demoted before its read returned: the
+    // other node's writes are unknown to it, so re-taking epoch 2's lease must read.
+    const reads: ((ids: StoredIds) => void)[] = [];
+    const t = writer(
+      (_mark, signal) =>
+        new Promise<StoredIds>((resolve, reject) => {
+          reads.push(resolve);
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    for (let seq = 1; seq <= 2; seq++) t.w.record(seq, [gc(seq)], []);
+    t.w.lead(2, 1000, 0);
+    const overtaken = t.w.takeOver(2).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    t.w.revoke();
+    t.w.setWriting(false);
+    expect(await overtaken).toBeInstanceOf(ColdTakeover);
+    t.w.lead(3, 1000, 2);
+    const taking = t.w.takeOver(2);
+    await new Promise((r) => setImmediate(r));
+    expect(reads).toHaveLength(2);
+    reads[1]!({ ids: new Set(['gc:T1.S1.a1:1:0']), maxSourceSeq: 1 }); // the other node stored 1
+    expect(await taking).toBe('hot');
+    t.w.setWriting(true);
+    expect(t.publisher.sent).toEqual([2]);
+  });
+
+  it('an overtaken takeover stops its read of the streams', async () => {
+    // A read that never answers by itself: only the abort ends it.
+    const t = writer(() => new Promise<StoredIds>(() => undefined));
+    t.w.lead(1, 1000, 0);
+    const taking = t.w.takeOver(0).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const signal = t.signal()!;
+    expect(signal.aborted).toBe(false);
+    t.w.revoke();
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(ColdTakeover);
+    void taking;
   });
 
   it('knows the last input whose outputs may have been stored before it re-applies it: restore and takeover', async () => {

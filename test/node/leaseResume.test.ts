@@ -1,0 +1,89 @@
+/**
+ * DESIGN guarantee 2 on a busy node: a node whose main thread stalls past its lease permit stops
+ * writing (its permit ran out), then re-takes its own lease — nobody held it meanwhile — and
+ * writes on from its outbox without reading `WFM_OUT` again: a "resumed" takeover. Reading
+ * everything after an old mark on an already overloaded node had made each re-take slower than
+ * the permit (under four test files at once a node led nothing for minutes). The streams must
+ * still equal an undisturbed run's: 0 lost, 0 doubled, 0 different (100 ms duplicate windows, so
+ * the server's dedupe hides nothing).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrafficGenerator, type TrafficMessage } from '../../src/simulator/index.ts';
+import { waitFor } from '../helpers/NodeProcess.ts';
+import { NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
+import { compareDeadLetters, compareRuns } from '../helpers/outputs.ts';
+
+const SITES = ['S1', 'S2'];
+const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
+
+function traffic(): TrafficMessage[] {
+  const generator = new TrafficGenerator({
+    tenant: 'T1',
+    sites: SITES,
+    agentsPerSite: 15,
+    seed: 777,
+    startTs: START_TS,
+    tickMs: 5000,
+    invalidEvery: 40,
+  });
+  return [...generator.messages(START_TS + 3 * 3_600_000)];
+}
+
+/** Blocks this thread — the in-process node's too — for `ms`, as a long synchronous task would. */
+function stall(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // Busy: no timer, no socket read, no renewal runs meanwhile.
+  }
+}
+
+describe('a node that stalls past its lease permit', () => {
+  const messages = traffic();
+  let expected: RunOutput;
+  let run: NodeRun | undefined;
+
+  beforeAll(async () => {
+    expected = await undisturbedRun(messages, SITES);
+  }, 120_000);
+
+  afterAll(async () => {
+    await run?.close();
+  });
+
+  it('re-takes its own lease and writes on from its outbox, reading nothing; the streams equal the undisturbed run', async () => {
+    run = await NodeRun.open();
+    const node = await run.startNode({ config: run.config(SITES) });
+    const third = Math.ceil(messages.length / 3);
+    await run.publish(messages.slice(0, third));
+    await run.caughtUp();
+    const sites = () => SITES.map((s) => node.sites.get(s)!.counters);
+    const hotBefore = sites().map((c) => c.hotTakeovers);
+    expect(hotBefore).toEqual([1, 1]); // each site's first lease read what the streams held
+
+    // The next third arrives; halfway through applying it, the main thread stalls for 1.5 s:
+    // three permits (500 ms at the 3 s lease), with outputs in flight and more held.
+    const publishing = run.publish(messages.slice(third, 2 * third));
+    await waitFor(() => (node.status().sites.every((s) => s.processedSeq > third + 100) ? true : undefined), {
+      timeoutMs: 20_000,
+    });
+    stall(1500);
+    await publishing;
+    await run.publish(messages.slice(2 * third));
+    await run.settled();
+
+    const counters = sites();
+    for (const c of counters) expect(c.leasesLost, run.log.slice(-10).join('')).toBeGreaterThan(0);
+    for (const c of counters) expect(c.resumedLeases, run.log.slice(-10).join('')).toBeGreaterThan(0);
+    // No read of WFM_OUT after the first: every re-take resumed.
+    expect(counters.map((c) => c.hotTakeovers)).toEqual(hotBefore);
+    expect(counters.map((c) => c.coldTakeovers)).toEqual([0, 0]);
+
+    const actual = await run.read();
+    const outputs = compareRuns(expected.out, actual.out, 'outputs');
+    expect(outputs.lost, outputs.summary).toBe(0);
+    expect(outputs.doubled, outputs.summary).toBe(0);
+    expect(outputs.different, outputs.summary).toBe(0);
+    const letters = compareDeadLetters(expected.dlq, actual.dlq);
+    expect(letters.same, letters.summary).toBe(true);
+  }, 180_000);
+});
