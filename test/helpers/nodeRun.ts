@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { expect } from 'vitest';
 import type { SiteConfig, WfmConfig } from '../../src/config/index.ts';
 import { localNodeConfig } from '../../src/dev/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
@@ -16,7 +17,13 @@ import type { TrafficMessage } from '../../src/simulator/index.ts';
 import { connectNats, type EnsureStreamsOptions, ensureStreams } from '../../src/streams/index.ts';
 import { NatsServer } from './NatsServer.ts';
 import { waitFor } from './NodeProcess.ts';
-import { publishMessages, readStream, type StreamRecord } from './outputs.ts';
+import {
+  compareDeadLetters,
+  compareRuns,
+  publishMessages,
+  readStream,
+  type StreamRecord,
+} from './outputs.ts';
 
 /** What a run wrote. */
 export interface RunOutput {
@@ -155,6 +162,17 @@ export async function undisturbedRun(
   } finally {
     await run.close();
   }
+}
+
+/**
+ * Asserts that a run wrote what `expected` did: every output once, each subject in the same
+ * order, and the same dead letters (0 lost, 0 doubled, 0 different).
+ */
+export function expectSameRun(expected: RunOutput, actual: RunOutput): void {
+  const outputs = compareRuns(expected.out, actual.out, 'outputs');
+  expect(outputs.same, outputs.summary).toBe(true);
+  const letters = compareDeadLetters(expected.dlq, actual.dlq);
+  expect(letters.same, letters.summary).toBe(true);
 }
 
 /**

@@ -87,6 +87,19 @@ function writer(stored: StoredReads = { ids: new Set(), maxSourceSeq: 0 }, outbo
   };
 }
 
+/**
+ * As primary, sends the outputs of inputs 1–3; then its permit runs out (a busy event loop)
+ * before any mark, and as a backup it applies input 4.
+ */
+function sendThenLose(w: SiteWriter): void {
+  w.setWriting(true);
+  for (let seq = 1; seq <= 3; seq++) w.record(seq, [gc(seq)], []);
+  w.pump();
+  w.revoke();
+  w.setWriting(false);
+  w.record(4, [gc(4)], []);
+}
+
 describe('SiteWriter', () => {
   it('never confirms a mark over a failed publish, even once a flush took the failure', async () => {
     const t = writer();
@@ -167,13 +180,7 @@ describe('SiteWriter', () => {
     });
     const settle = () => new Promise((r) => setImmediate(r));
     t.w.permit(1, 1000);
-    t.w.setWriting(true);
-    for (let seq = 1; seq <= 3; seq++) t.w.record(seq, [gc(seq)], []);
-    t.w.pump();
-    // Demoted (the permit ran out) before any mark; it goes on applying as a backup.
-    t.w.revoke();
-    t.w.setWriting(false);
-    t.w.record(4, [gc(4)], []);
+    sendThenLose(t.w);
     // Promoted: takeover A starts reading. Demoted again and promoted again: takeover B.
     t.w.permit(2, 1000);
     const a = t.w.takeOver(4);
@@ -208,13 +215,7 @@ describe('SiteWriter', () => {
     // Its first lease: it reads what the streams hold.
     t.w.lead(1, 1000, 0);
     expect(await t.w.takeOver(0)).toBe('hot');
-    t.w.setWriting(true);
-    for (let seq = 1; seq <= 3; seq++) t.w.record(seq, [gc(seq)], []);
-    t.w.pump();
-    // Its permit ran out (a busy event loop); as a backup it applies input 4.
-    t.w.revoke();
-    t.w.setWriting(false);
-    t.w.record(4, [gc(4)], []);
+    sendThenLose(t.w);
     t.w.lead(2, 1000, 1);
     expect(await t.w.takeOver(4)).toBe('resumed');
     t.w.setWriting(true);

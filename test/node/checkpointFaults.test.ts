@@ -15,8 +15,7 @@ import { LevelCheckpointStore } from '../../src/persistence/index.ts';
 import { TrafficGenerator, type TrafficMessage } from '../../src/simulator/index.ts';
 import { FailingCheckpointStore } from '../helpers/FailingCheckpointStore.ts';
 import { makeStoreDirUnwritable, unwritableDirSupport } from '../helpers/makeStoreDirUnwritable.ts';
-import { NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
-import { compareDeadLetters, compareRuns } from '../helpers/outputs.ts';
+import { expectSameRun, NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
 
 const SITES = ['S1', 'S2'];
 const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
@@ -38,13 +37,6 @@ function traffic(): TrafficMessage[] {
 function slices<T>(items: readonly T[], count: number): T[][] {
   const size = Math.ceil(items.length / count);
   return Array.from({ length: count }, (_, i) => items.slice(i * size, (i + 1) * size));
-}
-
-function expectSame(expected: RunOutput, actual: RunOutput): void {
-  const outputs = compareRuns(expected.out, actual.out, 'outputs');
-  expect(outputs.same, outputs.summary).toBe(true);
-  const letters = compareDeadLetters(expected.dlq, actual.dlq);
-  expect(letters.same, letters.summary).toBe(true);
 }
 
 describe('a checkpoint commit that fails loses no agent', () => {
@@ -100,7 +92,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
       await run.startNode({ config: run.config(SITES) });
       await run.publish([...parts[3]!, ...parts[4]!]);
       await run.settled();
-      expectSame(expected, await run.read());
+      expectSameRun(expected, await run.read());
     },
     180_000,
   );
@@ -162,7 +154,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
     await run.startNode({ config: run.config(['S1']) });
     await run.publish(phases[3]!);
     await run.settled();
-    expectSame(small, await run.read());
+    expectSameRun(small, await run.read());
   }, 60_000);
 
   it('a real disk failure (LevelDB directory unwritable) mid-run, healed, then a restart', async (context) => {
@@ -193,6 +185,6 @@ describe('a checkpoint commit that fails loses no agent', () => {
     await run.startNode({ config: run.config(SITES) });
     await run.publish(parts[3]!);
     await run.settled();
-    expectSame(expected, await run.read());
+    expectSameRun(expected, await run.read());
   }, 180_000);
 });

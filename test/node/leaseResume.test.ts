@@ -8,26 +8,11 @@
  * the server's dedupe hides nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrafficGenerator, type TrafficMessage } from '../../src/simulator/index.ts';
 import { waitFor } from '../helpers/NodeProcess.ts';
-import { NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
-import { compareDeadLetters, compareRuns } from '../helpers/outputs.ts';
+import { expectSameRun, NodeRun, type RunOutput, undisturbedRun } from '../helpers/nodeRun.ts';
+import { standbyTraffic } from '../helpers/standbyTraffic.ts';
 
 const SITES = ['S1', 'S2'];
-const START_TS = Date.UTC(2026, 0, 5, 7, 0, 0);
-
-function traffic(): TrafficMessage[] {
-  const generator = new TrafficGenerator({
-    tenant: 'T1',
-    sites: SITES,
-    agentsPerSite: 15,
-    seed: 777,
-    startTs: START_TS,
-    tickMs: 5000,
-    invalidEvery: 40,
-  });
-  return [...generator.messages(START_TS + 3 * 3_600_000)];
-}
 
 /** Blocks this thread — the in-process node's too — for `ms`, as a long synchronous task would. */
 function stall(ms: number): void {
@@ -38,7 +23,7 @@ function stall(ms: number): void {
 }
 
 describe('a node that stalls past its lease permit', () => {
-  const messages = traffic();
+  const messages = standbyTraffic({ sites: SITES, agentsPerSite: 15, hours: 3, seed: 777 });
   let expected: RunOutput;
   let run: NodeRun | undefined;
 
@@ -65,6 +50,7 @@ describe('a node that stalls past its lease permit', () => {
     const publishing = run.publish(messages.slice(third, 2 * third));
     await waitFor(() => (node.status().sites.every((s) => s.processedSeq > third + 100) ? true : undefined), {
       timeoutMs: 20_000,
+      describe: () => JSON.stringify(node.status().sites),
     });
     stall(1500);
     await publishing;
@@ -78,12 +64,6 @@ describe('a node that stalls past its lease permit', () => {
     expect(counters.map((c) => c.hotTakeovers)).toEqual(hotBefore);
     expect(counters.map((c) => c.coldTakeovers)).toEqual([0, 0]);
 
-    const actual = await run.read();
-    const outputs = compareRuns(expected.out, actual.out, 'outputs');
-    expect(outputs.lost, outputs.summary).toBe(0);
-    expect(outputs.doubled, outputs.summary).toBe(0);
-    expect(outputs.different, outputs.summary).toBe(0);
-    const letters = compareDeadLetters(expected.dlq, actual.dlq);
-    expect(letters.same, letters.summary).toBe(true);
+    expectSameRun(expected, await run.read());
   }, 180_000);
 });
