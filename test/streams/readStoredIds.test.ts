@@ -254,6 +254,39 @@ describe('readStoredIds', () => {
     expect(found.maxSourceSeq).toBe(5000);
   });
 
+  it('stops between batches once its signal is aborted: rejects with the reason, reads on nowhere', async () => {
+    const p = new Publisher(nats.nc);
+    for (let i = 1; i <= 3000; i++) {
+      await p.whenReady();
+      p.publishOutput('S1', gcOutput('S1', `a${i % 13}`, i));
+    }
+    await p.flush('S1');
+    const reason = new Error('overtaken');
+    // Aborted before it starts: no request at all.
+    const creates = await watchConsumerCreates('WFM_OUT');
+    const before = new AbortController();
+    before.abort(reason);
+    const early = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, signal: before.signal };
+    expect(await readStoredIds(nats.js, nats.jsm, early).catch((e: unknown) => e)).toBe(reason);
+    expect(creates).toEqual([]);
+    // Aborted while its first batch (of three) is asked for: it ends after that batch.
+    const during = new AbortController();
+    let fetches = 0;
+    const next = nats.nc.subscribe('$JS.API.CONSUMER.MSG.NEXT.WFM_OUT.>', {
+      callback: () => {
+        fetches++;
+        during.abort(reason);
+      },
+    });
+    await nats.nc.flush();
+    const read = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, signal: during.signal };
+    const err = await readStoredIds(nats.js, nats.jsm, read).catch((e: unknown) => e);
+    next.unsubscribe();
+    expect(err).toBe(reason);
+    expect(fetches).toBe(1);
+    expect(creates).toHaveLength(1); // the gc subject's consumer only
+  });
+
   it('leaves no consumer behind', async () => {
     await twoSites();
     await put(deadLetterMessage(deadLetter('S1', 17)));
