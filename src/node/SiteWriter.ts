@@ -59,18 +59,17 @@ export class SiteWriter {
   #cleanSince = 0;
   #markWaiters: { seq: number; resolve: (reached: boolean) => void }[] = [];
   #storedThrough = 0;
-  // Which takeover may still apply what it reads: bumped when one starts and whenever writing
-  // ends (demotion, restore, teardown). A takeover whose reads return after that (its site was
-  // demoted and promoted again meanwhile, a newer takeover already re-sent) would otherwise
-  // make the next pump re-send everything held after the mark against a stale read: doubles.
-  #takeovers = 0;
+  // The takeover in flight, aborted when another starts and whenever writing ends (demotion,
+  // restore, teardown): its read stops, and what it read is dropped. A takeover whose read returns
+  // after that (its site was demoted and promoted again meanwhile, a newer takeover already
+  // re-sent) would otherwise make the next pump re-send everything held after the mark against a
+  // stale read: doubles.
+  #takeover: AbortController | null = null;
   // The epoch whose lease the one just won followed directly (see `lead`; 0: none).
   #resumesFrom = 0;
   // The epoch at whose takeover (or restore) this writer last learnt what the streams hold: from
   // then on they hold exactly that plus what it handed to the publisher, while nobody else leads.
   #syncedEpoch = 0;
-  // Aborts the read of the takeover in flight once it is overtaken (it would read in vain).
-  #reading: AbortController | null = null;
 
   constructor(host: SiteWriterHost, outboxMessages: number) {
     this.#h = host;
@@ -163,10 +162,9 @@ export class SiteWriter {
 
   /** Whatever takeover is in flight may no longer apply what it reads. */
   #overtake(): void {
-    this.#takeovers++;
     this.#resumesFrom = 0;
-    this.#reading?.abort(new ColdTakeover('overtaken: the site stopped writing or took over again'));
-    this.#reading = null;
+    this.#takeover?.abort(new ColdTakeover('overtaken: the site stopped writing or took over again'));
+    this.#takeover = null;
   }
 
   /** Hands what waits in the outbox to the publisher, if the permit still holds now. */
@@ -228,10 +226,11 @@ export class SiteWriter {
     if (publisher === null) throw new ColdTakeover('the site has no publisher');
     const resumesFrom = this.#resumesFrom;
     this.#overtake();
-    const ticket = this.#takeovers;
+    const takeover = new AbortController();
+    this.#takeover = takeover;
     // What this node sent as an earlier primary settles first, so the read below sees it.
     await publisher.flush(this.#h.site).catch(() => undefined);
-    this.#assertCurrent(ticket);
+    takeover.signal.throwIfAborted();
     const mark = this.#mark;
     if (!this.outbox.complete) throw new ColdTakeover('the outbox overflowed since the last mark');
     if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
@@ -240,14 +239,13 @@ export class SiteWriter {
     // in the outbox), and nobody else wrote. (A takeover of that epoch overtaken before its read
     // returned learnt nothing: the streams may hold what the previous holder wrote.)
     if (resumesFrom > 0 && resumesFrom === this.#syncedEpoch && this.#cleanAt(publisher)) {
+      this.#takeover = null;
       this.#syncedEpoch = this.#epoch;
       return 'resumed';
     }
-    const reading = new AbortController();
-    this.#reading = reading;
-    const stored = await this.#h.storedAfter(mark, reading.signal);
-    this.#assertCurrent(ticket);
-    this.#reading = null;
+    const stored = await this.#h.storedAfter(mark, takeover.signal);
+    takeover.signal.throwIfAborted();
+    this.#takeover = null;
     this.#stored = stored;
     this.#syncedEpoch = this.#epoch;
     this.#storedThrough = Math.max(this.#storedThrough, this.#stored.maxSourceSeq);
@@ -255,11 +253,6 @@ export class SiteWriter {
     publisher.reopen(this.#h.site);
     this.#resendAll = true;
     return 'hot';
-  }
-
-  #assertCurrent(ticket: number): void {
-    if (ticket !== this.#takeovers)
-      throw new ColdTakeover('overtaken: the site stopped writing or took over again meanwhile');
   }
 
   /**
