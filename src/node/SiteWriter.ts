@@ -228,9 +228,23 @@ export class SiteWriter {
     this.#overtake();
     const takeover = new AbortController();
     this.#takeover = takeover;
+    try {
+      return await this.#takeOver(position, publisher, resumesFrom, takeover.signal);
+    } finally {
+      // Ended, however: nothing is left to abort (unless a newer one already replaced it).
+      if (this.#takeover === takeover) this.#takeover = null;
+    }
+  }
+
+  async #takeOver(
+    position: number,
+    publisher: Publisher,
+    resumesFrom: number,
+    signal: AbortSignal,
+  ): Promise<'hot' | 'resumed'> {
     // What this node sent as an earlier primary settles first, so the read below sees it.
     await publisher.flush(this.#h.site).catch(() => undefined);
-    takeover.signal.throwIfAborted();
+    signal.throwIfAborted();
     const mark = this.#mark;
     if (!this.outbox.complete) throw new ColdTakeover('the outbox overflowed since the last mark');
     if (position < mark.seq) throw new ColdTakeover(`applied ${position}, behind the mark at ${mark.seq}`);
@@ -239,13 +253,11 @@ export class SiteWriter {
     // in the outbox), and nobody else wrote. (A takeover of that epoch overtaken before its read
     // returned learnt nothing: the streams may hold what the previous holder wrote.)
     if (resumesFrom > 0 && resumesFrom === this.#syncedEpoch && this.#cleanAt(publisher)) {
-      this.#takeover = null;
       this.#syncedEpoch = this.#epoch;
       return 'resumed';
     }
-    const stored = await this.#h.storedAfter(mark, takeover.signal);
-    takeover.signal.throwIfAborted();
-    this.#takeover = null;
+    const stored = await this.#h.storedAfter(mark, signal);
+    signal.throwIfAborted();
     this.#stored = stored;
     this.#syncedEpoch = this.#epoch;
     this.#storedThrough = Math.max(this.#storedThrough, this.#stored.maxSourceSeq);

@@ -16,7 +16,6 @@ export async function storedSince(
   meta: SiteCheckpointMeta,
   signal?: AbortSignal,
 ): Promise<StoredIds> {
-  const abortable = signal !== undefined ? { signal } : {};
   const outputs = await readStoredIds(js, jsm, {
     stream: 'WFM_OUT',
     // Every output subject of the site, the site-level audit records of transfers included: one
@@ -26,14 +25,14 @@ export async function storedSince(
       transferSubject(tenant, site),
     ],
     afterSeq: meta.outSeq,
-    ...abortable,
+    signal,
   });
   const letters = await readStoredIds(js, jsm, {
     stream: 'WFM_DLQ',
     subjects: [`wfm.dlq.${tenant}`],
     afterSeq: meta.dlqSeq,
     header: { name: SITE_HEADER, value: site },
-    ...abortable,
+    signal,
   });
   for (const id of letters.ids) outputs.ids.add(id);
   return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };

@@ -17,7 +17,7 @@ export interface ReadStoredIdsOptions {
   /** Keep only messages whose header `name` has this value (e.g. the site of a dead letter). */
   header?: { name: string; value: string };
   /** Stops the read between batches, rejecting with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The identities a site finds already stored, and the last input that caused one of them. */
@@ -44,14 +44,9 @@ export async function readStoredIds(
   const { stream, afterSeq, header, signal } = options;
   for (const subject of options.subjects) {
     // Only the headers are read: an interval record's payload is the bulk of the bytes.
-    const range = {
-      stream,
-      subject,
-      afterSeq,
-      headersOnly: true,
-      ...(signal !== undefined ? { signal } : {}),
-    };
-    await readStoredRange(js, jsm, range, (m) => collect(m.headers, header, found));
+    await readStoredRange(js, jsm, { stream, subject, afterSeq, headersOnly: true, signal }, (m) =>
+      collect(m.headers, header, found),
+    );
   }
   return found;
 }

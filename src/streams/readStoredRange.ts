@@ -22,7 +22,7 @@ export interface StoredRange {
   /** Only headers (an interval record's payload is the bulk of the bytes). */
   headersOnly: boolean;
   /** Stops the read between batches, rejecting with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
