@@ -1,9 +1,11 @@
 /**
- * Node throughput against the bare client, in one run on one nats-server: a backlog of ≥ 400k
- * stat events for 10k agents (simulator traffic) read (a) by a bare JetStream consumer that only
- * parses JSON, (b) by a node with checkpoints on, publishing its outputs, and (c) by the I/O floor
- * (consume + publish one acknowledged output per input, no processing). Target (#12): node ≥ 0.8 ×
- * the I/O floor.
+ * Node throughput against the bare client, in one run: a backlog of ≥ 400k stat events for 10k
+ * agents (simulator traffic) read (a) by a bare JetStream consumer that only parses JSON, (b) by a
+ * node with checkpoints on, in this process, publishing its outputs, (c) by the I/O floor
+ * (consume + publish one acknowledged output per input, no processing), all on one nats-server;
+ * then, each on a nats-server of its own holding the same backlog, (d) by a `wfm-agg node`
+ * process alone and (e) by two of them, every site with a hot backup, PostgreSQL as the interval
+ * sink (bench/nodeProcessRun.ts). Target (#12): node ≥ 0.8 × the I/O floor.
  * Run alone: npm run bench -- throughput (THROUGHPUT_STAT_EVENTS to change the backlog).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +19,16 @@ import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams, Publisher } from '../src/streams/index.ts';
+import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows, progress } from './BenchRow.ts';
-import { type BacklogCount, publishBacklog as publishWireBacklog, simulatedBacklog } from './nodeBench.ts';
+import {
+  type BacklogCount,
+  freshOutputStream,
+  publishBacklog as publishWireBacklog,
+  simulatedBacklog,
+  storedOutputs,
+} from './nodeBench.ts';
+import { nodeProcessRun } from './nodeProcessRun.ts';
 
 const AGENTS = 10_000;
 const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
@@ -29,6 +39,7 @@ const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
  * ui.bench.ts do the same.
  */
 const LEASE_SECONDS = 30;
+const SITES = ['S1', 'S2'];
 const say = (text: string) => progress('throughput', text);
 
 /**
@@ -42,7 +53,7 @@ async function publishBacklog(url: string): Promise<{ messages: number; stats: n
   await ensureStreams(jsm);
   const generator = new TrafficGenerator({
     tenant: 'T1',
-    sites: ['S1', 'S2'],
+    sites: SITES,
     agentsPerSite: AGENTS / 2,
     seed: 7,
     startTs: Date.UTC(2026, 0, 5, 7, 0, 0),
@@ -51,6 +62,20 @@ async function publishBacklog(url: string): Promise<{ messages: number; stats: n
   await publishWireBacklog(nc, jsm, simulatedBacklog(generator, STAT_EVENTS, count));
   await nc.drain();
   return count;
+}
+
+/**
+ * Runs `fn` on a nats-server of its own holding the same backlog (the generator is seeded): node
+ * processes need one no node ran on (see `NodeProcessRunOptions.natsUrl`).
+ */
+async function onNewServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const server = await NatsServer.start();
+  try {
+    await publishBacklog(server.url);
+    return await fn(server.url);
+  } finally {
+    await server.stop();
+  }
 }
 
 async function bareConsumer(url: string, messages: number): Promise<number> {
@@ -69,33 +94,6 @@ async function bareConsumer(url: string, messages: number): Promise<number> {
   await nc.drain();
   if (sink === 0) throw new Error('nothing parsed');
   return n / secs;
-}
-
-/** How many messages `WFM_OUT` holds. */
-async function storedOutputs(url: string): Promise<number> {
-  const nc = await connectNats({ servers: [url] });
-  try {
-    return (await (await jetstreamManager(nc)).streams.info('WFM_OUT')).state.messages;
-  } finally {
-    await nc.close();
-  }
-}
-
-/**
- * Deletes `WFM_OUT` and makes it anew, empty. Its duplicate window would otherwise still hold the
- * node's message ids when the I/O floor runs, and the floor's ids are the node's (`gc:T1.S1.A…:
- * <seq>:0`): in a run of 215k inputs, ~147k of the floor's publishes were acknowledged as
- * duplicates and never stored, so the floor measured mostly cheaper work than a node does.
- */
-async function freshOutputStream(url: string): Promise<void> {
-  const nc = await connectNats({ servers: [url] });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete('WFM_OUT');
-    await ensureStreams(jsm);
-  } finally {
-    await nc.close();
-  }
 }
 
 /**
@@ -138,7 +136,7 @@ async function relayOnly(url: string, messages: number): Promise<number> {
     if (++n >= messages) break;
   }
   await new Promise((resolve) => setImmediate(resolve));
-  await Promise.all(['S1', 'S2'].map((site) => outputs.flush(site)));
+  await Promise.all(SITES.map((site) => outputs.flush(site)));
   const secs = (performance.now() - started) / 1000;
   await nc.drain();
   await pubNc.drain();
@@ -151,7 +149,7 @@ async function nodeRun(
 ): Promise<{ rate: number; checkpoints: number; outputs: number; transitionShare: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wfm-bench-'));
   const config = {
-    ...localNodeConfig({ natsUrl: url, dataDir, sites: ['S1', 'S2'] }),
+    ...localNodeConfig({ natsUrl: url, dataDir, sites: SITES }),
     leaseSeconds: LEASE_SECONDS,
   };
   const node = await WfmNode.start({ config, nodeId: 'bench', logger: createLogger({ level: 'silent' }) });
@@ -196,7 +194,23 @@ export default async function throughputBench(): Promise<BenchRow[]> {
     const relayStored = await storedOutputs(server.url);
     if (relayStored !== messages)
       throw new Error(`the I/O floor published ${messages} outputs, WFM_OUT holds ${relayStored}`);
-    say(`I/O floor: ${Math.round(relay)} msgs/s`);
+    say(`I/O floor: ${Math.round(relay)} msgs/s; a node process alone (on a new nats-server)`);
+    const run = { sites: SITES, messages, outputs: node.outputs, leaseSeconds: LEASE_SECONDS, say };
+    const alone = await onNewServer((natsUrl) =>
+      nodeProcessRun({ ...run, natsUrl, nodeIds: ['p1'], database: null }),
+    );
+    say(`node process: ${Math.round(alone.rate)} msgs/s; two, each site with a hot backup, PostgreSQL sink`);
+    const postgres = await PostgresServer.start();
+    let cluster: Awaited<ReturnType<typeof nodeProcessRun>>;
+    try {
+      const database = await postgres.createDatabase();
+      cluster = await onNewServer((natsUrl) =>
+        nodeProcessRun({ ...run, natsUrl, nodeIds: ['c1', 'c2'], database }),
+      );
+    } finally {
+      await postgres.stop();
+    }
+    say(`two node processes: ${Math.round(cluster.rate)} msgs/s`);
     const scenario = `${messages} msgs (${stats} stat events, ${AGENTS / 1000}k agents)`;
     return [
       {
@@ -229,6 +243,37 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         value: node.rate / relay,
         unit: 'ratio',
         target: '≥ 0.8',
+      },
+      {
+        bench: 'throughput',
+        scenario: `node process (wfm-agg node, the compiled CLI), alone, LevelDB history (history caught up ${Math.round(alone.historyLagSeconds * 1000)} ms after the last output)`,
+        value: Math.round(alone.rate),
+        unit: 'msgs/s',
+      },
+      {
+        bench: 'throughput',
+        scenario: `two node processes, every site with a hot backup (${cluster.roles}), PostgreSQL sink (${cluster.databaseRows} rows, caught up ${Math.round(cluster.historyLagSeconds * 1000)} ms after the last output)`,
+        value: Math.round(cluster.rate),
+        unit: 'msgs/s',
+      },
+      {
+        bench: 'throughput',
+        scenario: 'node process alone / I/O floor',
+        value: alone.rate / relay,
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        scenario: 'two nodes with backups and PostgreSQL / I/O floor',
+        value: cluster.rate / relay,
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        scenario:
+          'two nodes with backups and PostgreSQL / node process alone (what a hot standby costs on shared cores)',
+        value: cluster.rate / alone.rate,
+        unit: 'ratio',
       },
       {
         bench: 'throughput',
