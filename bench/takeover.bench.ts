@@ -299,8 +299,13 @@ class Pair {
     const ms = performance.now() - t;
     this.startMs.push(ms);
     if (ms > 10_000) {
+      // A restore says where its time went (checkpoint load, the read of what was stored since).
+      const detail = (r: Record<string, unknown>) =>
+        r.msg === 'site restored'
+          ? ` (${String(r.site)}: load ${String(r.loadMs)} ms, read ${String(r.storedSinceCheckpoint)} stored ids ${String(r.readStoredMs)} ms, all ${String(r.totalMs)} ms)`
+          : '';
       const steps = node.records.map(
-        (r) => `${String(r.msg)} +${((Number(r.time) - spawnedAt) / 1000).toFixed(1)} s`,
+        (r) => `${String(r.msg)}${detail(r)} +${((Number(r.time) - spawnedAt) / 1000).toFixed(1)} s`,
       );
       log(`${id} took ${(ms / 1000).toFixed(1)} s to serve HTTP: ${steps.join('; ')}`);
     }
