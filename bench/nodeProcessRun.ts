@@ -21,7 +21,7 @@ export interface NodeProcessRunResult {
   rate: number;
   /** Seconds from every output stored until every site's interval history had caught up. */
   historyLagSeconds: number;
-  /** Who led each site at the end, e.g. `S1 p1 (backup p2)`. */
+  /** Who led each site at the end and how many backups it had, e.g. `S1 c2 (+1 backup), S2 c1 (+1 backup)`. */
   roles: string;
   /** Rows in PostgreSQL's `agent_interval` at the end (null: no database). */
   databaseRows: number | null;
@@ -54,6 +54,12 @@ export interface NodeProcessRunOptions {
 
 const DEADLINE_MS = 15 * 60_000;
 
+/**
+ * Starts the nodes, times them from the first input any of them takes to the last output stored,
+ * waits for the interval history, stops them (SIGTERM) and removes their homes.
+ * @throws Error when `WFM_OUT` ends up holding more outputs than expected (a double), or after 15
+ * minutes without all of them.
+ */
 export async function nodeProcessRun(o: NodeProcessRunOptions): Promise<NodeProcessRunResult> {
   const extraConfig = {
     leaseSeconds: o.leaseSeconds,
