@@ -70,8 +70,13 @@ export {
   publishSiteInput,
 } from './publishSiteInput.ts';
 export { type ReadSiteInputOptions, readSiteInput, type SiteInputRead } from './readSiteInput.ts';
-export { type ReadStoredIdsOptions, readStoredIds, type StoredIds } from './readStoredIds.ts';
-export { readStoredRange, type StoredRange } from './readStoredRange.ts';
+export {
+  type ReadStoredIdsOptions,
+  readStoredIds,
+  type StoredIds,
+  WHOLE_RANGE_MAX,
+} from './readStoredIds.ts';
+export { readStoredRange, readStoredRanges, type StoredRange, type StoredRanges } from './readStoredRange.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';
 export {
   type DeadLetter,

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { readStoredRange } from './readStoredRange.ts';
+import { readStoredRanges } from './readStoredRange.ts';
 import { MSG_ID_HEADER, SOURCE_SEQ_HEADER } from './wfmMessages.ts';
 
 /** Where to look for what a site already wrote. */
@@ -9,7 +9,7 @@ export interface ReadStoredIdsOptions {
   stream: string;
   /**
    * Subjects to read, each inside one stream subject (nats-server 2.9 takes one filter per
-   * consumer, so each is read by its own consumer), e.g. `wfm.gc.T.S.>`.
+   * consumer, so each read by the server's filter has its own consumer), e.g. `wfm.gc.T.S.>`.
    */
   subjects: readonly string[];
   /** Read messages after this stream sequence (0: from the start). */
@@ -18,7 +18,20 @@ export interface ReadStoredIdsOptions {
   header?: { name: string; value: string };
   /** Stops the read between batches, rejecting with the signal's reason. */
   signal?: AbortSignal | undefined;
+  /**
+   * Read every subject in one pass, filtered here, while the range spans at most this many of the
+   * stream's messages; else subject by subject, filtered by the server (see `StoredRanges`).
+   * @defaultValue {@link WHOLE_RANGE_MAX}
+   */
+  wholeRangeMax?: number;
 }
+
+/**
+ * Default of `ReadStoredIdsOptions.wholeRangeMax`: what a restore or a takeover reads (since a
+ * checkpoint of every few seconds, since a mark of a quarter second) is well inside it on a
+ * busy stream, and reading 100k headers of other sites costs about a second at worst.
+ */
+export const WHOLE_RANGE_MAX = 100_000;
 
 /** The identities a site finds already stored, and the last input that caused one of them. */
 export interface StoredIds {
@@ -29,8 +42,9 @@ export interface StoredIds {
 }
 
 /**
- * Every `Nats-Msg-Id` stored on `subjects` after `afterSeq`, up to the last matching message at
- * the time of the call, over one short-lived ordered consumer per subject. A site restored from a
+ * Every `Nats-Msg-Id` stored on `subjects` after `afterSeq`, up to the last message on them at
+ * the time of the call, over short-lived ordered consumers (one for the whole range while it
+ * spans at most `wholeRangeMax` messages, else one per subject). A site restored from a
  * checkpoint skips exactly these while it re-processes, so it writes nothing twice and re-sends
  * whatever is missing — a lost publish included — whatever the stream's duplicate window.
  * @throws NatsError when the stream cannot be read.
@@ -41,13 +55,15 @@ export async function readStoredIds(
   options: ReadStoredIdsOptions,
 ): Promise<StoredIds> {
   const found: StoredIds = { ids: new Set(), maxSourceSeq: 0 };
-  const { stream, afterSeq, header, signal } = options;
-  for (const subject of options.subjects) {
-    // Only the headers are read: an interval record's payload is the bulk of the bytes.
-    await readStoredRange(js, jsm, { stream, subject, afterSeq, headersOnly: true, signal }, (m) =>
-      collect(m.headers, header, found),
-    );
-  }
+  const { stream, subjects, afterSeq, header, signal } = options;
+  const wholeRangeMax = options.wholeRangeMax ?? WHOLE_RANGE_MAX;
+  // Only the headers are read: an interval record's payload is the bulk of the bytes.
+  await readStoredRanges(
+    js,
+    jsm,
+    { stream, subjects, afterSeq, headersOnly: true, signal, wholeRangeMax },
+    (m) => collect(m.headers, header, found),
+  );
   return found;
 }
 

@@ -6,10 +6,12 @@ import {
   ensureStreams,
   outputMessage,
   Publisher,
+  type ReadStoredIdsOptions,
   readStoredIds,
   type WfmMessage,
+  WHOLE_RANGE_MAX,
 } from '../../src/streams/index.ts';
-import { useNats } from '../helpers/natsFixture.ts';
+import { type NatsFixture, useNats } from '../helpers/natsFixture.ts';
 import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
 
 /** The `WFM_OUT` subjects of one site, one per output kind (what a site reads back). */
@@ -28,9 +30,71 @@ interface ConsumerCreate {
   };
 }
 
-describe('readStoredIds', () => {
+/** Stores one message as a Publisher would and returns its stream sequence. */
+async function put(nats: NatsFixture, m: WfmMessage): Promise<number> {
+  return (await nats.js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId })).seq;
+}
+
+/**
+ * Records the consumer-create requests made from now on (the API subjects are plain subjects),
+ * until the subscription is ended.
+ */
+async function watchConsumerCreates(
+  nats: NatsFixture,
+  stream: string,
+): Promise<{ seen: ConsumerCreate[]; watcher: Subscription }> {
+  const seen: ConsumerCreate[] = [];
+  const watcher = nats.nc.subscribe(`$JS.API.CONSUMER.CREATE.${stream}.>`, {
+    callback: (_e, m) => {
+      seen.push({ subject: m.subject, config: m.json<{ config: ConsumerCreate['config'] }>().config });
+    },
+  });
+  await nats.nc.flush();
+  return { seen, watcher };
+}
+
+/**
+ * WFM_OUT as two sites, another tenant and a site whose id extends S1 wrote it:
+ * seq 1 gc S1, 2 gc S2, 3 adherence S1, 4 gc S10, 5 interval S1 (source 50), 6 gc T2.S1,
+ * 7 gc S1 (ordinal 1), 8 adherence S2.
+ */
+async function twoSites(nats: NatsFixture): Promise<void> {
+  const seqs = [
+    await put(nats, outputMessage(gcOutput('S1', 'a1', 1))),
+    await put(nats, outputMessage(gcOutput('S2', 'a1', 2))),
+    await put(nats, outputMessage(adherenceOutput('S1', 'a1', 3))),
+    await put(nats, outputMessage(gcOutput('S10', 'a1', 4))),
+    await put(nats, outputMessage(intervalOutput('S1', 'a2', 50, 1_700_000_100_000))),
+    await put(nats, outputMessage(gcOutput('S1', 'a1', 6, 0, 'T2'))),
+    await put(nats, outputMessage(gcOutput('S1', 'a1', 7, 1))),
+    await put(nats, outputMessage(adherenceOutput('S2', 'a1', 8))),
+  ];
+  expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+}
+
+// Every read's result is checked both ways a range is read: whole, in one pass filtered here (the
+// default for ranges of up to WHOLE_RANGE_MAX messages), and subject by subject, filtered by the
+// server (past it; `wholeRangeMax: 0` forces it).
+/** [filter_subject, opt_start_seq] of each consumer a read made. */
+type Creates = [string | undefined, number | undefined][];
+const S1_FROM_1: Creates = siteSubjects('S1').map((s) => [s, 1]);
+const S1_GC_INTERVAL_FROM_5: Creates = [
+  ['wfm.gc.T1.S1.>', 5],
+  ['wfm.interval.T1.S1.>', 5],
+];
+describe.each<[string, number, { all: Creates; after4: Creates }]>([
+  ['in one pass', WHOLE_RANGE_MAX, { all: [[undefined, 1]], after4: [[undefined, 5]] }],
+  ['subject by subject', 0, { all: S1_FROM_1, after4: S1_GC_INTERVAL_FROM_5 }],
+])('readStoredIds, %s', (_mode, wholeRangeMax, creates) => {
   const nats = useNats();
+  const readIds = (options: ReadStoredIdsOptions) =>
+    readStoredIds(nats.js, nats.jsm, { wholeRangeMax, ...options });
   let watcher: Subscription | undefined;
+  const watchCreates = async (stream: string) => {
+    const watch = await watchConsumerCreates(nats, stream);
+    watcher = watch.watcher;
+    return watch.seen;
+  };
 
   beforeEach(async () => {
     await nats.jsm.streams.delete('WFM_OUT').catch(() => false);
@@ -48,46 +112,10 @@ describe('readStoredIds', () => {
     }
   });
 
-  /** Stores one message as a Publisher would and returns its stream sequence. */
-  async function put(m: WfmMessage): Promise<number> {
-    return (await nats.js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId })).seq;
-  }
-
-  /** Records the consumer-create requests made from now on (the API subjects are plain subjects). */
-  async function watchConsumerCreates(stream: string): Promise<ConsumerCreate[]> {
-    const seen: ConsumerCreate[] = [];
-    watcher = nats.nc.subscribe(`$JS.API.CONSUMER.CREATE.${stream}.>`, {
-      callback: (_e, m) => {
-        seen.push({ subject: m.subject, config: m.json<{ config: ConsumerCreate['config'] }>().config });
-      },
-    });
-    await nats.nc.flush();
-    return seen;
-  }
-
-  /**
-   * WFM_OUT as two sites, another tenant and a site whose id extends S1 wrote it:
-   * seq 1 gc S1, 2 gc S2, 3 adherence S1, 4 gc S10, 5 interval S1 (source 50), 6 gc T2.S1,
-   * 7 gc S1 (ordinal 1), 8 adherence S2.
-   */
-  async function twoSites(): Promise<void> {
-    const seqs = [
-      await put(outputMessage(gcOutput('S1', 'a1', 1))),
-      await put(outputMessage(gcOutput('S2', 'a1', 2))),
-      await put(outputMessage(adherenceOutput('S1', 'a1', 3))),
-      await put(outputMessage(gcOutput('S10', 'a1', 4))),
-      await put(outputMessage(intervalOutput('S1', 'a2', 50, 1_700_000_100_000))),
-      await put(outputMessage(gcOutput('S1', 'a1', 6, 0, 'T2'))),
-      await put(outputMessage(gcOutput('S1', 'a1', 7, 1))),
-      await put(outputMessage(adherenceOutput('S2', 'a1', 8))),
-    ];
-    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-  }
-
   it('returns exactly the ids stored after afterSeq on the given subjects, and the greatest source seq', async () => {
-    await twoSites();
+    await twoSites(nats);
     const read = (site: string, afterSeq: number) =>
-      readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects(site), afterSeq });
+      readIds({ stream: 'WFM_OUT', subjects: siteSubjects(site), afterSeq });
     expect(await read('S1', 2)).toEqual({
       ids: new Set(['adherence:T1.S1.a1:3:0', 'interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']),
       maxSourceSeq: 50,
@@ -108,7 +136,7 @@ describe('readStoredIds', () => {
     });
     expect(await read('S10', 0)).toEqual({ ids: new Set(['gc:T1.S10.a1:4:0']), maxSourceSeq: 4 });
     expect(
-      await readStoredIds(nats.js, nats.jsm, {
+      await readIds({
         stream: 'WFM_OUT',
         subjects: siteSubjects('S1', 'T2'),
         afterSeq: 0,
@@ -117,11 +145,10 @@ describe('readStoredIds', () => {
   });
 
   it('is empty, without making a consumer, when nothing is stored after afterSeq', async () => {
-    await twoSites();
-    const creates = await watchConsumerCreates('WFM_OUT');
+    await twoSites(nats);
+    const creates = await watchCreates('WFM_OUT');
     const empty = { ids: new Set(), maxSourceSeq: 0 };
-    const read = (subjects: string[], afterSeq: number) =>
-      readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects, afterSeq });
+    const read = (subjects: string[], afterSeq: number) => readIds({ stream: 'WFM_OUT', subjects, afterSeq });
     // S1's last message is seq 7.
     expect(await read(siteSubjects('S1'), 7)).toEqual(empty);
     expect(await read(siteSubjects('S1'), 8)).toEqual(empty);
@@ -133,53 +160,47 @@ describe('readStoredIds', () => {
     expect(creates).toEqual([]);
   });
 
-  it('reads each subject with its own consumer and that one filter (nats-server 2.9 takes one per consumer)', async () => {
-    await twoSites();
-    const creates = await watchConsumerCreates('WFM_OUT');
-    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
+  it('makes one consumer without a filter for the range, or one per subject with that one filter', async () => {
+    await twoSites(nats);
+    const seen = await watchCreates('WFM_OUT');
+    await readIds({ stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
     await nats.nc.flush();
-    expect(creates.map((c) => c.config.filter_subject)).toEqual(siteSubjects('S1'));
-    for (const c of creates) {
+    expect(seen.map((c) => [c.config.filter_subject, c.config.opt_start_seq])).toEqual(creates.all);
+    for (const c of seen) {
+      // nats-server 2.9 takes one filter per consumer.
       expect(c.config.filter_subjects).toBeUndefined();
       expect(c.config.headers_only).toBe(true);
-      expect(c.config.opt_start_seq).toBe(1);
     }
   });
 
   it('skips a subject whose last message is before afterSeq and reads the others from afterSeq', async () => {
-    await twoSites();
-    const creates = await watchConsumerCreates('WFM_OUT');
+    await twoSites(nats);
+    const seen = await watchCreates('WFM_OUT');
     // S1's adherence ends at seq 3; its gc and interval have messages after 4.
-    expect(
-      await readStoredIds(nats.js, nats.jsm, {
-        stream: 'WFM_OUT',
-        subjects: siteSubjects('S1'),
-        afterSeq: 4,
-      }),
-    ).toEqual({ ids: new Set(['interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']), maxSourceSeq: 50 });
+    expect(await readIds({ stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 4 })).toEqual({
+      ids: new Set(['interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']),
+      maxSourceSeq: 50,
+    });
     await nats.nc.flush();
-    expect(creates.map((c) => [c.config.filter_subject, c.config.opt_start_seq])).toEqual([
-      ['wfm.gc.T1.S1.>', 5],
-      ['wfm.interval.T1.S1.>', 5],
-    ]);
+    expect(seen.map((c) => [c.config.filter_subject, c.config.opt_start_seq])).toEqual(creates.after4);
   });
 
   describe('with a header filter (WFM_DLQ: one subject per tenant, the site in Wfm-Site)', () => {
     /** seq 1 S1 17, 2 S2 18, 3 S1 19:0, 4 S1 19:1, 5 _node 20, 6 S2 21. */
     async function letters(): Promise<void> {
       const seqs = [
-        await put(deadLetterMessage(deadLetter('S1', 17))),
-        await put(deadLetterMessage(deadLetter('S2', 18))),
-        await put(deadLetterMessage(deadLetter('S1', 19, 0))),
-        await put(deadLetterMessage(deadLetter('S1', 19, 1))),
-        await put(deadLetterMessage(deadLetter('_node', 20))),
-        await put(deadLetterMessage(deadLetter('S2', 21))),
+        await put(nats, deadLetterMessage(deadLetter('S1', 17))),
+        await put(nats, deadLetterMessage(deadLetter('S2', 18))),
+        await put(nats, deadLetterMessage(deadLetter('S1', 19, 0))),
+        await put(nats, deadLetterMessage(deadLetter('S1', 19, 1))),
+        await put(nats, deadLetterMessage(deadLetter('_node', 20))),
+        await put(nats, deadLetterMessage(deadLetter('S2', 21))),
       ];
       expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
     }
 
     const read = (site: string, afterSeq: number) =>
-      readStoredIds(nats.js, nats.jsm, {
+      readIds({
         stream: 'WFM_DLQ',
         subjects: ['wfm.dlq.T1'],
         afterSeq,
@@ -197,7 +218,7 @@ describe('readStoredIds', () => {
       expect(await read('_node', 0)).toEqual({ ids: new Set(['dlq:T1:20:0']), maxSourceSeq: 20 });
       expect(await read('S9', 0)).toEqual({ ids: new Set(), maxSourceSeq: 0 });
       // Without the filter: every site's.
-      const all = await readStoredIds(nats.js, nats.jsm, {
+      const all = await readIds({
         stream: 'WFM_DLQ',
         subjects: ['wfm.dlq.T1'],
         afterSeq: 4,
@@ -219,11 +240,11 @@ describe('readStoredIds', () => {
   });
 
   it('ignores messages without a Nats-Msg-Id, also as the last one on the subject', async () => {
-    await put(outputMessage(gcOutput('S1', 'a1', 1)));
+    await put(nats, outputMessage(gcOutput('S1', 'a1', 1)));
     await nats.js.publish('wfm.gc.T1.S1.a9', '{}');
     const started = performance.now();
     expect(
-      await readStoredIds(nats.js, nats.jsm, {
+      await readIds({
         stream: 'WFM_OUT',
         subjects: ['wfm.gc.T1.S1.>'],
         afterSeq: 0,
@@ -244,7 +265,7 @@ describe('readStoredIds', () => {
     await p.flush('S1');
     await p.flush('S2');
     expect(p.ackedSeq('WFM_OUT')).toBe(5000);
-    const found = await readStoredIds(nats.js, nats.jsm, {
+    const found = await readIds({
       stream: 'WFM_OUT',
       subjects: siteSubjects('S1'),
       afterSeq: 1000,
@@ -263,11 +284,11 @@ describe('readStoredIds', () => {
     await p.flush('S1');
     const reason = new Error('overtaken');
     // Aborted before it starts: no request at all.
-    const creates = await watchConsumerCreates('WFM_OUT');
+    const creates = await watchCreates('WFM_OUT');
     const before = new AbortController();
     before.abort(reason);
     const early = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, signal: before.signal };
-    expect(await readStoredIds(nats.js, nats.jsm, early).catch((e: unknown) => e)).toBe(reason);
+    expect(await readIds(early).catch((e: unknown) => e)).toBe(reason);
     expect(creates).toEqual([]);
     // Aborted while its first batch (of three) is asked for: it ends after that batch.
     const during = new AbortController();
@@ -280,7 +301,7 @@ describe('readStoredIds', () => {
     });
     await nats.nc.flush();
     const read = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, signal: during.signal };
-    const err = await readStoredIds(nats.js, nats.jsm, read).catch((e: unknown) => e);
+    const err = await readIds(read).catch((e: unknown) => e);
     next.unsubscribe();
     expect(err).toBe(reason);
     expect(fetches).toBe(1);
@@ -288,12 +309,12 @@ describe('readStoredIds', () => {
   });
 
   it('leaves no consumer behind', async () => {
-    await twoSites();
-    await put(deadLetterMessage(deadLetter('S1', 17)));
-    await put(deadLetterMessage(deadLetter('S2', 18)));
-    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
-    await readStoredIds(nats.js, nats.jsm, { stream: 'WFM_OUT', subjects: siteSubjects('S2'), afterSeq: 3 });
-    await readStoredIds(nats.js, nats.jsm, {
+    await twoSites(nats);
+    await put(nats, deadLetterMessage(deadLetter('S1', 17)));
+    await put(nats, deadLetterMessage(deadLetter('S2', 18)));
+    await readIds({ stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0 });
+    await readIds({ stream: 'WFM_OUT', subjects: siteSubjects('S2'), afterSeq: 3 });
+    await readIds({
       stream: 'WFM_DLQ',
       subjects: ['wfm.dlq.T1'],
       afterSeq: 0,
@@ -307,12 +328,47 @@ describe('readStoredIds', () => {
 
   it('throws NatsError naming subject and stream when the stream cannot be read', async () => {
     await nats.jsm.streams.delete('WFM_OUT');
-    const err = await readStoredIds(nats.js, nats.jsm, {
+    const err = await readIds({
       stream: 'WFM_OUT',
       subjects: ['wfm.gc.T1.S1.>'],
       afterSeq: 0,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NatsError);
     expect((err as NatsError).message).toMatch(/^cannot read wfm\.gc\.T1\.S1\.> from WFM_OUT: /);
+  });
+});
+
+describe('readStoredIds: wholeRangeMax', () => {
+  const nats = useNats({ freshStream: 'WFM_OUT' });
+
+  it('reads in one pass a range of up to wholeRangeMax messages (every subject’s), subject by subject past it', async () => {
+    await twoSites(nats);
+    const expected = {
+      ids: new Set([
+        'gc:T1.S1.a1:1:0',
+        'adherence:T1.S1.a1:3:0',
+        'interval:T1.S1.a2:1700000100000',
+        'gc:T1.S1.a1:7:1',
+      ]),
+      maxSourceSeq: 50,
+    };
+    const { seen, watcher } = await watchConsumerCreates(nats, 'WFM_OUT');
+    try {
+      // S1's last message is seq 7: from seq 0, the range spans 7 messages.
+      for (const [max, consumers] of [
+        [7, 1],
+        [6, 3],
+        [1000, 1],
+        [0, 3],
+      ] as const) {
+        seen.length = 0;
+        const read = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, wholeRangeMax: max };
+        expect(await readStoredIds(nats.js, nats.jsm, read), `wholeRangeMax ${max}`).toEqual(expected);
+        await nats.nc.flush();
+        expect(seen, `wholeRangeMax ${max}`).toHaveLength(consumers);
+      }
+    } finally {
+      watcher.unsubscribe();
+    }
   });
 });
