@@ -6,7 +6,8 @@
  *
  * - SIGKILL rounds: the site's primary is killed at a random moment; measured are the time to the
  *   successor's first output and to its `/api/status` saying primary. The killed node restarts
- *   on the same data dir and must be a caught-up backup before the next round, which begins once
+ *   on the same data dir (measured: spawn → serving HTTP, its site restored as a backup while the
+ *   other node writes) and must be a caught-up backup before the next round, which begins once
  *   the site is back on the placement's preferred primary (the nodes move it there themselves).
  * - SIGTERM rounds: the primary drains and hands over; measured are the longest pause between
  *   two outputs from 1 s before to 5 s after the signal, and the time to the other node's status
@@ -398,6 +399,8 @@ interface ClusterResult {
   cold: number;
   termGapMs: number[];
   termStatusMs: number[];
+  /** Each node restarted in the rounds: spawn → serving HTTP (its site restored, a backup). */
+  restartMs: number[];
   steadyGapMs: number;
   stallMs: number | undefined;
   stallP99Ms: number | undefined;
@@ -434,6 +437,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
     cold: 0,
     termGapMs: [],
     termStatusMs: [],
+    restartMs: [],
     steadyGapMs: Number.NaN,
     stallMs: undefined,
     stallP99Ms: undefined,
@@ -582,6 +586,8 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
       r.stallMs = Math.max(...present.map((s) => s.max! * 1000));
       r.stallP99Ms = Math.max(...present.map((s) => (s.p99 ?? Number.NaN) * 1000));
     }
+    // The first start of each node restored nothing.
+    r.restartMs = pair.startMs.slice(pair.ids.length);
     r.statEvents = traffic.sent;
     r.publishFailures = traffic.failed;
     log(`cluster run: ${r.statEvents} stat events published, ${r.publishFailures} publishes failed`);
@@ -780,6 +786,12 @@ export default async function takeoverBench(): Promise<BenchRow[]> {
     ms('takeover', '  by the 30 ms rule, max', max(c.killOutputApproxMs)),
     ms('takeover', "SIGKILL → successor's /api/status says primary, median", median(c.killStatusMs)),
     ms('takeover', "SIGKILL → successor's /api/status says primary, max", max(c.killStatusMs)),
+    ms(
+      'takeover',
+      `restarted node: spawn → serving HTTP (restored, a backup), median (${c.restartMs.length} restarts)`,
+      median(c.restartMs),
+    ),
+    ms('takeover', 'restarted node: spawn → serving HTTP, max', max(c.restartMs)),
     ms(
       'takeover',
       `SIGTERM → longest output gap in [−1 s, +5 s], median (${c.termGapMs.length} SIGTERMs)`,
