@@ -3,6 +3,7 @@ import type { OperationalClock } from '../actors/index.ts';
 import { type Placement, place } from '../domain/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { LeaseEntry, LeaseStore } from '../streams/index.ts';
+import { Handback } from './Handback.ts';
 import { type ElectionTiming, SiteElection } from './SiteElection.ts';
 import type { SiteHost, SiteRuntimeOptions } from './SiteHost.ts';
 import type { SiteProcessorFactory } from './SiteProcessor.ts';
@@ -52,10 +53,8 @@ export class HostedLanes {
   // When the placement last changed (operational clock): leadership moves only once it is stable.
   #placedAt = Number.NEGATIVE_INFINITY;
   #placementKey = '';
-  // Lanes handed to their preferred primary that came back (it could not take them yet: still
-  // restoring or catching up), and until when they are left alone.
-  #handedOver: string | null = null;
-  readonly #holdUntil = new Map<string, number>();
+  // Which lease goes to its lane's preferred primary at each rebalance.
+  readonly #handback = new Handback();
 
   constructor(options: HostedLanesOptions) {
     this.#o = options;
@@ -175,32 +174,32 @@ export class HostedLanes {
   }
 
   /**
-   * Gives one lease this node holds to the site's preferred primary by the placement, once the
-   * placement has been stable for `stableMs` — so a node that joins takes its share of
-   * leadership over time, one site per node per call, and leadership never moves back and forth
-   * while nodes come and go.
+   * Gives one lease this node holds to the site's preferred primary by the placement, when
+   * {@link Handback} says so (the placement stable for `stableMs`, the lane led here that long,
+   * not just handed over and come back) — so a node that joins takes its share of leadership
+   * over time, one site per node per call, and leadership never moves back and forth while nodes
+   * come and go.
    * @returns the lane handed over, if any.
    */
   rebalance(stableMs: number): string | null {
     if (this.#stopped || this.#placement === null) return null;
-    const now = this.#o.clock.now();
-    const last = this.#handedOver;
-    this.#handedOver = null;
-    // Handed over last time and leading it again: the preferred node did not take it. Wait long
-    // before trying again, rather than pausing its outputs every lease period.
-    if (last !== null && this.#hosted.get(last)?.election.leading)
-      this.#holdUntil.set(last, now + 5 * stableMs);
-    if (now - this.#placedAt < stableMs) return null;
-    for (const [lane, h] of this.#hosted) {
-      const preferred = this.#placement.byLane.get(lane)?.[0];
-      if (h.leaving || !h.election.leading || preferred === undefined || preferred === this.#o.node) continue;
-      if ((this.#holdUntil.get(lane) ?? Number.NEGATIVE_INFINITY) > now) continue;
-      this.#handedOver = lane;
-      this.#o.logger.info({ site: lane, to: preferred }, 'handing the site to its preferred primary');
-      h.election.actor.send({ type: 'release' });
-      return lane;
-    }
-    return null;
+    const placement = this.#placement;
+    const lanes = [...this.#hosted].map(([lane, h]) => ({
+      lane,
+      leading: h.election.leading,
+      epoch: h.election.epoch,
+      leaving: h.leaving,
+      preferred: placement.byLane.get(lane)?.[0],
+    }));
+    const lane = this.#handback.choose(lanes, this.#o.node, this.#o.clock.now(), this.#placedAt, stableMs);
+    const h = lane === null ? undefined : this.#hosted.get(lane);
+    if (lane === null || h === undefined) return null;
+    this.#o.logger.info(
+      { site: lane, to: placement.byLane.get(lane)?.[0] },
+      'handing the site to its preferred primary',
+    );
+    h.election.actor.send({ type: 'release' });
+    return lane;
   }
 
   /** Hands every lease this node holds over (without waiting for a lease to run out). */
