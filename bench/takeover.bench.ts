@@ -401,6 +401,8 @@ interface ClusterResult {
   termStatusMs: number[];
   /** Each node restarted in the rounds: spawn → serving HTTP (its site restored, a backup). */
   restartMs: number[];
+  /** After each restart of a SIGKILL round: ready → leading its site again (the handback). */
+  handbackMs: number[];
   steadyGapMs: number;
   stallMs: number | undefined;
   stallP99Ms: number | undefined;
@@ -438,6 +440,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
     termGapMs: [],
     termStatusMs: [],
     restartMs: [],
+    handbackMs: [],
     steadyGapMs: Number.NaN,
     stallMs: undefined,
     stallP99Ms: undefined,
@@ -467,10 +470,13 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
       // its placement: it gets the site back at the survivor's next rebalance, ≤ 1 lease after it
       // is ready, instead of 2 to 3 leases after it joined. That only shortens the rounds.)
       let attempts = 0;
+      let afterRestart = false;
       while (r.killOutputMs.length < KILL_ROUNDS && attempts++ < KILL_ROUNDS * 2) {
         const roundStart = performance.now();
         const { primary, backup } = await pair.settled(90_000, true);
         const settledMs = performance.now() - roundStart;
+        if (afterRestart) r.handbackMs.push(settledMs);
+        afterRestart = false;
         const handbacks = pair.handbacks();
         await sleep(rng.int(100, 2000));
         const victim = pair.node(primary);
@@ -520,6 +526,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
             ` ${((pair.startMs.at(-1) ?? 0) / 1000).toFixed(1)} s`,
         );
         await pair.restart(server.url, primary);
+        afterRestart = true;
       }
       if (r.killOutputMs.length < KILL_ROUNDS)
         throw new Error(`only ${r.killOutputMs.length} SIGKILL rounds`);
@@ -792,6 +799,12 @@ export default async function takeoverBench(): Promise<BenchRow[]> {
       median(c.restartMs),
     ),
     ms('takeover', 'restarted node: spawn → serving HTTP, max', max(c.restartMs)),
+    ms(
+      'takeover',
+      `restarted preferred primary: ready → leading its site again (handback), median (${c.handbackMs.length})`,
+      median(c.handbackMs),
+    ),
+    ms('takeover', 'restarted preferred primary: ready → leading again, max', max(c.handbackMs)),
     ms(
       'takeover',
       `SIGTERM → longest output gap in [−1 s, +5 s], median (${c.termGapMs.length} SIGTERMs)`,
