@@ -72,6 +72,17 @@ async function twoSites(nats: NatsFixture): Promise<void> {
   expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 }
 
+/** What S1 stored in {@link twoSites}, read from its start. */
+const S1_FROM_START = {
+  ids: new Set([
+    'gc:T1.S1.a1:1:0',
+    'adherence:T1.S1.a1:3:0',
+    'interval:T1.S1.a2:1700000100000',
+    'gc:T1.S1.a1:7:1',
+  ]),
+  maxSourceSeq: 50,
+};
+
 // Every read's result is checked both ways a range is read: whole, in one pass filtered here (the
 // default for ranges of up to WHOLE_RANGE_MAX messages), and subject by subject, filtered by the
 // server (past it; `wholeRangeMax: 0` forces it).
@@ -120,15 +131,7 @@ describe.each<[string, number, { all: Creates; after4: Creates }]>([
       ids: new Set(['adherence:T1.S1.a1:3:0', 'interval:T1.S1.a2:1700000100000', 'gc:T1.S1.a1:7:1']),
       maxSourceSeq: 50,
     });
-    expect(await read('S1', 0)).toEqual({
-      ids: new Set([
-        'gc:T1.S1.a1:1:0',
-        'adherence:T1.S1.a1:3:0',
-        'interval:T1.S1.a2:1700000100000',
-        'gc:T1.S1.a1:7:1',
-      ]),
-      maxSourceSeq: 50,
-    });
+    expect(await read('S1', 0)).toEqual(S1_FROM_START);
     expect(await read('S1', 5)).toEqual({ ids: new Set(['gc:T1.S1.a1:7:1']), maxSourceSeq: 7 });
     expect(await read('S2', 0)).toEqual({
       ids: new Set(['gc:T1.S2.a1:2:0', 'adherence:T1.S2.a1:8:0']),
@@ -343,15 +346,6 @@ describe('readStoredIds: wholeRangeMax', () => {
 
   it('reads in one pass a range of up to wholeRangeMax messages (every subject’s), subject by subject past it', async () => {
     await twoSites(nats);
-    const expected = {
-      ids: new Set([
-        'gc:T1.S1.a1:1:0',
-        'adherence:T1.S1.a1:3:0',
-        'interval:T1.S1.a2:1700000100000',
-        'gc:T1.S1.a1:7:1',
-      ]),
-      maxSourceSeq: 50,
-    };
     const { seen, watcher } = await watchConsumerCreates(nats, 'WFM_OUT');
     try {
       // S1's last message is seq 7: from seq 0, the range spans 7 messages.
@@ -363,7 +357,7 @@ describe('readStoredIds: wholeRangeMax', () => {
       ] as const) {
         seen.length = 0;
         const read = { stream: 'WFM_OUT', subjects: siteSubjects('S1'), afterSeq: 0, wholeRangeMax: max };
-        expect(await readStoredIds(nats.js, nats.jsm, read), `wholeRangeMax ${max}`).toEqual(expected);
+        expect(await readStoredIds(nats.js, nats.jsm, read), `wholeRangeMax ${max}`).toEqual(S1_FROM_START);
         await nats.nc.flush();
         expect(seen, `wholeRangeMax ${max}`).toHaveLength(consumers);
       }
