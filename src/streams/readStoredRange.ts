@@ -31,12 +31,12 @@ export interface StoredRanges extends Omit<StoredRange, 'subject'> {
   /**
    * Read the range in one pass, filtered here, when it spans at most this many messages of the
    * stream (every subject's) up to the last one on `subjects`; past that, one consumer per
-   * subject filtered by the server. Why: nats-server 2.9 delivers a filtered consumer's messages
-   * from the block it is writing at ~1.5k/s while others write to the stream (a site's read of
-   * 10k ids took 7 s where an unfiltered read of the same 20k messages took 0.3 s), and what a
-   * restore or a takeover reads is the stream's newest messages. The bound caps what reading
-   * other sites' messages may cost (headers only: ~0.5–1.5 s per 100k here). 0: always filtered
-   * by the server.
+   * subject filtered by the server. Why: nats-server 2.9 can deliver a filtered consumer's
+   * messages from the newest block at ~1.5k/s while another client writes to the stream (a
+   * probe's read of a site's 10k ids took 7 s where an unfiltered read of the same 20k messages
+   * took 0.3 s; the takeover bench's slow restarts), and what a restore or a takeover reads is
+   * the stream's newest messages. The bound caps what reading other sites' messages may cost
+   * (headers only: ~0.5–1.5 s per 100k here). 0: always filtered by the server.
    */
   wholeRangeMax: number;
 }
