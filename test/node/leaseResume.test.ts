@@ -58,8 +58,13 @@ describe('a node that stalls past its lease permit', () => {
     await run.settled();
 
     const counters = sites();
-    for (const c of counters) expect(c.leasesLost, run.log.slice(-10).join('')).toBeGreaterThan(0);
-    for (const c of counters) expect(c.resumedLeases, run.log.slice(-10).join('')).toBeGreaterThan(0);
+    // A site whose renewal timer, once the stall ends, runs before its permit timer renews on
+    // time (the compare-and-set proves nobody claimed meanwhile) and never loses its lease: on an
+    // idle machine a localhost round trip can beat a 1 ms timer. So: at least one site lost it,
+    // and every lease lost was re-taken by a resume.
+    const log = run.log.slice(-10).join('');
+    expect(Math.max(...counters.map((c) => c.leasesLost)), log).toBeGreaterThan(0);
+    for (const c of counters) expect(c.resumedLeases, log).toBe(c.leasesLost);
     // No read of WFM_OUT after the first: every re-take resumed.
     expect(counters.map((c) => c.hotTakeovers)).toEqual(hotBefore);
     expect(counters.map((c) => c.coldTakeovers)).toEqual([0, 0]);
