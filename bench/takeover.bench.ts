@@ -462,13 +462,13 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
 
     try {
       // SIGKILL rounds. Leadership moves back to the placement's preferred primary once the
-      // placement has been stable for 2 leases (src/node/HostedLanes.ts rebalance): a node that
-      // restarts gets its site back a few seconds after it is ready. So every round starts with
-      // the preferred primary leading and a caught-up backup (no handover pending), and kills it;
-      // a round during which a handover to the preferred primary was logged anyway is not counted.
-      // (A node killed and restarted within the survivor's membership timeout, 1 lease, never left
-      // its placement: it gets the site back at the survivor's next rebalance, ≤ 1 lease after it
-      // is ready, instead of 2 to 3 leases after it joined. That only shortens the rounds.)
+      // placement has been stable for 2 leases and the survivor has led the site for 2 leases
+      // (src/node/Handback.ts): a node that restarts gets its site back a few seconds after it is
+      // ready. So every round starts with the preferred primary leading and a caught-up backup (no
+      // handover pending), and kills it; a round during which a handover to the preferred primary
+      // was logged anyway is not counted. (A node killed and restarted within the survivor's
+      // membership timeout, 1 lease, never left its placement: the placement is stable already,
+      // so it gets the site back as soon as the survivor has led it 2 leases.)
       let attempts = 0;
       let afterRestart = false;
       while (r.killOutputMs.length < KILL_ROUNDS && attempts++ < KILL_ROUNDS * 2) {
