@@ -22,6 +22,11 @@ export interface SiteHost {
   routedSeq(): number;
   /** `WFM_IN`'s first stored sequence (what retention kept). */
   firstInputSeq(): Promise<number>;
+  /**
+   * The most messages of the streams a site's read of what it stored (on restore, on takeover)
+   * may span to be read in one pass: `wholeRangeMaxFor` the lanes this node may host.
+   */
+  wholeRangeMax(): number;
   /** A site's role was applied (`null`: it left this node); the interval history follows it. */
   roleChanged?(site: SiteRuntime, role: SiteRole | null): void;
 }

@@ -14,7 +14,14 @@ import {
   LevelCheckpointStore,
   PrefetchingCheckpointStore,
 } from '../persistence/index.ts';
-import { closeNats, connectNats, ensureStreams, natsStatusEvents, type RawInput } from '../streams/index.ts';
+import {
+  closeNats,
+  connectNats,
+  ensureStreams,
+  natsStatusEvents,
+  type RawInput,
+  wholeRangeMaxFor,
+} from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
 import { EventLoopMonitor } from './EventLoopMonitor.ts';
 import { IntervalHistory } from './IntervalHistory.ts';
@@ -305,6 +312,7 @@ export class WfmNode {
       readFrom: (seq) => this.#input.readFrom(seq),
       routedSeq: () => this.#input.routedSeq,
       firstInputSeq: async () => (await this.#jsm.streams.info('WFM_IN')).state.first_seq,
+      wholeRangeMax: () => wholeRangeMaxFor(this.#lanes().length),
       roleChanged: (site, role) => {
         if (site.site === UNROUTED_LANE) return;
         history.roleChanged(site.site, role, site.writer.epoch, () => site.onFenced());

@@ -5,8 +5,9 @@ import type { SiteCheckpointMeta } from './SiteCheckpointMeta.ts';
 /**
  * Everything a site wrote after its checkpoint: the `Nats-Msg-Id`s `WFM_OUT` holds on the site's
  * subjects after the checkpoint's `outSeq`, and those `WFM_DLQ` holds with the site's `Wfm-Site`
- * header after its `dlqSeq` (a tenant's dead letters share one subject). `signal` stops the read
- * between batches (rejecting with its reason).
+ * header after its `dlqSeq` (a tenant's dead letters share one subject). A range of at most
+ * `wholeRangeMax` messages is read in one pass (see `ReadStoredIdsOptions`). `signal` stops the
+ * read between batches (rejecting with its reason).
  */
 export async function storedSince(
   js: JetStreamClient,
@@ -14,6 +15,7 @@ export async function storedSince(
   tenant: string,
   site: string,
   meta: SiteCheckpointMeta,
+  wholeRangeMax: number,
   signal?: AbortSignal,
 ): Promise<StoredIds> {
   const outputs = await readStoredIds(js, jsm, {
@@ -26,6 +28,7 @@ export async function storedSince(
     ],
     afterSeq: meta.outSeq,
     signal,
+    wholeRangeMax,
   });
   const letters = await readStoredIds(js, jsm, {
     stream: 'WFM_DLQ',
@@ -33,6 +36,7 @@ export async function storedSince(
     afterSeq: meta.dlqSeq,
     header: { name: SITE_HEADER, value: site },
     signal,
+    wholeRangeMax,
   });
   for (const id of letters.ids) outputs.ids.add(id);
   return { ids: outputs.ids, maxSourceSeq: Math.max(outputs.maxSourceSeq, letters.maxSourceSeq) };

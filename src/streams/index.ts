@@ -75,6 +75,7 @@ export {
   readStoredIds,
   type StoredIds,
   WHOLE_RANGE_MAX,
+  wholeRangeMaxFor,
 } from './readStoredIds.ts';
 export { readStoredRange, readStoredRanges, type StoredRange, type StoredRanges } from './readStoredRange.ts';
 export { subjectCovers, subjectMatcher } from './subjectCovers.ts';

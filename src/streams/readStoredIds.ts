@@ -33,6 +33,17 @@ export interface ReadStoredIdsOptions {
  */
 export const WHOLE_RANGE_MAX = 100_000;
 
+/**
+ * `wholeRangeMax` for a site of a node that hosts up to `sites` of them: a node may restore all
+ * of them at once, and each one-pass read reads every site's messages in its range, so they share
+ * the bound and the node's one-pass reading stays near {@link WHOLE_RANGE_MAX} (~1 s here). With
+ * many sites, each one's share of the stream is small, and the server-filtered read (fast but in
+ * the state `StoredRanges` describes) reads less.
+ */
+export function wholeRangeMaxFor(sites: number): number {
+  return Math.floor(WHOLE_RANGE_MAX / Math.max(1, sites));
+}
+
 /** The identities a site finds already stored, and the last input that caused one of them. */
 export interface StoredIds {
   /** `Nats-Msg-Id` of every matching message after `afterSeq`. */

@@ -10,6 +10,7 @@ import {
   readStoredIds,
   type WfmMessage,
   WHOLE_RANGE_MAX,
+  wholeRangeMaxFor,
 } from '../../src/streams/index.ts';
 import { type NatsFixture, useNats } from '../helpers/natsFixture.ts';
 import { adherenceOutput, deadLetter, gcOutput, intervalOutput } from '../helpers/outputFixtures.ts';
@@ -364,5 +365,14 @@ describe('readStoredIds: wholeRangeMax', () => {
     } finally {
       watcher.unsubscribe();
     }
+  });
+});
+
+describe('wholeRangeMaxFor', () => {
+  it('shares WHOLE_RANGE_MAX among the sites a node may restore at once', () => {
+    expect(WHOLE_RANGE_MAX).toBe(100_000);
+    expect([0, 1, 2, 3, 40, 100, 200_000].map(wholeRangeMaxFor)).toEqual([
+      100_000, 100_000, 50_000, 33_333, 2500, 1000, 0,
+    ]);
   });
 });
