@@ -79,15 +79,7 @@ export class SiteRuntime implements SiteLifecycleServices {
         clock,
         counters: this.counters,
         storedAfter: (mark, signal) =>
-          storedSince(
-            host.js,
-            host.jsm,
-            host.tenant,
-            site,
-            this.#meta.at(mark.outSeq, mark.dlqSeq),
-            host.wholeRangeMax(),
-            signal,
-          ),
+          storedSince(host, site, this.#meta.at(mark.outSeq, mark.dlqSeq), signal),
         onFenced: () => this.onFenced(),
       },
       this.#options.outboxMessages,
@@ -210,8 +202,7 @@ export class SiteRuntime implements SiteLifecycleServices {
       await store.commit({ tenant, site: this.site }, { seq, site, agents: [] });
     }
     const read = performance.now();
-    const { js, jsm } = this.#host;
-    const stored = await storedSince(js, jsm, tenant, this.site, this.#meta, this.#host.wholeRangeMax());
+    const stored = await storedSince(this.#host, this.site, this.#meta);
     const readDone = performance.now();
     // The checkpoint is a confirmed mark: everything before it was stored, the rest after its positions.
     const base: LeaseMark = { seq, outSeq: this.#meta.outSeq, dlqSeq: this.#meta.dlqSeq };
