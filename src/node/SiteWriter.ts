@@ -65,8 +65,8 @@ export class SiteWriter {
   // re-sent) would otherwise make the next pump re-send everything held after the mark against a
   // stale read: doubles.
   #takeover: AbortController | null = null;
-  // The epoch whose lease the one just won followed directly (see `lead`; 0: none).
-  #resumesFrom = 0;
+  // Whether the lease just won followed directly one this writer was synced under (see `lead`).
+  #resumes = false;
   // The epoch at whose takeover (or restore) this writer last learnt what the streams hold: from
   // then on they hold exactly that plus what it handed to the publisher, while nobody else leads.
   #syncedEpoch = 0;
@@ -144,7 +144,11 @@ export class SiteWriter {
    */
   lead(epoch: number, validUntil: number, resumesFrom: number): void {
     this.permit(epoch, validUntil);
-    this.#resumesFrom = resumesFrom;
+    // Nobody led between the two leases: what it knew of the streams holds under this one too,
+    // from now, not only once its takeover ends — a takeover cut short by the next loss (a busy
+    // node) left nothing else behind, and the re-take after it resumes instead of reading.
+    this.#resumes = resumesFrom > 0 && resumesFrom === this.#syncedEpoch;
+    if (this.#resumes) this.#syncedEpoch = epoch;
   }
 
   /** The lease is gone: nothing more may be sent. */
@@ -162,7 +166,7 @@ export class SiteWriter {
 
   /** Whatever takeover is in flight may no longer apply what it reads. */
   #overtake(): void {
-    this.#resumesFrom = 0;
+    this.#resumes = false;
     this.#takeover?.abort(new ColdTakeover('overtaken: the site stopped writing or took over again'));
     this.#takeover = null;
   }
@@ -224,12 +228,12 @@ export class SiteWriter {
   async takeOver(position: number): Promise<'hot' | 'resumed'> {
     const publisher = this.#publisher;
     if (publisher === null) throw new ColdTakeover('the site has no publisher');
-    const resumesFrom = this.#resumesFrom;
+    const resumes = this.#resumes;
     this.#overtake();
     const takeover = new AbortController();
     this.#takeover = takeover;
     try {
-      return await this.#takeOver(position, publisher, resumesFrom, takeover.signal);
+      return await this.#takeOver(position, publisher, resumes, takeover.signal);
     } finally {
       // Ended, however: nothing is left to abort (unless a newer one already replaced it).
       if (this.#takeover === takeover) this.#takeover = null;
@@ -239,7 +243,7 @@ export class SiteWriter {
   async #takeOver(
     position: number,
     publisher: Publisher,
-    resumesFrom: number,
+    resumes: boolean,
     signal: AbortSignal,
   ): Promise<'hot' | 'resumed'> {
     // What this node sent as an earlier primary settles first, so the read below sees it.
@@ -252,10 +256,7 @@ export class SiteWriter {
     // since the mark: each held message is stored exactly when it was handed over (marked sent
     // in the outbox), and nobody else wrote. (A takeover of that epoch overtaken before its read
     // returned learnt nothing: the streams may hold what the previous holder wrote.)
-    if (resumesFrom > 0 && resumesFrom === this.#syncedEpoch && this.#cleanAt(publisher)) {
-      this.#syncedEpoch = this.#epoch;
-      return 'resumed';
-    }
+    if (resumes && this.#cleanAt(publisher)) return 'resumed';
     const stored = await this.#h.storedAfter(mark, signal);
     signal.throwIfAborted();
     this.#stored = stored;

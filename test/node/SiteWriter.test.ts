@@ -223,6 +223,30 @@ describe('SiteWriter', () => {
     expect(t.publisher.sent).toEqual([1, 2, 3, 4]);
   });
 
+  it('a re-take the next loss cut short, before or during its takeover, leaves the one after it resuming: nobody led in between', async () => {
+    let reads = 0;
+    const t = writer(async () => {
+      reads++;
+      return { ids: new Set(), maxSourceSeq: 0 };
+    });
+    t.w.lead(1, 1000, 0);
+    expect(await t.w.takeOver(0)).toBe('hot');
+    sendThenLose(t.w);
+    // Epoch 2, won from its own epoch 1, is lost while its takeover waits for the publisher.
+    t.w.lead(2, 1000, 1);
+    const cut = t.w.takeOver(4).catch((e: unknown) => e);
+    t.w.revoke();
+    expect(await cut).toBeInstanceOf(ColdTakeover);
+    // Epoch 3, won from epoch 2, is lost before its takeover began.
+    t.w.lead(3, 1000, 2);
+    t.w.revoke();
+    t.w.lead(4, 1000, 3);
+    expect(await t.w.takeOver(4)).toBe('resumed');
+    t.w.setWriting(true);
+    expect(reads).toBe(1);
+    expect(t.publisher.sent).toEqual([1, 2, 3, 4]);
+  });
+
   it('reads after all when resuming is not exact: a publish failed since the mark, or it never learnt what the streams held under the epoch it resumes', async () => {
     // A publish of input 2 failed: the streams may lack it.
     // Its first read finds nothing; the second finds input 1's output, which was stored.
