@@ -100,6 +100,22 @@ function sendThenLose(w: SiteWriter): void {
   w.record(4, [gc(4)], []);
 }
 
+/**
+ * A writer whose first lease read the streams (nothing there), sent inputs 1–3 and lost it, then
+ * recorded input 4; `reads` counts the reads of the streams.
+ */
+async function lostAfterFirstLease(): Promise<{ t: ReturnType<typeof writer>; reads: () => number }> {
+  let reads = 0;
+  const t = writer(async () => {
+    reads++;
+    return { ids: new Set(), maxSourceSeq: 0 };
+  });
+  t.w.lead(1, 1000, 0);
+  expect(await t.w.takeOver(0)).toBe('hot');
+  sendThenLose(t.w);
+  return { t, reads: () => reads };
+}
+
 describe('SiteWriter', () => {
   it('never confirms a mark over a failed publish, even once a flush took the failure', async () => {
     const t = writer();
@@ -207,31 +223,16 @@ describe('SiteWriter', () => {
   });
 
   it('re-taking its own lease nobody held since, every publish stored, it reads nothing and sends only what it never sent', async () => {
-    let reads = 0;
-    const t = writer(async () => {
-      reads++;
-      return { ids: new Set(), maxSourceSeq: 0 };
-    });
-    // Its first lease: it reads what the streams hold.
-    t.w.lead(1, 1000, 0);
-    expect(await t.w.takeOver(0)).toBe('hot');
-    sendThenLose(t.w);
+    const { t, reads } = await lostAfterFirstLease();
     t.w.lead(2, 1000, 1);
     expect(await t.w.takeOver(4)).toBe('resumed');
     t.w.setWriting(true);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
     expect(t.publisher.sent).toEqual([1, 2, 3, 4]);
   });
 
   it('a re-take the next loss cut short, before or during its takeover, leaves the one after it resuming: nobody led in between', async () => {
-    let reads = 0;
-    const t = writer(async () => {
-      reads++;
-      return { ids: new Set(), maxSourceSeq: 0 };
-    });
-    t.w.lead(1, 1000, 0);
-    expect(await t.w.takeOver(0)).toBe('hot');
-    sendThenLose(t.w);
+    const { t, reads } = await lostAfterFirstLease();
     // Epoch 2, won from its own epoch 1, is lost while its takeover waits for the publisher.
     t.w.lead(2, 1000, 1);
     const cut = t.w.takeOver(4).catch((e: unknown) => e);
@@ -243,7 +244,7 @@ describe('SiteWriter', () => {
     t.w.lead(4, 1000, 3);
     expect(await t.w.takeOver(4)).toBe('resumed');
     t.w.setWriting(true);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
     expect(t.publisher.sent).toEqual([1, 2, 3, 4]);
   });
 
