@@ -91,7 +91,6 @@ describe('a node that stalls past its lease permit', () => {
     // Every site lost its lease and re-took it by resuming. (A re-take cut short by the next loss —
     // a loaded machine stalls the node again — completes neither kind: at most one per loss.)
     const log = `${JSON.stringify(counters)}\n${run.log.slice(-10).join('')}`;
-
     const lost = counters.map((c, i) => c.leasesLost - before[i]!.lost);
     const resumed = counters.map((c, i) => c.resumedLeases - before[i]!.resumed);
     for (const [i, n] of lost.entries()) {
@@ -100,8 +99,14 @@ describe('a node that stalls past its lease permit', () => {
       expect(resumed[i], log).toBeLessThanOrEqual(n);
     }
     // No read of WFM_OUT after the first: every re-take resumed.
-    expect(counters.map((c) => c.hotTakeovers)).toEqual(hotBefore);
-    expect(counters.map((c) => c.coldTakeovers)).toEqual([0, 0]);
+    expect(
+      counters.map((c) => c.hotTakeovers),
+      log,
+    ).toEqual(hotBefore);
+    expect(
+      counters.map((c) => c.coldTakeovers),
+      log,
+    ).toEqual([0, 0]);
 
     expectSameRun(expected, await run.read());
   }, 180_000);
