@@ -79,6 +79,9 @@ describe.each([{ nodes: ['a', 'b'] }, { nodes: ['a', 'b', 'c'] }])(
       const context = () =>
         `seed ${SEED}; published ${published}/${traffic.length}; takeovers ms ${takeovers.join(',')}`;
       for (let round = 0; round < ROUNDS; round++) {
+        // Every backup hot first: a victim killed while its site's only backup still restores
+        // after its own restart (the round before) has no backup to take over within the lease.
+        await cluster.waitCaughtUp(published, 30_000);
         const leaders = await cluster.waitAllLed({ timeoutMs: 15_000 });
         const site = SITES[rng.int(0, SITES.length - 1)]!;
         const victim = leaders.get(site)!;
