@@ -11,6 +11,7 @@ export type WfmErrorCode =
   | 'WFM_PUBLISH_FAILED'
   | 'WFM_DATABASE_UNAVAILABLE'
   | 'WFM_WRITE_FENCED'
+  | 'WFM_PERMIT_EXPIRED'
   | 'WFM_DUMP_FILE_INVALID'
   | 'WFM_TRANSFER_FAILED'
   | 'WFM_INTERNAL'
@@ -202,6 +203,22 @@ export class FencedWriteError extends WfmError {
     this.site = site;
     this.epoch = epoch;
     this.storedEpoch = storedEpoch;
+  }
+}
+
+/**
+ * A publish a site had held for its turn (behind an earlier one on its subject, or behind a
+ * transfer record) was not sent: when its turn came, the site's lease permit had run out — a
+ * successor may lead and write it. It fails the site's lane like a refused publish.
+ */
+export class PermitExpiredError extends WfmError {
+  override name = 'PermitExpiredError';
+  /** The site (publish lane) whose permit ran out. */
+  readonly site: string;
+
+  constructor(site: string) {
+    super('WFM_PERMIT_EXPIRED', `not sent: the lease permit of ${site} ran out while it waited its turn`);
+    this.site = site;
   }
 }
 

@@ -71,6 +71,8 @@ export class SiteWriter {
   // then on they hold exactly that plus what it handed to the publisher, while nobody else leads.
   #syncedEpoch = 0;
 
+  readonly #permitHolds = (): boolean => this.#h.clock.now() < this.#permitUntil;
+
   constructor(host: SiteWriterHost, outboxMessages: number) {
     this.#h = host;
     this.outbox = new Outbox(outboxMessages);
@@ -104,6 +106,8 @@ export class SiteWriter {
   /** After a restore: the site's state is the checkpoint's, `base` its mark, `stored` what followed it. */
   reset(publisher: Publisher, base: LeaseMark, stored: StoredIds): void {
     this.#publisher = publisher;
+    // What the publisher held for its turn goes only under the permit too.
+    publisher.gate(this.#h.site, this.#permitHolds);
     // The site re-sends from its checkpoint, skipping what `stored` holds: the gaps come first.
     publisher.reopen(this.#h.site);
     this.#overtake();
@@ -176,7 +180,7 @@ export class SiteWriter {
     this.#pumpQueued = false;
     if (!this.#writing || this.#publisher === null) return;
     if (this.outbox.unsentCount() === 0 && !this.#resendAll) return;
-    if (this.#h.clock.now() >= this.#permitUntil) {
+    if (!this.#permitHolds()) {
       // Fenced by the clock: a successor may hold the lease by now. Keep everything; the
       // election demotes the site and whoever leads next writes it.
       this.#writing = false;
@@ -271,14 +275,17 @@ export class SiteWriter {
   /**
    * A graceful handover: sends what the permit still allows, stops writing, waits for the acks,
    * and returns the mark the successor starts after (confirmed when every publish was stored).
+   * The permit holds until then: what the publisher held for its turn may still go under it.
    */
   async release(position: number): Promise<LeaseMark> {
     const publisher = this.#publisher;
     this.pump();
     const allSent = this.allSent;
     this.#writing = false;
-    this.#permitUntil = Number.NEGATIVE_INFINITY;
-    if (publisher === null || !allSent) return this.#mark;
+    if (publisher === null || !allSent) {
+      this.#permitUntil = Number.NEGATIVE_INFINITY;
+      return this.#mark;
+    }
     const mark: LeaseMark = {
       seq: position,
       outSeq: Math.max(publisher.ackedSeq('WFM_OUT'), this.#mark.outSeq),
@@ -286,6 +293,7 @@ export class SiteWriter {
     };
     const fp = publisher.flushPoint();
     await publisher.settled(this.#h.site, fp);
+    this.#permitUntil = Number.NEGATIVE_INFINITY;
     if (this.#cleanAt(publisher) && mark.seq > this.#mark.seq) {
       this.#cleanSince = fp;
       this.#confirm(mark);
@@ -383,6 +391,7 @@ export class SiteWriter {
   /** Stops writing and forgets the publisher (the site is torn down). */
   detach(): void {
     this.#writing = false;
+    this.#permitUntil = Number.NEGATIVE_INFINITY;
     this.#overtake();
     this.#publisher = null;
     this.#stored = null;

@@ -13,6 +13,7 @@ export interface LaneStep {
 }
 
 const NOTHING: LaneStep = { send: [], fail: [] };
+const ALWAYS = () => true;
 
 /**
  * One site's share of a {@link Publisher}'s window and the one owner of its order rules: which
@@ -23,6 +24,8 @@ const NOTHING: LaneStep = { send: [], fail: [] };
  * which the site fills when it rebuilds.
  */
 export class PublishLane {
+  /** The lane's name: its site. */
+  readonly name: string;
   /** Unsettled ids (sent or held), in call order (ids grow with each submit). */
   readonly pending = new Set<number>();
   /** The first failure since the last flush reported one, and how many followed. */
@@ -30,6 +33,11 @@ export class PublishLane {
   /** The id of the latest publish of the lane that failed (-1: none); never reset. */
   lastFailed = -1;
   waiters: { upto: number; resolve: () => void }[] = [];
+  /**
+   * Whether the lane's site may hand a publish to the connection now (its lease permit): asked
+   * when one it held goes on the wire (see `Publisher.gate`). Always, until the site says.
+   */
+  mayWrite: () => boolean = ALWAYS;
   // Subject -> ids of chained publishes on it, in call order: the first on the wire, the rest held.
   readonly #chains = new Map<string, number[]>();
   // The fence not yet settled (held until all before it settled, then on the wire).
@@ -42,6 +50,10 @@ export class PublishLane {
   readonly #gapped = new Set<string>();
   // A transfer record was not stored: nothing chained or fenced may pass it until reopen().
   #broken = false;
+
+  constructor(name: string) {
+    this.name = name;
+  }
 
   /** A new publish: sent at once (in `send`), held for its turn (neither), or failed unsent. */
   admit(id: number, subject: string, order: PublishOrder): LaneStep {

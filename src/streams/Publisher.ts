@@ -1,6 +1,6 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Output } from '../domain/index.ts';
-import { NatsError, PublishError } from '../errors.ts';
+import { NatsError, PermitExpiredError, PublishError } from '../errors.ts';
 import { type LaneStep, PublishLane, type PublishOrder } from './PublishLane.ts';
 import { type DeadLetter, deadLetterMessage, outputMessage, type WfmMessage } from './wfmMessages.ts';
 
@@ -139,6 +139,21 @@ export class Publisher {
     this.#lane(lane).reopen();
   }
 
+  /**
+   * `lane`'s site may hand publishes to the connection only while `mayWrite()` holds (its lease
+   * permit, judged on its clock). The site asks itself before it submits; this asks again when a
+   * publish held for its turn — behind an earlier one on its subject, or behind a transfer record
+   * — is about to go, in the turn the earlier one's ack arrived. That can be long after the site
+   * submitted it (its lease lost meanwhile; a paused process resumed and reading the acks the
+   * server sent while it was stopped): sent then, it would land after a successor had read the
+   * streams and written it, a double whatever the duplicate window. Refused, it fails unsent with
+   * {@link PermitExpiredError}, like any publish that was not stored: the site's lane reports it
+   * and whoever leads next writes it.
+   */
+  gate(lane: string, mayWrite: () => boolean): void {
+    this.#lane(lane).mayWrite = mayWrite;
+  }
+
   /** The current point of the window: a later `flush(lane, point)` waits for what came before. */
   flushPoint(): FlushPoint {
     return this.#nextId;
@@ -199,7 +214,7 @@ export class Publisher {
   #lane(name: string): PublishLane {
     let lane = this.#lanes.get(name);
     if (lane === undefined) {
-      lane = new PublishLane();
+      lane = new PublishLane(name);
       this.#lanes.set(name, lane);
     }
     return lane;
@@ -220,19 +235,30 @@ export class Publisher {
     this.#take(lane.admit(id, message.subject, order));
   }
 
-  /** Does what the lane decided: sends what may go now, fails what must never be sent. */
-  #take(step: LaneStep): void {
-    for (const id of step.send) {
-      const entry = this.#pending.get(id);
-      if (entry?.held === undefined) continue;
-      const message = entry.held;
-      entry.held = undefined;
-      this.#send(id, message);
+  /**
+   * Does what the lane decided: sends what may go now, fails what must never be sent. `held`: the
+   * lane whose held publishes `step` lets go, after an ack — its gate is asked first (a new
+   * submit comes straight from its site, which asked just before, in this turn).
+   */
+  #take(step: LaneStep, held?: PublishLane): void {
+    if (held !== undefined && step.send.length > 0 && !held.mayWrite()) {
+      const error = new PermitExpiredError(held.name);
+      for (const id of step.send) this.#settle(id, null, error);
+    } else {
+      for (const id of step.send) this.#sendHeld(id);
     }
     for (const { ids, reason } of step.fail) {
       const error = new NatsError(`not sent: ${reason}`, { kind: 'other' });
       for (const id of ids) this.#settle(id, null, error);
     }
+  }
+
+  #sendHeld(id: number): void {
+    const entry = this.#pending.get(id);
+    if (entry?.held === undefined) return;
+    const message = entry.held;
+    entry.held = undefined;
+    this.#send(id, message);
   }
 
   #send(id: number, message: WfmMessage): void {
@@ -332,7 +358,7 @@ export class Publisher {
       this.#readyWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    this.#take(step);
+    this.#take(step, lane);
   }
 
   #sweep(): void {

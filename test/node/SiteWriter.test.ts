@@ -36,6 +36,14 @@ class RecordingPublisher {
     this.reopened++;
   }
   async flush(): Promise<void> {}
+  gates = new Map<string, () => boolean>();
+  gate(lane: string, mayWrite: () => boolean): void {
+    this.gates.set(lane, mayWrite);
+  }
+  /** Whether the site's gate lets what the publisher held go now. */
+  mayWrite(): boolean {
+    return this.gates.get('S1')!();
+  }
   failedAt = -1;
   async settled(): Promise<boolean> {
     return this.failedAt < 0;
@@ -158,6 +166,37 @@ describe('SiteWriter', () => {
     await t.w.takeOver(2);
     t.w.setWriting(true);
     expect(t.publisher.sent).toEqual([1, 2]);
+  });
+
+  it('lets the publisher send what it held only under the permit: its end, a loss, a handover once acked, a teardown', async () => {
+    const t = writer();
+    t.w.permit(1, 100);
+    expect(t.publisher.mayWrite()).toBe(true);
+    t.clock.increment(100); // the permit's end, with no pump since
+    expect(t.publisher.mayWrite()).toBe(false);
+    t.w.permit(1, 300);
+    expect(t.publisher.mayWrite()).toBe(true);
+    t.w.revoke();
+    expect(t.publisher.mayWrite()).toBe(false);
+    // A graceful handover: what it handed over may still go until its acks came.
+    t.w.lead(2, 500, 0);
+    await t.w.takeOver(0);
+    t.w.setWriting(true);
+    t.w.record(1, [gc(1)], []);
+    let acked!: () => void;
+    t.publisher.settled = () =>
+      new Promise<boolean>((resolve) => {
+        acked = () => resolve(true);
+      });
+    const released = t.w.release(1);
+    expect(t.publisher.mayWrite()).toBe(true);
+    acked();
+    expect((await released).seq).toBe(1);
+    expect(t.publisher.mayWrite()).toBe(false);
+    t.w.lead(3, 700, 0);
+    expect(t.publisher.mayWrite()).toBe(true);
+    t.w.detach();
+    expect(t.publisher.mayWrite()).toBe(false);
   });
 
   it('a backup sends nothing, keeps what its primary has not confirmed, and drops what a mark covers', () => {

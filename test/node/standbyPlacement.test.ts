@@ -142,7 +142,7 @@ describe('hot standby placement: three nodes, six sites, then a kill and a join'
     await publish();
     await cluster.waitCaughtUp(traffic.length, 60_000);
     for (const node of cluster.processes.values()) if (node.running) await node.stop();
-    expect(await differences(nats, baseline)).toEqual([]);
+    expect(await differences(nats, baseline), cluster.logs()).toEqual([]);
     console.log(
       `placement: led ${JSON.stringify([...led])}; busiest ${busiest} killed, all led again in ${takeoverMs} ms`,
     );

@@ -6,7 +6,7 @@ const HOLD = { send: [], fail: [] };
 
 describe('PublishLane', () => {
   it('chains a subject: the next goes when the one before is stored; other subjects go at once', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     expect(lane.admit(0, 'wfm.gc.T.S.a1', 'chained')).toEqual(SEND(0));
     expect(lane.admit(1, 'wfm.gc.T.S.a1', 'chained')).toEqual(HOLD);
     expect(lane.admit(2, 'wfm.gc.T.S.a2', 'chained')).toEqual(SEND(2));
@@ -20,7 +20,7 @@ describe('PublishLane', () => {
   });
 
   it('fails unsent what a subject held behind one that was not stored', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     lane.admit(0, 'x', 'chained');
     lane.admit(1, 'x', 'chained');
     lane.admit(2, 'x', 'chained');
@@ -33,7 +33,7 @@ describe('PublishLane', () => {
   });
 
   it('fails every later publish on a subject with a gap until the rebuilt site reopens the lane', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     lane.admit(0, 'x', 'chained');
     lane.noteFailure(0, 'm0', new Error('lost'));
     expect(lane.settle(0, 'x', 'chained', false)).toEqual(HOLD);
@@ -55,7 +55,7 @@ describe('PublishLane', () => {
   });
 
   it('after a transfer record that was not stored, only dead letters go until the lane reopens', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     expect(lane.admit(0, 'fence', 'fence')).toEqual(SEND(0));
     lane.noteFailure(0, 'm0', new Error('lost'));
     lane.settle(0, 'fence', 'fence', false);
@@ -68,7 +68,7 @@ describe('PublishLane', () => {
   });
 
   it('keeps free publishes pipelined whatever failed', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     expect(lane.admit(0, 'dlq', 'free')).toEqual(SEND(0));
     lane.noteFailure(0, 'm0', new Error('refused'));
     expect(lane.settle(0, 'dlq', 'free', false)).toEqual(HOLD);
@@ -76,7 +76,7 @@ describe('PublishLane', () => {
   });
 
   it('sends a fence once all before it settled, and all after it once it is stored', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     lane.admit(0, 'a', 'chained');
     lane.admit(1, 'b', 'free');
     expect(lane.admit(2, 'fence', 'fence')).toEqual(HOLD);
@@ -88,7 +88,7 @@ describe('PublishLane', () => {
   });
 
   it('a fence alone goes at once; after a failure it fails, and what waits behind it', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     expect(lane.admit(0, 'fence', 'fence')).toEqual(SEND(0));
     lane.settle(0, 'fence', 'fence', true);
     lane.admit(1, 'a', 'chained');
@@ -106,7 +106,7 @@ describe('PublishLane', () => {
   });
 
   it('wakes the flushes whose publishes all settled, and only those', () => {
-    const lane = new PublishLane();
+    const lane = new PublishLane('A');
     const woken: number[] = [];
     lane.admit(0, 'a', 'free');
     lane.admit(1, 'b', 'free');

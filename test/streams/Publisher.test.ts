@@ -432,6 +432,39 @@ describe('Publisher', () => {
       await expect(p.flush('A')).resolves.toBeUndefined();
     });
 
+    it('a held publish goes only while its lane’s gate allows: after, it and those behind it fail unsent', async () => {
+      await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'] });
+      const msgs = holdIntervals();
+      const p = new Publisher(nats.nc);
+      let permit = true;
+      p.gate('A', () => permit);
+      p.gate('B', () => true);
+      p.publishOutput('A', intervalOutput('A', 'a1', 1, FIXTURE_INTERVAL_START));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2, FIXTURE_INTERVAL_START + 900_000));
+      p.publishOutput('A', intervalOutput('A', 'a1', 3, FIXTURE_INTERVAL_START + 1_800_000));
+      p.publishOutput('A', transferOutput('A', 'tr-1', 4));
+      p.publishOutput('B', intervalOutput('B', 'b1', 1, FIXTURE_INTERVAL_START));
+      p.publishOutput('B', intervalOutput('B', 'b1', 2, FIXTURE_INTERVAL_START + 900_000));
+      await until(() => msgs.length === 2);
+      // The lease of A runs out while its first interval record awaits its ack (a paused process).
+      permit = false;
+      for (const m of msgs.splice(0)) m.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":99}'));
+      await until(() => msgs.length === 1);
+      // B's held record went on; A's two held ones and its transfer record never reached the wire.
+      expect(msgs[0]!.headers?.get('Nats-Msg-Id')).toBe('interval:T1.B.b1:1700001000000');
+      const err = await outcome(p.flush('A'));
+      expect(err).toBeInstanceOf(PublishError);
+      expect((err as PublishError).message).toMatch(
+        /^3 publish\(es\) of A got no ack; first interval:T1\.A\.a1:1700001000000: not sent: the lease permit of A ran out/,
+      );
+      expect((err as PublishError).cause).toMatchObject({ code: 'WFM_PERMIT_EXPIRED', site: 'A' });
+      expect(p.lastFailed('A')).toBe(3);
+      msgs[0]!.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":100}'));
+      await expect(p.flush('B')).resolves.toBeUndefined();
+      expect(p.stats).toMatchObject({ published: 3, failed: 3, inFlight: 0 });
+      expect(await stored('WFM_OUT')).toEqual([]);
+    });
+
     it('a transfer record waits for all its lane sent before it, and all after it waits for it', async () => {
       await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'] });
       const msgs = holdIntervals();
