@@ -38,7 +38,8 @@ export interface SiteWriterHost {
  * the site is primary *and* its lease permit holds, checked on this node's monotonic clock just
  * before the messages are handed to the connection — in the same microtask turn in which the
  * client writes them to the socket, so a primary paused past its permit (SIGSTOP) sends nothing
- * it decided before the pause once it resumes. Marks — confirmed points of the primary's
+ * it decided before the pause once it resumes. What the publisher holds for its turn is gated by
+ * the same permit (`Publisher.gate`). Marks — confirmed points of the primary's
  * output — trim the outbox and tell a successor where to look for what was stored.
  */
 export class SiteWriter {
