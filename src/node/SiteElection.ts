@@ -131,6 +131,8 @@ export class SiteElection implements ElectionServices {
   /** Takes `entry` as the site's lease now, whatever was seen before. */
   #adopt(entry: LeaseEntry): void {
     this.#last = entry;
+    // Another node's lease: what this node's publisher parked past its permit never goes now.
+    if (entry.record !== null && entry.record.node !== this.#h.node) this.#site.writer.refuseParked();
     // Marks count after the election stopped too: a draining backup's final checkpoint waits for one.
     this.#site.writer.observe(entry.record?.mark ?? null);
     if (this.actor.getSnapshot().status !== 'active') return;

@@ -326,7 +326,9 @@ export class SiteRuntime implements SiteLifecycleServices {
     this.counters.rebuilds++;
     await this.#checkpointing?.catch(() => undefined);
     // Let what the site sent settle (acked, failed or timed out) before it looks again at what
-    // the streams hold, so nothing of its old life lands after that look.
+    // the streams hold, so nothing of its old life lands after that look; what waits parked for
+    // a permit (see SiteWriter) never goes.
+    this.writer.refuseParked();
     await this.#publisher?.flush(this.site).catch(() => undefined);
     this.#dropState();
   }

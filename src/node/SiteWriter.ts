@@ -73,6 +73,12 @@ export class SiteWriter {
   #syncedEpoch = 0;
 
   readonly #permitHolds = (): boolean => this.#h.clock.now() < this.#permitUntil;
+  // What the publisher asks of a publish it held when its turn comes (see `Publisher.gate`). Past
+  // the permit it is parked: a renewal in flight may keep the lease, or this node may win the
+  // next lease straight from its own (nobody else led), and then it goes; anyone else's lease
+  // refuses it (see `lead`, `refuseParked`). A writer torn down refuses it at once.
+  readonly #gate = (): 'send' | 'park' | 'refuse' =>
+    this.#publisher === null ? 'refuse' : this.#permitHolds() ? 'send' : 'park';
 
   constructor(host: SiteWriterHost, outboxMessages: number) {
     this.#h = host;
@@ -108,7 +114,7 @@ export class SiteWriter {
   reset(publisher: Publisher, base: LeaseMark, stored: StoredIds): void {
     this.#publisher = publisher;
     // What the publisher held for its turn goes only under the permit too.
-    publisher.gate(this.#h.site, this.#permitHolds);
+    publisher.gate(this.#h.site, this.#gate);
     // The site re-sends from its checkpoint, skipping what `stored` holds: the gaps come first.
     publisher.reopen(this.#h.site);
     this.#overtake();
@@ -139,6 +145,8 @@ export class SiteWriter {
   permit(epoch: number, validUntil: number): void {
     this.#epoch = epoch;
     this.#permitUntil = validUntil;
+    // A renewal kept the lease (nobody else led): what waited for it goes.
+    this.#publisher?.unpark(this.#h.site);
   }
 
   /**
@@ -148,6 +156,9 @@ export class SiteWriter {
    * knew what they held under that epoch (see {@link takeOver}).
    */
   lead(epoch: number, validUntil: number, resumesFrom: number): void {
+    // What the publisher parked was handed over under the lease this writer held last: it goes
+    // under this one only if this one follows that one straight (nobody else led meanwhile).
+    if (resumesFrom === 0 || resumesFrom !== this.#epoch) this.refuseParked();
     this.permit(epoch, validUntil);
     // Nobody led between the two leases: what it knew of the streams holds under this one too,
     // from now, not only once its takeover ends — a takeover cut short by the next loss (a busy
@@ -156,10 +167,27 @@ export class SiteWriter {
     if (this.#resumes) this.#syncedEpoch = epoch;
   }
 
-  /** The lease is gone: nothing more may be sent. */
+  /**
+   * The lease is gone: nothing more may be sent. What the publisher parked stays parked until
+   * the next lease says whether anyone else led (see {@link lead}).
+   */
   revoke(): void {
     this.#permitUntil = Number.NEGATIVE_INFINITY;
     this.#overtake();
+  }
+
+  /**
+   * What the publisher parked (see `Publisher.gate`) fails unsent: another node leads, a lease
+   * was handed over, or the site is torn down — whose flush must not wait for what may never go.
+   */
+  refuseParked(): void {
+    this.#publisher?.refuseParked(this.#h.site);
+  }
+
+  /** No lease to write under, and what was parked fails (a handover, a teardown). */
+  #endPermit(): void {
+    this.#permitUntil = Number.NEGATIVE_INFINITY;
+    this.refuseParked();
   }
 
   /** Role primary (true) or backup (false), from the lifecycle actor. */
@@ -284,7 +312,7 @@ export class SiteWriter {
     const allSent = this.allSent;
     this.#writing = false;
     if (publisher === null || !allSent) {
-      this.#permitUntil = Number.NEGATIVE_INFINITY;
+      this.#endPermit();
       return this.#mark;
     }
     const mark: LeaseMark = {
@@ -293,8 +321,12 @@ export class SiteWriter {
       dlqSeq: Math.max(publisher.ackedSeq('WFM_DLQ'), this.#mark.dlqSeq),
     };
     const fp = publisher.flushPoint();
+    // No renewal comes while it releases: at the permit's end, what waits is refused.
+    const { clock } = this.#h;
+    const end = clock.setTimeout(() => this.#endPermit(), Math.max(0, this.#permitUntil - clock.now()));
     await publisher.settled(this.#h.site, fp);
-    this.#permitUntil = Number.NEGATIVE_INFINITY;
+    clock.clearTimeout(end);
+    this.#endPermit();
     if (this.#cleanAt(publisher) && mark.seq > this.#mark.seq) {
       this.#cleanSince = fp;
       this.#confirm(mark);
@@ -392,7 +424,8 @@ export class SiteWriter {
   /** Stops writing and forgets the publisher (the site is torn down). */
   detach(): void {
     this.#writing = false;
-    this.#permitUntil = Number.NEGATIVE_INFINITY;
+    // The lease (if held) outlives a rebuild: its permit stays for the restored site.
+    this.refuseParked();
     this.#overtake();
     this.#publisher = null;
     this.#stored = null;

@@ -13,7 +13,14 @@ export interface LaneStep {
 }
 
 const NOTHING: LaneStep = { send: [], fail: [] };
-const ALWAYS = () => true;
+const OPEN: LaneGate = () => 'send';
+
+/**
+ * Whether a lane's site may hand a publish to the connection now: `send` (its lease permit
+ * holds), `park` (the permit ran out, the lease is not known lost: a renewal may keep it),
+ * `refuse` (the lease is gone).
+ */
+export type LaneGate = () => 'send' | 'park' | 'refuse';
 
 /**
  * One site's share of a {@link Publisher}'s window and the one owner of its order rules: which
@@ -34,10 +41,12 @@ export class PublishLane {
   lastFailed = -1;
   waiters: { upto: number; resolve: () => void }[] = [];
   /**
-   * Whether the lane's site may hand a publish to the connection now (its lease permit): asked
-   * when one it held goes on the wire (see `Publisher.gate`). Always, until the site says.
+   * What the lane's site says of a publish it held whose turn came (see `Publisher.gate`): go
+   * always, until the site says otherwise.
    */
-  mayWrite: () => boolean = ALWAYS;
+  gate: LaneGate = OPEN;
+  /** Held publishes whose turn came while the gate said `park`, in order. */
+  readonly parked: number[] = [];
   // Subject -> ids of chained publishes on it, in call order: the first on the wire, the rest held.
   readonly #chains = new Map<string, number[]>();
   // The fence not yet settled (held until all before it settled, then on the wire).

@@ -1,7 +1,7 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Output } from '../domain/index.ts';
 import { NatsError, PermitExpiredError, PublishError } from '../errors.ts';
-import { type LaneStep, PublishLane, type PublishOrder } from './PublishLane.ts';
+import { type LaneGate, type LaneStep, PublishLane, type PublishOrder } from './PublishLane.ts';
 import { type DeadLetter, deadLetterMessage, outputMessage, type WfmMessage } from './wfmMessages.ts';
 
 /** Tuning of a {@link Publisher}. */
@@ -140,18 +140,32 @@ export class Publisher {
   }
 
   /**
-   * `lane`'s site may hand publishes to the connection only while `mayWrite()` holds (its lease
-   * permit, judged on its clock). The site asks itself before it submits; this asks again when a
-   * publish held for its turn — behind an earlier one on its subject, or behind a transfer record
-   * — is about to go, in the turn the earlier one's ack arrived. That can be long after the site
-   * submitted it (its lease lost meanwhile; a paused process resumed and reading the acks the
-   * server sent while it was stopped): sent then, it would land after a successor had read the
-   * streams and written it, a double whatever the duplicate window. Refused, it fails unsent with
-   * {@link PermitExpiredError}, like any publish that was not stored: the site's lane reports it
-   * and whoever leads next writes it.
+   * `lane`'s site may hand publishes to the connection only while its lease permit holds (judged
+   * on its clock). The site asks itself before it submits; `gate` is asked again when a publish
+   * held for its turn — behind an earlier one on its subject, or behind a transfer record — is
+   * about to go, in the turn the earlier one's ack arrived. That can be long after the site
+   * submitted it (its permit ran out meanwhile; a paused process resumed, reading the acks the
+   * server sent while it was stopped): sent then, it could land after a successor had read the
+   * streams and written it, a double whatever the duplicate window. `park`: it waits, unsent,
+   * for {@link unpark} (a renewal kept the lease: nobody else led) or {@link refuseParked} (the
+   * lease is lost). `refuse`: it fails unsent with {@link PermitExpiredError}, like any publish
+   * that was not stored (and those held behind it with it): the lane reports it, and whoever
+   * leads next writes it.
    */
-  gate(lane: string, mayWrite: () => boolean): void {
-    this.#lane(lane).mayWrite = mayWrite;
+  gate(lane: string, gate: LaneGate): void {
+    this.#lane(lane).gate = gate;
+  }
+
+  /** `lane`'s permit holds again: what it parked goes now, in order (as its gate says). */
+  unpark(lane: string): void {
+    const l = this.#lane(lane);
+    if (l.parked.length > 0) this.#take({ send: l.parked.splice(0), fail: [] }, l);
+  }
+
+  /** `lane`'s site lost its lease: what it parked fails unsent (see {@link gate}). */
+  refuseParked(lane: string): void {
+    const l = this.#lane(lane);
+    if (l.parked.length > 0) this.#refuse(l.parked.splice(0), l);
   }
 
   /** The current point of the window: a later `flush(lane, point)` waits for what came before. */
@@ -237,20 +251,24 @@ export class Publisher {
 
   /**
    * Does what the lane decided: sends what may go now, fails what must never be sent. `held`: the
-   * lane whose held publishes `step` lets go, after an ack — its gate is asked first (a new
-   * submit comes straight from its site, which asked just before, in this turn).
+   * lane whose held publishes `step` lets go, after an ack or an unpark — its gate says whether
+   * they go, wait parked or fail (a new submit comes straight from its site, which asked just
+   * before, in this turn).
    */
   #take(step: LaneStep, held?: PublishLane): void {
-    if (held !== undefined && step.send.length > 0 && !held.mayWrite()) {
-      const error = new PermitExpiredError(held.name);
-      for (const id of step.send) this.#settle(id, null, error);
-    } else {
-      for (const id of step.send) this.#sendHeld(id);
-    }
+    const say = held === undefined || step.send.length === 0 ? 'send' : held.gate();
+    if (say === 'send') for (const id of step.send) this.#sendHeld(id);
+    else if (say === 'park') held!.parked.push(...step.send);
+    else this.#refuse(step.send, held!);
     for (const { ids, reason } of step.fail) {
       const error = new NatsError(`not sent: ${reason}`, { kind: 'other' });
       for (const id of ids) this.#settle(id, null, error);
     }
+  }
+
+  #refuse(ids: number[], lane: PublishLane): void {
+    const error = new PermitExpiredError(lane.name);
+    for (const id of ids) this.#settle(id, null, error);
   }
 
   #sendHeld(id: number): void {

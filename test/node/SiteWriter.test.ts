@@ -36,13 +36,21 @@ class RecordingPublisher {
     this.reopened++;
   }
   async flush(): Promise<void> {}
-  gates = new Map<string, () => boolean>();
-  gate(lane: string, mayWrite: () => boolean): void {
-    this.gates.set(lane, mayWrite);
+  gates = new Map<string, () => 'send' | 'park' | 'refuse'>();
+  gate(lane: string, gate: () => 'send' | 'park' | 'refuse'): void {
+    this.gates.set(lane, gate);
   }
-  /** Whether the site's gate lets what the publisher held go now. */
-  mayWrite(): boolean {
+  /** What the site's gate says now of a publish the publisher held. */
+  says(): 'send' | 'park' | 'refuse' {
     return this.gates.get('S1')!();
+  }
+  /** What the writer told the publisher of what it parked, in order. */
+  parkedCalls: string[] = [];
+  unpark(): void {
+    this.parkedCalls.push(`unpark:${this.says()}`);
+  }
+  refuseParked(): void {
+    this.parkedCalls.push(`refuse:${this.says()}`);
   }
   failedAt = -1;
   async settled(): Promise<boolean> {
@@ -168,35 +176,61 @@ describe('SiteWriter', () => {
     expect(t.publisher.sent).toEqual([1, 2]);
   });
 
-  it('lets the publisher send what it held only under the permit: its end, a loss, a handover once acked, a teardown', async () => {
+  it('tells the publisher what to do with what it held: send under the permit, park past it, refuse once another may lead', async () => {
     const t = writer();
+    const calls = t.publisher.parkedCalls;
+    calls.length = 0;
     t.w.permit(1, 100);
-    expect(t.publisher.mayWrite()).toBe(true);
-    t.clock.increment(100); // the permit's end, with no pump since
-    expect(t.publisher.mayWrite()).toBe(false);
+    expect(t.publisher.says()).toBe('send');
+    t.clock.increment(100); // the permit's end: a renewal in flight may still keep the lease
+    expect(t.publisher.says()).toBe('park');
+    t.w.permit(1, 90); // a renewal answered late: its permit is past as well
     t.w.permit(1, 300);
-    expect(t.publisher.mayWrite()).toBe(true);
+    expect(calls.splice(0)).toEqual(['unpark:send', 'unpark:park', 'unpark:send']);
+    // The lease lost: parked, since the next lease may follow this one straight.
     t.w.revoke();
-    expect(t.publisher.mayWrite()).toBe(false);
-    // A graceful handover: what it handed over may still go until its acks came.
-    t.w.lead(2, 500, 0);
+    expect(t.publisher.says()).toBe('park');
+    expect(calls.splice(0)).toEqual([]);
+    t.w.lead(2, 500, 1); // won straight from its own epoch 1: what was parked goes
+    expect(calls.splice(0)).toEqual(['unpark:send']);
+    t.w.revoke();
+    t.w.lead(4, 600, 3); // epoch 3 was another node's: never under this lease
+    expect(calls.splice(0)).toEqual(['refuse:park', 'unpark:send']);
+    t.w.revoke();
+    t.w.lead(5, 600, 0);
+    expect(calls.splice(0)).toEqual(['refuse:park', 'unpark:send']);
     await t.w.takeOver(0);
     t.w.setWriting(true);
     t.w.record(1, [gc(1)], []);
+    // A graceful handover: what it handed over may still go until its acks came.
     let acked!: () => void;
     t.publisher.settled = () =>
       new Promise<boolean>((resolve) => {
         acked = () => resolve(true);
       });
     const released = t.w.release(1);
-    expect(t.publisher.mayWrite()).toBe(true);
+    expect(t.publisher.says()).toBe('send');
     acked();
     expect((await released).seq).toBe(1);
-    expect(t.publisher.mayWrite()).toBe(false);
-    t.w.lead(3, 700, 0);
-    expect(t.publisher.mayWrite()).toBe(true);
+    expect(calls.splice(0)).toEqual(['refuse:park']);
+    // Acks that outlast the permit: at its end what waits is refused, so the release ends.
+    t.w.lead(6, 900, 0);
+    t.w.setWriting(true);
+    t.w.record(2, [gc(2)], []);
+    const late = t.w.release(2);
+    calls.length = 0;
+    t.clock.increment(100); // now 200: the permit (900) holds
+    expect(calls).toEqual([]);
+    t.clock.increment(700);
+    expect(calls.splice(0)).toEqual(['refuse:park']);
+    acked();
+    await late;
+    // Torn down: refused at once, now and from now on (its lease, if held, keeps its permit).
+    t.w.lead(7, 1000, 0);
+    calls.length = 0;
     t.w.detach();
-    expect(t.publisher.mayWrite()).toBe(false);
+    expect(calls).toEqual(['refuse:send']);
+    expect(t.publisher.says()).toBe('refuse');
   });
 
   it('a backup sends nothing, keeps what its primary has not confirmed, and drops what a mark covers', () => {

@@ -117,7 +117,7 @@ describe('hot standby: a primary paused while its input flows, three times', () 
       const during = flow(burst);
       // Paused amid its input: outputs in flight, and later ones on their subjects held behind
       // them. The acks the server sends meanwhile are read when it resumes, long past its permit
-      // (before session 19 it sent what it held then: 3 of 14 such pauses doubled outputs).
+      // (before session 19 it sent what it held then: doubles in 1 of 5 runs of this test).
       await sleep(20 + round * 5);
       paused.signal('SIGSTOP');
       await sleep(2500);

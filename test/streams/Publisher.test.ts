@@ -432,13 +432,45 @@ describe('Publisher', () => {
       await expect(p.flush('A')).resolves.toBeUndefined();
     });
 
-    it('a held publish goes only while its lane’s gate allows: after, it and those behind it fail unsent', async () => {
+    it('a held publish whose turn comes while its gate says park waits unsent; unparked, it goes', async () => {
+      await replaceOut(OUT_WITHOUT_INTERVAL);
+      const msgs = holdIntervals();
+      const p = new Publisher(nats.nc);
+      let say: 'send' | 'park' | 'refuse' = 'send';
+      p.gate('A', () => say);
+      p.publishOutput('A', intervalOutput('A', 'a1', 1, FIXTURE_INTERVAL_START));
+      p.publishOutput('A', intervalOutput('A', 'a1', 2, FIXTURE_INTERVAL_START + 900_000));
+      p.publishOutput('B', intervalOutput('B', 'b1', 1, FIXTURE_INTERVAL_START));
+      p.publishOutput('B', intervalOutput('B', 'b1', 2, FIXTURE_INTERVAL_START + 900_000));
+      await until(() => msgs.length === 2);
+      // A's permit runs out while its first record awaits its ack (a paused process, a stall).
+      say = 'park';
+      for (const m of msgs.splice(0)) m.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":99}'));
+      await until(() => msgs.length === 1);
+      expect(msgs[0]!.headers?.get('Nats-Msg-Id')).toBe('interval:T1.B.b1:1700001000000');
+      const flushA = watch(p.flush('A'));
+      p.unpark('A'); // a renewal came back too late: the permit it sets is past as well
+      await new Promise((r) => setTimeout(r, 100));
+      expect(msgs.length).toBe(1);
+      expect(flushA()).toBe('pending');
+      // A renewal kept the lease: what waited goes.
+      say = 'send';
+      p.unpark('A');
+      await until(() => msgs.length === 2);
+      expect(msgs[1]!.headers?.get('Nats-Msg-Id')).toBe('interval:T1.A.a1:1700001000000');
+      for (const m of msgs.splice(0)) m.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":100}'));
+      await until(() => flushA() === 'resolved');
+      expect(p.stats).toMatchObject({ published: 4, failed: 0, inFlight: 0 });
+    });
+
+    it('a held publish refused (its lease lost, parked or at its turn) fails unsent with those behind it', async () => {
       await replaceOut({ subjects: ['wfm.gc.>', 'wfm.adherence.>', 'wfm.transfer.>'] });
       const msgs = holdIntervals();
       const p = new Publisher(nats.nc);
-      let permit = true;
-      p.gate('A', () => permit);
-      p.gate('B', () => true);
+      let sayA: 'send' | 'park' | 'refuse' = 'send';
+      let sayB: 'send' | 'park' | 'refuse' = 'send';
+      p.gate('A', () => sayA);
+      p.gate('B', () => sayB);
       p.publishOutput('A', intervalOutput('A', 'a1', 1, FIXTURE_INTERVAL_START));
       p.publishOutput('A', intervalOutput('A', 'a1', 2, FIXTURE_INTERVAL_START + 900_000));
       p.publishOutput('A', intervalOutput('A', 'a1', 3, FIXTURE_INTERVAL_START + 1_800_000));
@@ -446,22 +478,29 @@ describe('Publisher', () => {
       p.publishOutput('B', intervalOutput('B', 'b1', 1, FIXTURE_INTERVAL_START));
       p.publishOutput('B', intervalOutput('B', 'b1', 2, FIXTURE_INTERVAL_START + 900_000));
       await until(() => msgs.length === 2);
-      // The lease of A runs out while its first interval record awaits its ack (a paused process).
-      permit = false;
+      sayA = 'park';
+      sayB = 'refuse';
       for (const m of msgs.splice(0)) m.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":99}'));
-      await until(() => msgs.length === 1);
-      // B's held record went on; A's two held ones and its transfer record never reached the wire.
-      expect(msgs[0]!.headers?.get('Nats-Msg-Id')).toBe('interval:T1.B.b1:1700001000000');
-      const err = await outcome(p.flush('A'));
-      expect(err).toBeInstanceOf(PublishError);
-      expect((err as PublishError).message).toMatch(
+      // B's held record is refused at its turn.
+      const errB = await outcome(p.flush('B'));
+      expect((errB as PublishError).message).toMatch(
+        /^1 publish\(es\) of B got no ack; first interval:T1\.B\.b1:1700001000000: not sent: the lease permit of B ran out/,
+      );
+      // A's is parked until its site says the lease is lost; then it, the record behind it and
+      // the transfer record after them fail, none sent.
+      const flushA = watch(p.flush('A'));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(flushA()).toBe('pending');
+      p.refuseParked('A');
+      const errA = await outcome(p.flush('A'));
+      expect(errA).toBeInstanceOf(PublishError);
+      expect((errA as PublishError).message).toMatch(
         /^3 publish\(es\) of A got no ack; first interval:T1\.A\.a1:1700001000000: not sent: the lease permit of A ran out/,
       );
-      expect((err as PublishError).cause).toMatchObject({ code: 'WFM_PERMIT_EXPIRED', site: 'A' });
+      expect((errA as PublishError).cause).toMatchObject({ code: 'WFM_PERMIT_EXPIRED', site: 'A' });
       expect(p.lastFailed('A')).toBe(3);
-      msgs[0]!.respond(new TextEncoder().encode('{"stream":"WFM_OUT", "seq":100}'));
-      await expect(p.flush('B')).resolves.toBeUndefined();
-      expect(p.stats).toMatchObject({ published: 3, failed: 3, inFlight: 0 });
+      expect(msgs).toEqual([]);
+      expect(p.stats).toMatchObject({ published: 2, failed: 4, inFlight: 0 });
       expect(await stored('WFM_OUT')).toEqual([]);
     });
 
