@@ -72,6 +72,13 @@ export interface ElectionInput {
   silenceMs: number;
   /** How often a replica not yet caught up checks again. */
   retryMs: number;
+  /**
+   * How long a watcher defers to a holder whose renewals stopped but whose process is alive (a
+   * busy event loop catches up and renews): past this it claims anyway. A lane that cannot lead
+   * on a live node — its restore failing again and again — would otherwise leave the site
+   * without a leader for as long as that node lives.
+   */
+  maxSuspectMs: number;
   /** The lease as read before the election starts (so it never mistakes a held lease for vacant). */
   initial: ObservedLease;
 }
@@ -93,6 +100,8 @@ export interface ElectionContext extends ElectionInput {
   stopping: boolean;
   /** A claim expecting this revision was refused: it is not vacant, whatever it looked like. */
   refused: number;
+  /** When this watcher began to defer to a silent, live holder (see `maxSuspectMs`). */
+  suspectingSince: number;
 }
 
 /** Events an election actor takes. */
@@ -155,6 +164,10 @@ export function createElectionMachine() {
           context.observed.released),
       holderAlive: ({ context }) =>
         context.observed.holder !== null && context.services.holderAlive(context.observed.holder),
+      stillDeferring: ({ context }) =>
+        context.observed.holder !== null &&
+        context.services.holderAlive(context.observed.holder) &&
+        context.clock.now() - context.suspectingSince < context.maxSuspectMs,
       ready: ({ context }) => context.services.ready(),
       stopping: ({ context }) => context.stopping,
       refused: ({ event }) => (event as unknown as { output: number | null }).output === null,
@@ -178,6 +191,7 @@ export function createElectionMachine() {
           : { observed: lease };
       }),
       sending: assign({ sentAt: ({ context }) => context.clock.now() }),
+      suspect: assign({ suspectingSince: ({ context }) => context.clock.now() }),
       claiming: assign(({ context }) => ({
         sentAt: context.clock.now(),
         claiming: context.observed.epoch + 1,
@@ -236,19 +250,22 @@ export function createElectionMachine() {
       resuming: 0,
       stopping: false,
       refused: -1,
+      suspectingSince: 0,
     }),
     on: { stop: '.stopped' },
     states: {
       following: {
         always: { guard: 'vacant', target: 'candidate' },
         // Every value heard restarts the silence timer: the holder is alive while it renews.
-        after: { silence: [{ guard: 'holderAlive', target: 'suspecting' }, { target: 'candidate' }] },
+        after: {
+          silence: [{ guard: 'holderAlive', target: 'suspecting', actions: 'suspect' }, { target: 'candidate' }],
+        },
         on: { observed: { target: 'following', reenter: true, actions: 'observe' } },
       },
       suspecting: {
-        // Silent renewals from a live, busy process: look again shortly.
+        // Silent renewals from a live, busy process: look again shortly — for `maxSuspectMs`.
         after: {
-          retry: [{ guard: 'holderAlive', target: 'suspecting', reenter: true }, { target: 'candidate' }],
+          retry: [{ guard: 'stillDeferring', target: 'suspecting', reenter: true }, { target: 'candidate' }],
         },
         on: { observed: { target: 'following', actions: 'observe' } },
       },

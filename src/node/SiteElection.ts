@@ -18,13 +18,15 @@ export interface ElectionTiming {
   silenceMs: number;
   staggerMs: number;
   retryMs: number;
+  maxSuspectMs: number;
 }
 
 /**
  * Timing from the configured lease: a holder renews 12 times per lease and may write for half a
  * silence after its last renewal was sent; a watcher claims after a quarter lease of silence, so a
  * successor leads well within `leaseSeconds` while the old holder stopped writing a quarter lease
- * (250 ms at the default 3 s) before anyone may claim.
+ * (250 ms at the default 3 s) before anyone may claim. A silent holder whose process is alive is
+ * waited for up to four leases.
  */
 export function electionTiming(leaseSeconds: number): ElectionTiming {
   const lease = leaseSeconds * 1000;
@@ -34,6 +36,7 @@ export function electionTiming(leaseSeconds: number): ElectionTiming {
     silenceMs: lease / 4,
     staggerMs: lease / 30,
     retryMs: 50,
+    maxSuspectMs: lease * 4,
   };
 }
 
@@ -86,7 +89,7 @@ export class SiteElection implements ElectionServices {
     this.#last = initial;
     site.writer.observe(initial.record?.mark ?? null);
     site.onFenced = () => this.actor.send({ type: 'fenced' });
-    const { renewEveryMs, permitMs, silenceMs, retryMs } = host.timing;
+    const { renewEveryMs, permitMs, silenceMs, retryMs, maxSuspectMs } = host.timing;
     this.actor = createActor(createElectionMachine(), {
       input: {
         node: host.node,
@@ -96,6 +99,7 @@ export class SiteElection implements ElectionServices {
         permitMs,
         silenceMs,
         retryMs,
+        maxSuspectMs,
         initial: observedLease(initial),
       },
       clock: host.clock,

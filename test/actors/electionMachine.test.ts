@@ -11,6 +11,7 @@ const RENEW = 250;
 const PERMIT = 500;
 const SILENCE = 750;
 const RETRY = 50;
+const MAX_SUSPECT = 3000;
 
 function start(setup: (s: FakeElectionServices) => void = () => undefined, initial = VACANT_LEASE) {
   const services = new FakeElectionServices();
@@ -25,6 +26,7 @@ function start(setup: (s: FakeElectionServices) => void = () => undefined, initi
       permitMs: PERMIT,
       silenceMs: SILENCE,
       retryMs: RETRY,
+      maxSuspectMs: MAX_SUSPECT,
       initial,
     },
     clock,
@@ -163,6 +165,30 @@ describe('election: a silent holder that is alive (busy)', () => {
     await e.advance(RETRY);
     await e.advance(0);
     expect(e.services.take('claim')).toMatchObject({ epoch: 2, expected: 3 });
+  });
+
+  it('is waited for only up to maxSuspectMs: a lane that cannot lead on a live node is claimed', async () => {
+    const e = start((s) => s.aliveHolders.add('stuck'), held(3, 'stuck', 1));
+    await e.advance(SILENCE);
+    expect(e.value()).toBe('suspecting');
+    await e.advance(MAX_SUSPECT - RETRY);
+    expect(e.value()).toBe('suspecting');
+    expect(e.services.writes).toEqual([]);
+    await e.advance(RETRY);
+    await e.advance(0);
+    expect(e.services.take('claim')).toMatchObject({ epoch: 2, expected: 3 });
+  });
+
+  it('each renewal heard starts the wait for a live holder anew', async () => {
+    const e = start((s) => s.aliveHolders.add('busy'), held(3, 'busy', 1));
+    await e.advance(SILENCE);
+    await e.advance(MAX_SUSPECT - RETRY * 2);
+    e.observe(held(4, 'busy', 1)); // it renewed: busy, not stuck
+    expect(e.value()).toBe('following');
+    await e.advance(SILENCE);
+    await e.advance(MAX_SUSPECT - RETRY);
+    expect(e.value()).toBe('suspecting');
+    expect(e.services.writes).toEqual([]);
   });
 
   it('a renewal heard while suspecting makes it follow again', async () => {

@@ -123,6 +123,7 @@ function election(b: InspectBridge, id = 'election:S1') {
       permitMs: 500,
       silenceMs: 750,
       retryMs: 50,
+      maxSuspectMs: 12_000,
       initial: VACANT_LEASE,
     },
     clock,
