@@ -258,7 +258,10 @@ export function createElectionMachine() {
         always: { guard: 'vacant', target: 'candidate' },
         // Every value heard restarts the silence timer: the holder is alive while it renews.
         after: {
-          silence: [{ guard: 'holderAlive', target: 'suspecting', actions: 'suspect' }, { target: 'candidate' }],
+          silence: [
+            { guard: 'holderAlive', target: 'suspecting', actions: 'suspect' },
+            { target: 'candidate' },
+          ],
         },
         on: { observed: { target: 'following', reenter: true, actions: 'observe' } },
       },
