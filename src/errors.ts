@@ -208,8 +208,9 @@ export class FencedWriteError extends WfmError {
 
 /**
  * A publish a site had held for its turn (behind an earlier one on its subject, or behind a
- * transfer record) was not sent: when its turn came, the site's lease permit had run out — a
- * successor may lead and write it. It fails the site's lane like a refused publish.
+ * transfer record) was not sent: when its turn came, the site's lease permit had run out, and
+ * then another node may have led (and written it) or the site was torn down. It fails the site's
+ * lane like a refused publish.
  */
 export class PermitExpiredError extends WfmError {
   override name = 'PermitExpiredError';

@@ -17,8 +17,8 @@ const OPEN: LaneGate = () => 'send';
 
 /**
  * Whether a lane's site may hand a publish to the connection now: `send` (its lease permit
- * holds), `park` (the permit ran out, the lease is not known lost: a renewal may keep it),
- * `refuse` (the lease is gone).
+ * holds), `park` (the permit ran out, but a renewal may keep the lease, or the site's next lease
+ * follow it straight), `refuse` (it may never go: the site was torn down).
  */
 export type LaneGate = () => 'send' | 'park' | 'refuse';
 
