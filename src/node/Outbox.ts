@@ -88,6 +88,17 @@ export class Outbox {
     return out;
   }
 
+  /**
+   * The last `entries` of those just taken were not handed to the publisher after all (its
+   * permit ran out on the way): they wait again, in order.
+   */
+  putBack(entries: number): void {
+    const unsent = this.#unsent - entries;
+    if (!Number.isInteger(entries) || entries < 0 || unsent < this.#head)
+      throw new RangeError(`cannot put back ${entries} entries: ${this.#unsent - this.#head} were taken`);
+    this.#unsent = unsent;
+  }
+
   /** Forgets everything (the site's state is rebuilt from a checkpoint). */
   clear(): void {
     this.#entries = [];

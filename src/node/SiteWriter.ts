@@ -12,6 +12,8 @@ import type { SiteCounters } from './SiteHost.ts';
 
 /** Marks a site remembers, for choosing where a backup's checkpoint says to look. */
 const MARK_HISTORY = 64;
+/** Messages one pump hands to the publisher between two looks at the permit's clock. */
+const PERMIT_LOOK_EVERY = 512;
 
 /** A takeover that cannot write from memory: the site must rebuild from a checkpoint. */
 export class ColdTakeover extends Error {
@@ -210,18 +212,28 @@ export class SiteWriter {
     if (!this.#writing || this.#publisher === null) return;
     if (this.outbox.unsentCount() === 0 && !this.#resendAll) return;
     if (!this.#permitHolds()) {
-      // Fenced by the clock: a successor may hold the lease by now. Keep everything; the
-      // election demotes the site and whoever leads next writes it.
-      this.#writing = false;
-      this.#h.counters.fencedWrites++;
-      this.#h.onFenced();
+      this.#fence();
       return;
     }
     const entries = this.#resendAll ? this.outbox.takeAll() : this.outbox.takeUnsent();
     this.#resendAll = false;
     const publisher = this.#publisher;
     const site = this.#h.site;
-    for (const e of entries) {
+    let sinceLook = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      // One pump can hand over a great many (a takeover re-sending what it holds after the
+      // mark): the permit is looked at again every so often, not only when it began, and what
+      // is left stays in the outbox for whoever leads next.
+      if (sinceLook >= PERMIT_LOOK_EVERY) {
+        sinceLook = 0;
+        if (!this.#permitHolds()) {
+          this.outbox.putBack(entries.length - i);
+          this.#fence();
+          return;
+        }
+      }
+      sinceLook += e.outputs.length + e.letters.length;
       for (const output of e.outputs) {
         if (this.#stored !== null && this.#alreadyStored(outputMsgId(output), e.seq)) continue;
         publisher.publishOutput(site, output);
@@ -231,6 +243,16 @@ export class SiteWriter {
         publisher.publishDeadLetter(site, letter);
       }
     }
+  }
+
+  /**
+   * Fenced by the clock: a successor may hold the lease by now. Everything not handed over stays
+   * in the outbox; the election demotes the site and whoever leads next writes it.
+   */
+  #fence(): void {
+    this.#writing = false;
+    this.#h.counters.fencedWrites++;
+    this.#h.onFenced();
   }
 
   #alreadyStored(id: string, seq: number): boolean {

@@ -22,6 +22,20 @@ describe('Outbox', () => {
     expect(box.complete).toBe(true);
   });
 
+  it('takes back the tail of what was just taken and hands it again, in order; never more than was taken', () => {
+    const box = new Outbox(100);
+    for (let seq = 1; seq <= 4; seq++) box.push(seq, out(1), []);
+    box.trim(1);
+    expect(box.takeAll().map((e) => e.seq)).toEqual([2, 3, 4]);
+    box.putBack(2);
+    expect(box.unsentCount()).toBe(2);
+    expect(box.takeUnsent().map((e) => e.seq)).toEqual([3, 4]);
+    expect(() => box.putBack(4)).toThrow(RangeError);
+    expect(() => box.putBack(-1)).toThrow(RangeError);
+    box.putBack(3);
+    expect(box.takeUnsent().map((e) => e.seq)).toEqual([2, 3, 4]);
+  });
+
   it('is incomplete after it dropped entries no mark confirmed, complete again once a mark passes them', () => {
     const box = new Outbox(3);
     box.push(1, out(2), []);

@@ -21,8 +21,11 @@ const gc = (seq: number): Output =>
 class RecordingPublisher {
   readonly sent: number[] = [];
   acked = 0;
+  /** Called on every output handed over (a test's slow connection). */
+  onPublish = () => {};
   publishOutput(_lane: string, output: Output): void {
     this.sent.push((output.payload as { sourceSeq: number }).sourceSeq);
+    this.onPublish();
   }
   publishDeadLetter(): void {}
   ackedSeq(): number {
@@ -231,6 +234,29 @@ describe('SiteWriter', () => {
     t.w.detach();
     expect(calls).toEqual(['refuse:send']);
     expect(t.publisher.says()).toBe('refuse');
+  });
+
+  it('a long pump looks at the permit on the way: what is left when it ran out stays for whoever leads next', async () => {
+    // What a takeover will find stored: what it handed over before the permit ran out.
+    const handed = Array.from({ length: 1024 }, (_, i) => `gc:T1.S1.a1:${i + 1}:0`);
+    const t = writer({ ids: new Set(handed), maxSourceSeq: 1024 }, 5000);
+    t.w.permit(1, 600);
+    for (let seq = 1; seq <= 2000; seq++) t.w.record(seq, [gc(seq)], []);
+    t.publisher.onPublish = () => t.clock.increment(1); // 1 ms per output handed over
+    t.w.setWriting(true);
+    // Looked at after 512 outputs (512 ms: it holds) and after 1024 (it ran out at 600).
+    expect(t.publisher.sent).toEqual(Array.from({ length: 1024 }, (_, i) => i + 1));
+    expect(t.fenced()).toBe(1);
+    expect(t.counters.fencedWrites).toBe(1);
+    expect(t.w.outbox.unsentCount()).toBe(976);
+    // Leading again, it finds what it handed over stored and sends only the rest.
+    t.publisher.onPublish = () => {};
+    t.w.revoke();
+    t.w.setWriting(false);
+    t.w.lead(2, t.clock.now() + 600, 1);
+    expect(await t.w.takeOver(2000)).toBe('hot');
+    t.w.setWriting(true);
+    expect(t.publisher.sent.slice(1024)).toEqual(Array.from({ length: 976 }, (_, i) => i + 1025));
   });
 
   it('a backup sends nothing, keeps what its primary has not confirmed, and drops what a mark covers', () => {
