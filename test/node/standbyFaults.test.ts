@@ -3,8 +3,8 @@
  * nodes under live traffic, each compared with one undisturbed node over the same traffic
  * (0 lost, 0 doubled, 0 different; a 100 ms duplicate window, so only the nodes' own fencing and
  * takeover logic can keep a stale or repeated output out):
- * - paused with SIGSTOP past its lease, then resumed: it writes nothing once a successor leads,
- *   also what it had handed to its publisher and the publisher held for its turn;
+ * - paused with SIGSTOP past its lease, then resumed: it writes nothing once a successor leads
+ *   (what its publisher held for its turn is fenced too: Publisher.test.ts, SiteWriter.test.ts);
  * - stopped with SIGTERM: it hands its leases over at once, with no lease to wait out;
  * - cut off from NATS (a TCP proxy that drops and refuses its connections), then healed;
  * - three nodes and six sites: one primary and one backup per site, spread; the busiest node
@@ -92,44 +92,6 @@ describe('hot standby: a paused primary (SIGSTOP past its lease, then SIGCONT)',
     const lost = paused.logged('no longer leading');
     expect(lost.length, paused.log).toBeGreaterThan(0);
     expect((await cluster.leaders()).get('S1')).toEqual([other]);
-    await finish();
-  }, 180_000);
-});
-
-describe('hot standby: a primary paused while its input flows, three times', () => {
-  it('sends nothing it held for its turn once its permit ran out; the streams equal the undisturbed run', async () => {
-    const { cluster, publish, finish } = await setUp({ leaseSeconds: 3 });
-    await Promise.all([cluster.start('a'), cluster.start('b')]);
-    const burst = Math.floor(traffic.length / 5);
-    let published = 0;
-    const flow = (n: number) => {
-      published += n;
-      return publish(n);
-    };
-    await flow(burst);
-    let takenOver = 0;
-    for (let round = 0; round < 3; round++) {
-      // Every site led, and its backup hot: a pause can be taken over.
-      await cluster.waitCaughtUp(published, 30_000);
-      const leaders = await cluster.waitAllLed({ timeoutMs: 15_000 });
-      const victim = leaders.get('S1')!;
-      const paused = cluster.node(victim);
-      const during = flow(burst);
-      // Paused amid its input: outputs in flight, and later ones on their subjects held behind
-      // them. The acks the server sends meanwhile are read when it resumes, long past its permit
-      // (before session 19 it sent what it held then: doubles in 1 of 5 runs of this test).
-      await sleep(20 + round * 5);
-      paused.signal('SIGSTOP');
-      await sleep(2500);
-      paused.signal('SIGCONT');
-      await during;
-      const after = await cluster.waitAllLed({ timeoutMs: 15_000 });
-      if (after.get('S1') !== victim) takenOver++;
-    }
-    // A takeover after 750 ms of lease silence: the other node leads within the pause (a loaded
-    // machine may let one slip; the paused node then re-takes its own lease, also exact).
-    expect(takenOver, cluster.logs()).toBeGreaterThan(0);
-    console.log(`paused primaries taken over: ${takenOver} of 3`);
     await finish();
   }, 180_000);
 });
