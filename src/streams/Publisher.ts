@@ -147,8 +147,9 @@ export class Publisher {
    * submitted it (its permit ran out meanwhile; a paused process resumed, reading the acks the
    * server sent while it was stopped): sent then, it could land after a successor had read the
    * streams and written it, a double whatever the duplicate window. `park`: it waits, unsent,
-   * for {@link unpark} (a renewal kept the lease: nobody else led) or {@link refuseParked} (the
-   * lease is lost). `refuse`: it fails unsent with {@link PermitExpiredError}, like any publish
+   * for {@link unpark} (a renewal kept the lease, or the next lease followed it straight: nobody
+   * else led) or {@link refuseParked} (another may have led, or the site is handed over or torn
+   * down). `refuse`: it fails unsent with {@link PermitExpiredError}, like any publish
    * that was not stored (and those held behind it with it): the lane reports it, and whoever
    * leads next writes it.
    */
@@ -162,7 +163,7 @@ export class Publisher {
     if (l.parked.length > 0) this.#take({ send: l.parked.splice(0), fail: [] }, l);
   }
 
-  /** `lane`'s site lost its lease: what it parked fails unsent (see {@link gate}). */
+  /** `lane`'s site may never send what it parked: it fails unsent (see {@link gate}). */
   refuseParked(lane: string): void {
     const l = this.#lane(lane);
     if (l.parked.length > 0) this.#refuse(l.parked.splice(0), l);
