@@ -21,6 +21,7 @@ import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams, Publisher } from '../src/streams/index.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows, progress } from './BenchRow.ts';
+import { CpuMeter, type CpuPerMessage } from './CpuMeter.ts';
 import {
   type BacklogCount,
   freshOutputStream,
@@ -102,12 +103,17 @@ async function bareConsumer(url: string, messages: number): Promise<number> {
  * batcher, deterministic Nats-Msg-Id, headers, acks, flow control — with no decoding,
  * processing or checkpoints. Runs after the node, into a fresh, empty `WFM_OUT`.
  */
-async function relayOnly(url: string, messages: number): Promise<number> {
+async function relayOnly(
+  url: string,
+  serverPid: number | undefined,
+  messages: number,
+): Promise<{ rate: number; cpu: CpuPerMessage }> {
   const nc = await connectNats({ servers: [url] });
   const pubNc = await connectNats({ servers: [url], reconnect: false });
   const outputs = new Publisher(pubNc);
   const consumer = await jetstream(nc).consumers.get('WFM_IN', { opt_start_seq: 1 });
   const started = performance.now();
+  const meter = new CpuMeter(serverPid);
   let batch: JsMsg[] = [];
   // One socket write per batch, as in a node: publishing inside the for-await loop would
   // flush (one write syscall) per message and measure that instead.
@@ -138,15 +144,23 @@ async function relayOnly(url: string, messages: number): Promise<number> {
   await new Promise((resolve) => setImmediate(resolve));
   await Promise.all(SITES.map((site) => outputs.flush(site)));
   const secs = (performance.now() - started) / 1000;
+  const cpu = meter.perMessage(n);
   await nc.drain();
   await pubNc.drain();
-  return n / secs;
+  return { rate: n / secs, cpu };
 }
 
 async function nodeRun(
   url: string,
+  serverPid: number | undefined,
   messages: number,
-): Promise<{ rate: number; checkpoints: number; outputs: number; transitionShare: number }> {
+): Promise<{
+  rate: number;
+  cpu: CpuPerMessage;
+  checkpoints: number;
+  outputs: number;
+  transitionShare: number;
+}> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wfm-bench-'));
   const config = {
     ...localNodeConfig({ natsUrl: url, dataDir, sites: SITES }),
@@ -157,9 +171,11 @@ async function nodeRun(
   // their first read: connecting, opening its stores and taking its leases are not the stream path.
   while (node.processedSeq === 0) await new Promise((r) => setTimeout(r, 1));
   const started = performance.now();
+  const meter = new CpuMeter(serverPid);
   while (node.processedSeq < messages) await new Promise((r) => setTimeout(r, 20));
   await node.checkpoint();
   const secs = (performance.now() - started) / 1000;
+  const cpu = meter.perMessage(messages);
   const outputs = [...node.sites.values()].reduce(
     (sum, s) => sum + s.counters.outputs.gc + s.counters.outputs.adherence + s.counters.outputs.interval,
     0,
@@ -172,7 +188,13 @@ async function nodeRun(
   const steps = counts.reduce((sum, c) => sum + c.steps, 0);
   await node.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  return { rate: messages / secs, checkpoints, outputs, transitionShare: transitions / steps };
+  return { rate: messages / secs, cpu, checkpoints, outputs, transitionShare: transitions / steps };
+}
+
+/** E.g. `this process 22.1 µs + nats-server 20.3 µs; 1.68 cores busy` (at `rate` msgs/s). */
+function cpuText(cpu: CpuPerMessage, rate: number): string {
+  const cores = ((cpu.self + cpu.server) * rate) / 1e6;
+  return `this process ${cpu.self.toFixed(1)} µs + nats-server ${cpu.server.toFixed(1)} µs; ${cores.toFixed(2)} cores busy`;
 }
 
 export default async function throughputBench(): Promise<BenchRow[]> {
@@ -183,13 +205,13 @@ export default async function throughputBench(): Promise<BenchRow[]> {
     say(`${messages} messages in WFM_IN; bare consume`);
     const bare = await bareConsumer(server.url, messages);
     say(`bare consume: ${Math.round(bare)} msgs/s; the node, checkpoints on`);
-    const node = await nodeRun(server.url, messages);
+    const node = await nodeRun(server.url, server.pid, messages);
     const nodeStored = await storedOutputs(server.url);
     if (nodeStored !== node.outputs)
       throw new Error(`the node published ${node.outputs} outputs, WFM_OUT holds ${nodeStored}`);
     say(`node: ${Math.round(node.rate)} msgs/s; the I/O floor (consume + publish, no processing)`);
     await freshOutputStream(server.url);
-    const relay = await relayOnly(server.url, messages);
+    const { rate: relay, cpu: relayCpu } = await relayOnly(server.url, server.pid, messages);
     // Every publish of the floor stored, none acknowledged as a duplicate: the work a node does.
     const relayStored = await storedOutputs(server.url);
     if (relayStored !== messages)
@@ -243,6 +265,26 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         value: node.rate / relay,
         unit: 'ratio',
         target: '≥ 0.8',
+      },
+      {
+        bench: 'throughput',
+        scenario: `CPU per input, I/O floor: ${cpuText(relayCpu, relay)}`,
+        value: relayCpu.self + relayCpu.server,
+        unit: 'µs',
+      },
+      {
+        bench: 'throughput',
+        scenario: `CPU per input, node: ${cpuText(node.cpu, node.rate)}`,
+        value: node.cpu.self + node.cpu.server,
+        unit: 'µs',
+      },
+      {
+        bench: 'throughput',
+        // Both runs keep the 2 cores busy, so the rate ratio follows this one: 0.8 × the floor
+        // needs the node's CPU per input at most 1.25 × the floor's.
+        scenario: 'floor CPU / node CPU per input (the ratio the cores allow)',
+        value: (relayCpu.self + relayCpu.server) / (node.cpu.self + node.cpu.server),
+        unit: 'ratio',
       },
       {
         bench: 'throughput',

@@ -1,0 +1,54 @@
+/**
+ * CPU time spent by this process and by another one (the nats-server) over a stretch of a bench:
+ * what says whether a rate is bounded by the machine's cores rather than by waiting. On a machine
+ * whose cores are busy, two ways of doing the same work compare as their CPU per message does.
+ */
+import { readFileSync } from 'node:fs';
+
+/**
+ * Ticks per second of `/proc/<pid>/stat`'s utime and stime (USER_HZ): 100 on every Linux
+ * architecture Node supports (the kernel exports a fixed value to user space).
+ */
+const USER_HZ = 100;
+
+/** CPU time (user + system) process `pid` has used so far, in µs, from `/proc` (Linux); NaN elsewhere. */
+export function processCpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1e6) / USER_HZ : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU per message of one measured stretch, in µs. */
+export interface CpuPerMessage {
+  /** This process (user + system, every thread: GC, LevelDB, workers). */
+  self: number;
+  /** The other process (the nats-server). */
+  server: number;
+}
+
+/** Measures this process's and `serverPid`'s CPU time from construction to {@link perMessage}. */
+export class CpuMeter {
+  readonly #serverPid: number;
+  readonly #self = process.cpuUsage();
+  readonly #server: number;
+
+  constructor(serverPid: number | undefined) {
+    this.#serverPid = serverPid ?? -1;
+    this.#server = processCpuMicros(this.#serverPid);
+  }
+
+  /** CPU per message since construction, for `messages` messages. */
+  perMessage(messages: number): CpuPerMessage {
+    const self = process.cpuUsage(this.#self);
+    return {
+      self: (self.user + self.system) / messages,
+      server: (processCpuMicros(this.#serverPid) - this.#server) / messages,
+    };
+  }
+}
