@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { localNodeConfig, NatsServer } from '../dev/index.ts';
+import { join } from 'node:path';
+import { cliArgs, localNodeConfig, NatsServer } from '../dev/index.ts';
 import type { NodeStatus } from '../node/index.ts';
 import { parseHttpAddress } from '../web/index.ts';
 
@@ -19,8 +18,6 @@ export interface DemoFlags {
 /** How long after the nodes listen the demo watches who leads which site. */
 const LEADERSHIP_WATCH_MS = 20_000;
 
-const cliMain = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'wfm-agg.js');
-
 /** What a child's JSON log line may carry that the demo shows or uses. */
 interface LogEntry {
   msg?: string;
@@ -33,7 +30,7 @@ function run(
   args: string[],
   onEntry: (entry: LogEntry) => void = () => undefined,
 ): ChildProcess {
-  const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] });
   // Node logs are JSON lines: show their message only, prefixed with who said it.
   const show = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {

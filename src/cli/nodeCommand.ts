@@ -77,7 +77,11 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
   });
   const heapGrowingPercent = applyHeapGrowingPercent(flags.heapGrowingPercent);
   const compactHeapWhenQuiet = parseCompactHeapWhenQuiet(flags.compactHeapWhenQuiet);
-  logger.info({ config: redactConfig(config), heapGrowingPercent, compactHeapWhenQuiet }, 'starting node');
+  // nodeFlags: what node runs with (bin/wfm-agg.js's shebang sets V8's young generation).
+  logger.info(
+    { config: redactConfig(config), heapGrowingPercent, compactHeapWhenQuiet, nodeFlags: process.execArgv },
+    'starting node',
+  );
   if (flags.inspectActors !== undefined && flags.inspect === undefined)
     throw new ConfigError('--inspect-actors', 'needs --inspect <ws-url>');
   const inspector =

@@ -55,6 +55,8 @@ describe.each(FLAGS)('wfm-agg node $flag', ({ flag, logged, started, refused, ru
       try {
         await node.ready;
         expect(node.logged('starting node')[0]?.[logged]).toBe(expected);
+        // Started as `node bin/wfm-agg.js`, it runs with the V8 flags the shebang names.
+        expect(node.logged('starting node')[0]?.nodeFlags).toEqual(['--max-semi-space-size=64']);
       } finally {
         await node.stop();
       }

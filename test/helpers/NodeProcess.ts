@@ -9,9 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killOnExit } from '../../src/dev/index.ts';
+import { cliArgs, killOnExit } from '../../src/dev/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOG_TAIL_LINES = 300;
 
@@ -177,8 +176,7 @@ export class NodeProcess {
     for (const name of ['WFM_NATS_URL', 'WFM_DATA_DIR', 'WFM_DATABASE_URL', 'WFM_TENANT_PASSWORD']) {
       delete env[name];
     }
-    const args = [
-      BIN,
+    const args = cliArgs([
       'node',
       '--config',
       home.configFile,
@@ -191,8 +189,9 @@ export class NodeProcess {
       '--log-level',
       options.logLevel,
       ...options.extraArgs,
-    ];
-    // process.execPath runs bin/wfm-agg.js itself (no npx/tsx wrapper), so SIGKILL hits the node.
+    ]);
+    // process.execPath runs bin/wfm-agg.js itself, with the V8 flags its shebang names (no npx/tsx
+    // wrapper), so SIGKILL hits the node.
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     killOnExit(child);

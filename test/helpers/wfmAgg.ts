@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { cliArgs } from '../../src/dev/index.ts';
 
 const run = promisify(execFile);
-
-/** The CLI as shipped: `bin/wfm-agg.js` runs the compiled `dist/` (rebuilt by the global setup). */
-export const WFM_AGG_BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 
 /** What one CLI run printed and its exit code. */
 export interface CliResult {
@@ -18,13 +15,14 @@ export interface CliResult {
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
 
 /**
- * Runs `wfm-agg …args` as a child process to its end, with `CI=true` (no TTY output) and `env`
+ * Runs `wfm-agg …args` as a child process to its end — the CLI as shipped: `bin/wfm-agg.js` runs
+ * the compiled `dist/` (rebuilt by the global setup) — with `CI=true` (no TTY output) and `env`
  * on top of this process's environment minus its `WFM_*` variables; a non-zero exit is a result,
  * not a throw.
  */
 export async function wfmAgg(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [WFM_AGG_BIN, ...args], {
+    const { stdout, stderr } = await run(process.execPath, cliArgs(args), {
       env: { ...BASE_ENV, CI: 'true', ...env },
       maxBuffer: 64 * 1024 * 1024,
     });

@@ -4,9 +4,9 @@
  * wrote to `WFM_OUT` (through its history writer into `<dataDir>/intervals`).
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliArgs } from '../../src/dev/index.ts';
 import type { IntervalRecord } from '../../src/domain/index.ts';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
 import { intervalRecordsOf } from '../helpers/intervalTable.ts';
@@ -14,7 +14,6 @@ import { waitFor } from '../helpers/NodeProcess.ts';
 import { readStream } from '../helpers/outputs.ts';
 import { livePublisher, type StandbyNats, standbyNats, standbyTraffic } from '../helpers/standbyTraffic.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/wfm-agg.js', import.meta.url));
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
 const run = promisify(execFile);
 
@@ -48,7 +47,7 @@ describe('wfm-agg report from a running node (embedded store)', () => {
     let printed: IntervalRecord[] = [];
     await waitFor(
       async () => {
-        const { stdout } = await run(process.execPath, [BIN, ...args], { env: ENV });
+        const { stdout } = await run(process.execPath, cliArgs(args), { env: ENV });
         const report = JSON.parse(stdout) as { intervals: { agentId: string; intervalStart: number }[] };
         printed = report.intervals as unknown as IntervalRecord[];
         return printed.length >= expected.length ? true : undefined;
