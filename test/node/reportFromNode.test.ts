@@ -3,19 +3,14 @@
  * the CLI asks it over `wfm.admin.T.report` and prints exactly the interval records the node
  * wrote to `WFM_OUT` (through its history writer into `<dataDir>/intervals`).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliArgs } from '../../src/dev/index.ts';
 import type { IntervalRecord } from '../../src/domain/index.ts';
 import { ClusterRun } from '../helpers/ClusterRun.ts';
 import { intervalRecordsOf } from '../helpers/intervalTable.ts';
 import { waitFor } from '../helpers/NodeProcess.ts';
 import { readStream } from '../helpers/outputs.ts';
 import { livePublisher, type StandbyNats, standbyNats, standbyTraffic } from '../helpers/standbyTraffic.ts';
-
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WFM_')));
-const run = promisify(execFile);
+import { wfmAgg } from '../helpers/wfmAgg.ts';
 
 describe('wfm-agg report from a running node (embedded store)', () => {
   const traffic = standbyTraffic({ sites: ['S1'], agentsPerSite: 8, hours: 2, seed: 7 });
@@ -47,7 +42,7 @@ describe('wfm-agg report from a running node (embedded store)', () => {
     let printed: IntervalRecord[] = [];
     await waitFor(
       async () => {
-        const { stdout } = await run(process.execPath, cliArgs(args), { env: ENV });
+        const { stdout } = await wfmAgg(args);
         const report = JSON.parse(stdout) as { intervals: { agentId: string; intervalStart: number }[] };
         printed = report.intervals as unknown as IntervalRecord[];
         return printed.length >= expected.length ? true : undefined;
