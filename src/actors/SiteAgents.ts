@@ -21,12 +21,7 @@ import {
   type TransferDataType,
   transferAgentData,
 } from '../domain/index.ts';
-import {
-  type AgentMachine,
-  type AgentStateValue,
-  createAgentMachine,
-  movesStatechart,
-} from './agentMachine.ts';
+import { type AgentMachine, type AgentStateValue, createAgentMachine, moveEvent } from './agentMachine.ts';
 import { RestingAgents } from './RestingAgents.ts';
 import type { SiteResultCollector } from './siteResult.ts';
 import { agentSnapshotJson, readAgentSnapshot, type SiteSnapshot } from './siteSnapshot.ts';
@@ -221,12 +216,13 @@ export class SiteAgents {
   }
 
   /**
-   * Runs the domain core for one agent input and keeps the result in the agent's actor. Only a
-   * step that moves the statechart (presence or adherence) is sent as an event: the others —
-   * most of them, e.g. calls starting and ending while on queue — are adopted into the actor's
-   * context in place. An XState transition costs more than the rest of a step together, and the
-   * regions are a function of the context, so the actor ends up exactly as if it had been sent
-   * every step (`feedEveryStep` does that, and a property test compares the two).
+   * Runs the domain core for one agent input and keeps the result in the agent's actor: the
+   * step's context is adopted in place, and only a step that moves the statechart (presence or
+   * adherence) is sent, as a move event (see {@link SiteAgents.#adoptStep}). Most steps — e.g.
+   * calls starting and ending while on queue — move neither region. An XState transition costs
+   * more than the rest of a step together, and the regions are a function of the context, so the
+   * actor ends up exactly as if it had been sent every step (`feedEveryStep` does that, and a
+   * property test compares the two).
    */
   apply(agentId: string, input: AgentInput, seq: number): void {
     const actor = this.#actor(agentId) ?? this.#start(agentId, undefined);
@@ -244,12 +240,7 @@ export class SiteAgents {
       this.#stepFailed(agentId, input, err);
       return;
     }
-    if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, step.context)) {
-      this.#transitions++;
-      actor.send({ type: 'agent.step', context: step.context });
-    } else if (step.context !== before) {
-      Object.assign(before, step.context);
-    }
+    this.#adoptStep(actor, snapshot.value as AgentStateValue, before, step.context);
     if (step.outputs.length > 0) this.#result.collect(agentId, step.outputs);
     if (step.rejection !== null) this.#result.reject(step.rejection);
     // A step that went through ends a quarantine: the agent has deadlines again.
@@ -300,15 +291,36 @@ export class SiteAgents {
     this.#steps++;
     this.#dirty.add(agentId);
     const snapshot = actor.getSnapshot();
-    if (this.#feedEveryStep || movesStatechart(snapshot.value as AgentStateValue, context)) {
-      this.#transitions++;
-      actor.send({ type: 'agent.step', context });
-    } else {
-      Object.assign(snapshot.context, context);
-    }
+    this.#adoptStep(actor, snapshot.value as AgentStateValue, snapshot.context, context);
     if (outputs.length > 0) this.#result.collect(agentId, outputs);
     this.#quarantined.delete(agentId);
     this.#deadlines.set(agentId, nextDeadline(context, this.#options));
+  }
+
+  /**
+   * Makes `context` (a step's result) the actor's context and moves its regions where it belongs.
+   * The context is adopted in place, into the object the actor holds (`held`), and only a step
+   * that moves a region is sent, as a move event that names where each goes: XState then runs
+   * no guard and copies no context. So the actor ends up exactly as if XState had adopted the
+   * context itself — what `feedEveryStep` does, sending every step as `agent.step`, and what a
+   * property test compares this with.
+   */
+  #adoptStep(
+    actor: Actor<AgentMachine>,
+    value: AgentStateValue,
+    held: AgentContext,
+    context: AgentContext,
+  ): void {
+    if (this.#feedEveryStep) {
+      this.#transitions++;
+      actor.send({ type: 'agent.step', context });
+      return;
+    }
+    if (context !== held) Object.assign(held, context);
+    const move = moveEvent(value, context);
+    if (move === null) return;
+    this.#transitions++;
+    actor.send(move);
   }
 
   /**

@@ -57,19 +57,66 @@ export function adherenceStateOf(context: AgentContext): AdherenceStateName {
 
 /** Whether a context computed by the domain core belongs in another state than `value`. */
 export function movesStatechart(value: AgentStateValue, context: AgentContext): boolean {
-  return value.presence !== presenceStateOf(context) || value.adherence !== adherenceStateOf(context);
+  return moveEvent(value, context) !== null;
 }
 
-/** The one event an agent actor accepts: the context the domain core computed for an input. */
-export interface AgentEvent {
+/**
+ * The event that takes an agent actor from `value` to the states `context` belongs in, naming
+ * the region(s) that move and where to: `presence.<state>`, `adherence.<state>`, or
+ * `both.<presence>.<adherence>`; null when both regions already are where the context belongs.
+ */
+export function moveEvent(value: AgentStateValue, context: AgentContext): AgentMoveEvent | null {
+  const presence = presenceStateOf(context);
+  const adherence = adherenceStateOf(context);
+  if (value.presence !== presence)
+    return value.adherence !== adherence
+      ? { type: `both.${presence}.${adherence}` }
+      : { type: `presence.${presence}` };
+  return value.adherence !== adherence ? { type: `adherence.${adherence}` } : null;
+}
+
+/**
+ * The event a site sends when a step moves the statechart (see `SiteAgents.apply`): the site has
+ * already adopted the step's context into the actor's, in place, so the event only says where
+ * each region goes. XState looks its transitions up by type — no guard runs and no `assign`
+ * copies the context — which took a quarter off a transition's time and its allocation.
+ */
+export type AgentMoveEvent =
+  | { type: `presence.${PresenceStateName}` }
+  | { type: `adherence.${AdherenceStateName}` }
+  | { type: `both.${PresenceStateName}.${AdherenceStateName}` };
+
+/**
+ * The reference event: the context the domain core computed for an input, adopted by XState's
+ * `assign` and moving each region by guards. A site sends it only when fed every step
+ * (`SiteSupervisorOptions.feedEveryStep`), which property tests compare with the move events.
+ */
+export interface AgentStepEvent {
   type: 'agent.step';
   context: AgentContext;
+}
+
+/** What an agent actor accepts. */
+export type AgentEvent = AgentStepEvent | AgentMoveEvent;
+
+/** A region's transitions on the move events: each to the state the event names for the region. */
+function moveTransitions(region: 'presence' | 'adherence'): Record<string, { target: string }> {
+  const on: Record<string, { target: string }> = {};
+  for (const presence of PRESENCE_STATES)
+    for (const adherence of ADHERENCE_STATES) {
+      const target = region === 'presence' ? presence : adherence;
+      on[`both.${presence}.${adherence}`] = { target: `.${target}` };
+    }
+  const states = region === 'presence' ? PRESENCE_STATES : ADHERENCE_STATES;
+  for (const state of states) on[`${region}.${state}`] = { target: `.${state}` };
+  return on;
 }
 
 /**
  * The agent statechart: what a supervisor watches — GC presence and real-time adherence — as two
  * parallel regions, with the agent's whole state (`AgentContext`) as context. The rules live in
- * the pure domain core; a step moves the regions to where its context belongs. There are no
+ * the pure domain core; a step moves the regions to where its context belongs, by a move event
+ * ({@link AgentMoveEvent}) or by the reference event ({@link AgentStepEvent}). There are no
  * XState delays: time moves only by event time, so snapshots restore exactly.
  */
 export function createAgentMachine() {
@@ -80,7 +127,7 @@ export function createAgentMachine() {
       events: {} as AgentEvent,
     },
     actions: {
-      adopt: assign(({ event }) => event.context),
+      adopt: assign(({ context, event }) => (event.type === 'agent.step' ? event.context : context)),
     },
     // A region takes a transition only to another state. One that would stay where it is takes
     // none (the presence region only adopts the context): XState would exit and re-enter the
@@ -89,9 +136,13 @@ export function createAgentMachine() {
     // on restore, and every step keeps), so the guard reads it from the context.
     guards: {
       presenceMovesTo: ({ context, event }, params: { state: PresenceStateName }) =>
-        presenceStateOf(event.context) === params.state && presenceStateOf(context) !== params.state,
+        event.type === 'agent.step' &&
+        presenceStateOf(event.context) === params.state &&
+        presenceStateOf(context) !== params.state,
       adherenceMovesTo: ({ context, event }, params: { state: AdherenceStateName }) =>
-        adherenceStateOf(event.context) === params.state && adherenceStateOf(context) !== params.state,
+        event.type === 'agent.step' &&
+        adherenceStateOf(event.context) === params.state &&
+        adherenceStateOf(context) !== params.state,
     },
   }).createMachine({
     id: 'agent',
@@ -102,6 +153,7 @@ export function createAgentMachine() {
         initial: 'unknown',
         states: Object.fromEntries(PRESENCE_STATES.map((s) => [s, {}])) as Record<PresenceStateName, object>,
         on: {
+          ...moveTransitions('presence'),
           // The context is adopted once, here, moving or not; the adherence region only moves.
           'agent.step': [
             ...PRESENCE_STATES.map((state) => ({
@@ -120,6 +172,7 @@ export function createAgentMachine() {
           object
         >,
         on: {
+          ...moveTransitions('adherence'),
           'agent.step': ADHERENCE_STATES.map((state) => ({
             guard: { type: 'adherenceMovesTo' as const, params: { state } },
             target: `.${state}`,

@@ -5,6 +5,7 @@ import {
   type AgentStateValue,
   adherenceStateOf,
   createAgentMachine,
+  moveEvent,
   movesStatechart,
   PRESENCE_STATES,
   presenceStateOf,
@@ -131,6 +132,44 @@ describe('agentMachine', () => {
     expect(movesStatechart({ presence: 'unknown', adherence: 'unknown' }, initialAgentContext('A1'))).toBe(
       false,
     );
+  });
+
+  it('moveEvent names the regions that move and where to; null when neither does', () => {
+    const value: AgentStateValue = { presence: 'onQueue', adherence: 'unscheduled' };
+    expect(moveEvent(value, known('ON_QUEUE', 'Unscheduled'))).toBeNull();
+    expect(moveEvent(value, known('BUSY', 'Unscheduled'))).toEqual({ type: 'presence.busy' });
+    expect(moveEvent(value, known('ON_QUEUE', 'InAdherence'))).toEqual({ type: 'adherence.inAdherence' });
+    expect(moveEvent(value, known('MEAL', 'OutOfAdherence'))).toEqual({ type: 'both.meal.outOfAdherence' });
+    expect(moveEvent(value, initialAgentContext('A1'))).toEqual({ type: 'both.unknown.unknown' });
+  });
+
+  it('from every state, the move event takes the actor to every other pair of states, context untouched', () => {
+    const machine = createAgentMachine();
+    const contexts = [initialAgentContext('A1')];
+    for (const p of PRESENCES)
+      for (const a of ['InAdherence', 'OutOfAdherence', 'Unscheduled'] as const) contexts.push(known(p, a));
+    let moves = 0;
+    for (const from of contexts)
+      for (const to of contexts) {
+        const value = { presence: presenceStateOf(from), adherence: adherenceStateOf(from) };
+        const actor = createActor(machine, {
+          input: { agentId: 'A1' },
+          snapshot: machine.resolveState({ value, context: from }),
+        }).start();
+        const event = moveEvent(value, to);
+        if (event === null) {
+          expect(to).toBe(from);
+          continue;
+        }
+        moves++;
+        actor.send(event);
+        const after = actor.getSnapshot();
+        expect(after.value).toEqual({ presence: presenceStateOf(to), adherence: adherenceStateOf(to) });
+        // XState moved the regions only: the context is the one the site adopted, as it was.
+        expect(after.context).toBe(from);
+        actor.stop();
+      }
+    expect(moves).toBe(contexts.length * (contexts.length - 1));
   });
 
   it('a persisted snapshot survives JSON; the restored actor has the same value and context', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  type AgentEvent,
+  type AgentStepEvent,
   createAgentMachine,
   SiteSupervisor,
   slimAgentActor,
@@ -19,7 +19,7 @@ const { createActor } = await import('xstate');
 const machine = createAgentMachine();
 
 /** Steps that move both regions: known and Ready, then Not Ready (Break) and out of adherence. */
-function steps(): AgentEvent[] {
+function steps(): AgentStepEvent[] {
   const ready = {
     ...initialAgentContext('A1'),
     status: 'Ready' as const,
@@ -31,13 +31,13 @@ function steps(): AgentEvent[] {
       impact: 'Neutral',
       since: 1,
     },
-  } as unknown as AgentEvent['context'];
+  } as unknown as AgentStepEvent['context'];
   const onBreak = {
     ...ready,
     status: 'NotReady' as const,
     gc: { presence: 'BREAK', routingStatus: 'OFF_QUEUE' },
     adherence: { ...ready.adherence, adherenceState: 'OutOfAdherence', actualCategory: 'Break', since: 2 },
-  } as unknown as AgentEvent['context'];
+  } as unknown as AgentStepEvent['context'];
   return [
     { type: 'agent.step', context: ready },
     { type: 'agent.step', context: onBreak },
