@@ -60,7 +60,11 @@ program
   )
   .option(
     '--heap-growing-percent <n>',
-    'let the JS heap grow to (1 + n/100) × what the last full GC kept; 0: V8 decides (default: 50)',
+    'once the heap is large (--heap-growing-above), let it grow to (1 + n/100) × what the last full GC kept; 0: V8 decides (default: 50)',
+  )
+  .option(
+    '--heap-growing-above <MiB>',
+    'apply --heap-growing-percent once a full GC keeps more than this; below 3/4 of it V8 decides again; 0: from the start (default: 128)',
   )
   .option(
     '--compact-heap-when-quiet <seconds>',

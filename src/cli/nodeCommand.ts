@@ -6,7 +6,7 @@ import { createLogger } from '../logging/index.ts';
 import { type HeapCompactor, WfmNode } from '../node/index.ts';
 import { InspectBridge, parseHttpAddress, parseInspectActors, startHttpServer } from '../web/index.ts';
 import { parseCompactHeapWhenQuiet, startHeapCompactor } from './heapCompaction.ts';
-import { applyHeapGrowingPercent } from './heapGrowth.ts';
+import { parseHeapGrowingAbove, parseHeapGrowingPercent, startHeapGrowth } from './heapGrowth.ts';
 
 /** Exit code of a node that stopped because the WFM database stayed unreachable (it wrote its dump file). */
 export const EXIT_DATABASE_LOST = 3;
@@ -33,8 +33,10 @@ export interface NodeFlags {
   inspect?: string;
   /** Comma-separated actor patterns to inspect (default `site:*,election:*`). */
   inspectActors?: string;
-  /** How far V8 lets the JS heap outgrow what it keeps (see {@link applyHeapGrowingPercent}). */
+  /** How far V8 lets the JS heap outgrow what it keeps, once capped (see startHeapGrowth). */
   heapGrowingPercent?: string;
+  /** MiB a full collection must keep for that cap to apply (see startHeapGrowth). */
+  heapGrowingAbove?: string;
   /** Seconds of quiet after which the node compacts its JS heap (0: never; see startHeapCompactor). */
   compactHeapWhenQuiet?: string;
 }
@@ -75,13 +77,21 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     name: `wfm-agg:${nodeId}`,
     secrets,
   });
-  const heapGrowingPercent = applyHeapGrowingPercent(flags.heapGrowingPercent);
+  const heapGrowingPercent = parseHeapGrowingPercent(flags.heapGrowingPercent);
+  const heapGrowingAbove = parseHeapGrowingAbove(flags.heapGrowingAbove);
   const compactHeapWhenQuiet = parseCompactHeapWhenQuiet(flags.compactHeapWhenQuiet);
   // nodeFlags: what node runs with (bin/wfm-agg.js's shebang sets V8's young generation).
   logger.info(
-    { config: redactConfig(config), heapGrowingPercent, compactHeapWhenQuiet, nodeFlags: process.execArgv },
+    {
+      config: redactConfig(config),
+      heapGrowingPercent,
+      heapGrowingAbove,
+      compactHeapWhenQuiet,
+      nodeFlags: process.execArgv,
+    },
     'starting node',
   );
+  const heapGrowth = startHeapGrowth(heapGrowingPercent, heapGrowingAbove, logger);
   if (flags.inspectActors !== undefined && flags.inspect === undefined)
     throw new ConfigError('--inspect-actors', 'needs --inspect <ws-url>');
   const inspector =
@@ -102,6 +112,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<void> {
     stopping = true;
     logger.info({ reason }, 'draining');
     compactor?.stop();
+    heapGrowth?.stop();
     await http?.close();
     await node?.stop();
     await inspector?.close();

@@ -1,5 +1,6 @@
 export * from './adminSubjects.ts';
 export * from './HeapCompactor.ts';
+export * from './HeapGrowth.ts';
 export * from './InputBatcher.ts';
 export * from './NodeMetrics.ts';
 export * from './NodeStatus.ts';

@@ -18,8 +18,19 @@ const FLAGS = [
       [['--heap-growing-percent', '0'], 0],
       [['--heap-growing-percent', '20'], 20],
     ] as [string[], number][],
-    refused: ['abc', '-1', '2.5', '1001'],
+    refused: ['abc', '-1', '2.5', '1001', ''],
     rule: 'must be an integer 0..1000',
+  },
+  {
+    flag: '--heap-growing-above',
+    logged: 'heapGrowingAbove',
+    started: [
+      [[], 128],
+      [['--heap-growing-above', '0'], 0],
+      [['--heap-growing-above', '512'], 512],
+    ] as [string[], number][],
+    refused: ['abc', '-1', '2.5', '65537', ''],
+    rule: 'must be an integer number of MiB 0..65536',
   },
   {
     flag: '--compact-heap-when-quiet',
