@@ -60,11 +60,11 @@ program
   )
   .option(
     '--heap-growing-percent <n>',
-    'once the heap is large (--heap-growing-above), let it grow to (1 + n/100) × what the last full GC kept; 0: V8 decides (default: 50)',
+    'let the JS heap grow to (1 + n/100) × what the last full GC kept (see --heap-growing-above); 0: V8 decides (default: 50)',
   )
   .option(
     '--heap-growing-above <MiB>',
-    'apply --heap-growing-percent once a full GC keeps more than this; below 3/4 of it V8 decides again; 0: from the start (default: 128)',
+    'apply --heap-growing-percent only once a full GC keeps more than this, and below 3/4 of it let V8 decide again (a small node answers faster); 0: from the start (default: 0)',
   )
   .option(
     '--compact-heap-when-quiet <seconds>',

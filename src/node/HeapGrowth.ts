@@ -19,7 +19,7 @@ export interface HeapGrowthOptions {
   /**
    * Above this many bytes kept by a full collection, the cap applies; below three quarters of
    * it, V8 sizes the heap itself again (0: capped from the start, always).
-   * @defaultValue 134217728 (128 MiB)
+   * @defaultValue 134217728 (128 MiB; the CLI's default is 0: see `--heap-growing-above`)
    */
   aboveBytes: number;
   /**

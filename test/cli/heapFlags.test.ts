@@ -25,8 +25,8 @@ const FLAGS = [
     flag: '--heap-growing-above',
     logged: 'heapGrowingAbove',
     started: [
-      [[], 128],
-      [['--heap-growing-above', '0'], 0],
+      [[], 0],
+      [['--heap-growing-above', '128'], 128],
       [['--heap-growing-above', '512'], 512],
     ] as [string[], number][],
     refused: ['abc', '-1', '2.5', '65537', ''],
