@@ -55,11 +55,6 @@ export function adherenceStateOf(context: AgentContext): AdherenceStateName {
   return context.adherence === null ? 'unknown' : ADHERENCE_STATE[context.adherence.adherenceState];
 }
 
-/** Whether a context computed by the domain core belongs in another state than `value`. */
-export function movesStatechart(value: AgentStateValue, context: AgentContext): boolean {
-  return moveEvent(value, context) !== null;
-}
-
 /**
  * The event that takes an agent actor from `value` to the states `context` belongs in, naming
  * the region(s) that move and where to: `presence.<state>`, `adherence.<state>`, or

@@ -6,7 +6,6 @@ import {
   adherenceStateOf,
   createAgentMachine,
   moveEvent,
-  movesStatechart,
   PRESENCE_STATES,
   presenceStateOf,
 } from '../../src/actors/index.ts';
@@ -123,17 +122,6 @@ describe('agentMachine', () => {
     expect(actor.getSnapshot().context.gc).toEqual({ presence: 'ON_QUEUE', routingStatus: 'COMMUNICATING' });
   });
 
-  it('movesStatechart is true exactly when presence or adherence state differs', () => {
-    const value: AgentStateValue = { presence: 'onQueue', adherence: 'unscheduled' };
-    expect(movesStatechart(value, known('ON_QUEUE', 'Unscheduled'))).toBe(false);
-    expect(movesStatechart(value, known('BUSY', 'Unscheduled'))).toBe(true);
-    expect(movesStatechart(value, known('ON_QUEUE', 'InAdherence'))).toBe(true);
-    expect(movesStatechart(value, initialAgentContext('A1'))).toBe(true);
-    expect(movesStatechart({ presence: 'unknown', adherence: 'unknown' }, initialAgentContext('A1'))).toBe(
-      false,
-    );
-  });
-
   it('moveEvent names the regions that move and where to; null when neither does', () => {
     const value: AgentStateValue = { presence: 'onQueue', adherence: 'unscheduled' };
     expect(moveEvent(value, known('ON_QUEUE', 'Unscheduled'))).toBeNull();
@@ -141,6 +129,7 @@ describe('agentMachine', () => {
     expect(moveEvent(value, known('ON_QUEUE', 'InAdherence'))).toEqual({ type: 'adherence.inAdherence' });
     expect(moveEvent(value, known('MEAL', 'OutOfAdherence'))).toEqual({ type: 'both.meal.outOfAdherence' });
     expect(moveEvent(value, initialAgentContext('A1'))).toEqual({ type: 'both.unknown.unknown' });
+    expect(moveEvent({ presence: 'unknown', adherence: 'unknown' }, initialAgentContext('A1'))).toBeNull();
   });
 
   it('from every state, the move event takes the actor to every other pair of states, context untouched', () => {
