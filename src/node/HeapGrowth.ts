@@ -87,6 +87,7 @@ export class HeapGrowth {
   readonly #o: HeapGrowthOptions;
   readonly #unsubscribe: () => void;
   #capped = false;
+  #stopped = false;
 
   constructor(options: Partial<HeapGrowthOptions> & Pick<HeapGrowthOptions, 'percent'>) {
     this.#o = { ...defaultHeapGrowthOptions, ...options };
@@ -111,6 +112,8 @@ export class HeapGrowth {
 
   /** Stops watching collections; the cap stays as it is. Calling it again does nothing. */
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
     this.#unsubscribe();
   }
 

@@ -99,6 +99,7 @@ describe('HeapGrowth', () => {
   it('stop() unsubscribes from the collections', () => {
     const { t, growth } = rig(MIB);
     growth.stop();
+    growth.stop();
     expect(t.unsubscribed).toBe(1);
   });
 
