@@ -2,6 +2,7 @@ export * from './AgentInputLog.ts';
 export * from './agentMachine.ts';
 export * from './electionMachine.ts';
 export * from './InputCut.ts';
+export * from './MemoMachine.ts';
 export * from './OperationalClock.ts';
 export * from './SiteAgents.ts';
 export * from './SiteReplay.ts';
