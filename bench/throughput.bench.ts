@@ -12,16 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { localNodeConfig, NatsServer } from '../src/dev/index.ts';
-import type { Output } from '../src/domain/index.ts';
 import { createLogger } from '../src/logging/index.ts';
 import { WfmNode } from '../src/node/index.ts';
 import { TrafficGenerator } from '../src/simulator/index.ts';
-import { connectNats, ensureStreams, Publisher } from '../src/streams/index.ts';
+import { connectNats, ensureStreams } from '../src/streams/index.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows, progress } from './BenchRow.ts';
 import { CpuMeter, type CpuPerMessage } from './CpuMeter.ts';
+import { relayInputs } from './ioFloorRelay.ts';
 import {
   type BacklogCount,
   freshOutputStream,
@@ -98,10 +98,9 @@ async function bareConsumer(url: string, messages: number): Promise<number> {
 }
 
 /**
- * The I/O floor of any node on this machine: read like the bare consumer, then publish one
- * output per input exactly as a node does — batched per event-loop turn like the node's input
- * batcher, deterministic Nats-Msg-Id, headers, acks, flow control — with no decoding,
- * processing or checkpoints. Runs after the node, into a fresh, empty `WFM_OUT`.
+ * The I/O floor of any node on this machine (bench/ioFloorRelay.ts): read like the bare consumer,
+ * then publish one output per input exactly as a node does, with no decoding, processing or
+ * checkpoints. Runs after the node, into a fresh, empty `WFM_OUT`.
  */
 async function relayOnly(
   url: string,
@@ -110,41 +109,18 @@ async function relayOnly(
 ): Promise<{ rate: number; cpu: CpuPerMessage }> {
   const nc = await connectNats({ servers: [url] });
   const pubNc = await connectNats({ servers: [url], reconnect: false });
-  const outputs = new Publisher(pubNc);
-  const consumer = await jetstream(nc).consumers.get('WFM_IN', { opt_start_seq: 1 });
-  const started = performance.now();
-  const meter = new CpuMeter(serverPid);
-  let batch: JsMsg[] = [];
-  // One socket write per batch, as in a node: publishing inside the for-await loop would
-  // flush (one write syscall) per message and measure that instead.
-  const drain = () => {
-    const messagesNow = batch;
-    batch = [];
-    for (const m of messagesNow) {
-      const [, , tenant = '', site = '', agentId = 'clock'] = m.subject.split('.');
-      const payload = { ...(m.json() as object), sourceSeq: m.seq };
-      outputs.publishOutput(site, {
-        kind: 'gc',
-        tenant,
-        site,
-        agentId,
-        ordinal: 0,
-        payload,
-      } as unknown as Output);
-    }
-  };
-  let n = 0;
-  for await (const m of await consumer.consume({ max_messages: 1024 })) {
-    if (batch.length === 0) setImmediate(drain);
-    batch.push(m);
-    const ready = outputs.whenReady();
-    if (ready !== undefined) await ready;
-    if (++n >= messages) break;
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-  await Promise.all(SITES.map((site) => outputs.flush(site)));
+  let started = 0;
+  let meter: CpuMeter | undefined;
+  const n = await relayInputs(nc, pubNc, {
+    start: { seq: 1 },
+    messages,
+    onReady: () => {
+      started = performance.now();
+      meter = new CpuMeter(serverPid);
+    },
+  });
   const secs = (performance.now() - started) / 1000;
-  const cpu = meter.perMessage(n);
+  const cpu = meter!.perMessage(n);
   await nc.drain();
   await pubNc.drain();
   return { rate: n / secs, cpu };
