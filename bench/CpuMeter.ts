@@ -24,6 +24,21 @@ export function processCpuMicros(pid: number): number {
   }
 }
 
+/**
+ * Time process `pid`'s main thread has spent runnable but waiting for a core so far, in µs (the
+ * second field of `/proc/<pid>/schedstat`, kernel schedstats); NaN where it cannot be read. The
+ * main thread is where a Node process runs all its JavaScript: this is how long it was ready to
+ * work and the machine had no core for it.
+ */
+export function mainThreadWaitMicros(pid: number): number {
+  try {
+    const waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(waitNs) ? waitNs / 1000 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** CPU per message of one measured stretch, in µs. */
 export interface CpuPerMessage {
   /** This process (user + system, every thread: GC, LevelDB, workers). */

@@ -118,6 +118,7 @@ export default async function latencyBench(): Promise<BenchRow[]> {
       flipper,
       checkpoints,
       settle: (seq) => waitApplied(node!, seq, MAX_WAIT_MS),
+      target: 'node',
       targetPid: node.pid,
       serverPid: server.pid,
     };
@@ -171,6 +172,7 @@ export default async function latencyBench(): Promise<BenchRow[]> {
       ...nodeSetup,
       checkpoints: null,
       settle: async () => undefined,
+      target: 'floor',
       targetPid: relay.pid,
     };
     say(describe(await runStep(2000, 5, relaySetup)));
@@ -206,8 +208,6 @@ export default async function latencyBench(): Promise<BenchRow[]> {
       ...rowsOf(
         floor,
         'I/O floor under the same load (bench/ioFloorRelay.ts in its own process: consume + publish one acked output each, no processing): ',
-        undefined,
-        'floor',
       ),
     );
     return rows;

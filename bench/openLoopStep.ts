@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { BenchRow } from './BenchRow.ts';
 import type { CheckpointWatch } from './CheckpointWatch.ts';
-import { processCpuMicros } from './CpuMeter.ts';
+import { mainThreadWaitMicros, processCpuMicros } from './CpuMeter.ts';
 import { Histogram } from './Histogram.ts';
 import { agentId, SITE, stateMessage, T0, TENANT } from './nodeBench.ts';
 
@@ -24,6 +24,8 @@ const SOURCE_SEQ_HEADER = 'Wfm-Source-Seq';
 
 /** What one open-loop step measured. */
 export interface StepResult {
+  /** What was under test: `node`, `floor`. */
+  target: string;
   rate: number;
   seconds: number;
   sent: number;
@@ -53,6 +55,8 @@ export interface StepCores {
   target: number;
   server: number;
   bench: number;
+  /** Share of the step the process under test's main thread was runnable but had no core. */
+  targetWaiting: number;
 }
 
 /**
@@ -157,7 +161,8 @@ export interface StepSetup {
   checkpoints: CheckpointWatch | null;
   /** Resolves once the process under test has taken every input up to `seq` (matched or not). */
   settle: (seq: number) => Promise<void>;
-  /** The process under test and the nats-server, for their CPU time. */
+  /** What is under test (`node`, `floor`), and its process and the nats-server's, for their CPU time. */
+  target: string;
   targetPid: number | undefined;
   serverPid: number | undefined;
 }
@@ -235,6 +240,7 @@ export async function runStep(rate: number, seconds: number, setup: StepSetup): 
     })
     .join(', ');
   return {
+    target: setup.target,
     rate,
     seconds,
     sent: count,
@@ -264,12 +270,13 @@ export function describe(r: StepResult): string {
       ? ''
       : ` outside checkpoint windows p99 ${ms(r.outside.at(99))} ms; ${r.checkpoints} checkpoint windows (${Math.round(r.windowShare * 100)} % of the time);`) +
     ` last output ${Number.isFinite(r.drainMs) ? `${Math.round(r.drainMs)} ms after the step` : `missing (${r.lost} lost; ${r.acks} acks, ${r.outputs} GC outputs seen)`}` +
-    ` → ${r.sustained ? 'sustained' : 'not sustained'}; cores ${coresText(r.cores)}; worst: ${r.worst}`
+    ` → ${r.sustained ? 'sustained' : 'not sustained'}; cores ${coresText(r.cores, r.target)}; worst: ${r.worst}`
   );
 }
 
 /** A step's table rows: p50, p99, p99.9, max, p99 outside checkpoint windows, cores in use. */
-export function rowsOf(r: StepResult, intro: string, p99Target?: string, target = 'node'): BenchRow[] {
+export function rowsOf(r: StepResult, intro: string, p99Target?: string): BenchRow[] {
+  const target = r.target;
   const rate = `${r.rate.toLocaleString('en-US')} events/s`;
   const detail = `${r.seconds} s, ${r.sent.toLocaleString('en-US')} inputs${r.lost > 0 ? `, ${r.lost} without output` : ''}${r.sustained ? '' : ', NOT sustained: a backlog grew'}`;
   const row = (scenario: string, us: number, target?: string): BenchRow => ({
@@ -298,17 +305,24 @@ export function rowsOf(r: StepResult, intro: string, p99Target?: string, target 
       value: Math.round((r.cores.target + r.cores.server + r.cores.bench) * 100) / 100,
       unit: 'cores',
     },
+    {
+      bench: 'latency',
+      scenario: `  ${rate}: share of the step the ${target}'s main thread was ready to run and had no core (/proc schedstat)`,
+      value: Math.round(r.cores.targetWaiting * 1000) / 10,
+      unit: '%',
+    },
   ];
 }
 
 /** `node 0.71 + nats-server 0.80 + bench 0.30`. */
-export function coresText(c: StepCores, target = 'node'): string {
-  return `${target} ${c.target.toFixed(2)} + nats-server ${c.server.toFixed(2)} + bench ${c.bench.toFixed(2)}`;
+export function coresText(c: StepCores, target: string): string {
+  return `${target} ${c.target.toFixed(2)} + nats-server ${c.server.toFixed(2)} + bench ${c.bench.toFixed(2)}; ${target}'s main thread waiting for a core ${(c.targetWaiting * 100).toFixed(1)} %`;
 }
 
 interface CpuReading {
   at: number;
   target: number;
+  targetWait: number;
   server: number;
   bench: NodeJS.CpuUsage;
 }
@@ -317,6 +331,7 @@ function cpuNow(setup: StepSetup): CpuReading {
   return {
     at: performance.now(),
     target: processCpuMicros(setup.targetPid ?? -1),
+    targetWait: mainThreadWaitMicros(setup.targetPid ?? -1),
     server: processCpuMicros(setup.serverPid ?? -1),
     bench: process.cpuUsage(),
   };
@@ -329,5 +344,6 @@ function coresSince(a: CpuReading, b: CpuReading): StepCores {
     target: (b.target - a.target) / wallUs,
     server: (b.server - a.server) / wallUs,
     bench: (bench.user + bench.system) / wallUs,
+    targetWaiting: (b.targetWait - a.targetWait) / wallUs,
   };
 }
