@@ -10,7 +10,8 @@
  * so the floor's latency at 10k events/s says what this machine allows any node.
  *
  * As a program: `node --import tsx bench/ioFloorRelay.ts <nats url>` relays every input stored
- * after it started, prints `relaying` once its consumer is in place, and exits on SIGTERM.
+ * after it started, prints `relaying` once its consumer is in place, and on SIGTERM prints
+ * `consumer events <JSON>` (what its JetStream consumer reported meanwhile) and exits.
  */
 import { pathToFileURL } from 'node:url';
 import { DeliverPolicy, type JsMsg, jetstream } from '@nats-io/jetstream';
@@ -48,15 +49,27 @@ export interface RelayOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link relayInputs} did. */
+export interface RelayResult {
+  /** Inputs read (each with its output stored). */
+  messages: number;
+  /**
+   * Notifications of its JetStream consumer by type (`heartbeats_missed`,
+   * `ordered_consumer_recreated`, …; not `debug` nor `next`, its pull requests): a recreated
+   * consumer is a stall of the relay's own.
+   */
+  events: Record<string, number>;
+}
+
 /**
  * Relays `WFM_IN` to `WFM_OUT` on `nc` (reading) and `pubNc` (publishing), one output per input,
- * until `messages` were read or `signal` aborts; resolves with the number read, every output stored.
+ * until `messages` were read or `signal` aborts; resolves once every output is stored.
  */
 export async function relayInputs(
   nc: NatsConnection,
   pubNc: NatsConnection,
   o: RelayOptions,
-): Promise<number> {
+): Promise<RelayResult> {
   const outputs = new Publisher(pubNc);
   const consumer = await jetstream(nc).consumers.get(
     'WFM_IN',
@@ -64,6 +77,11 @@ export async function relayInputs(
   );
   const messages = await consumer.consume({ max_messages: 1024 });
   o.signal?.addEventListener('abort', () => void messages.stop(), { once: true });
+  const events: Record<string, number> = {};
+  const watching = (async () => {
+    for await (const e of messages.status())
+      if (e.type !== 'debug' && e.type !== 'next') events[e.type] = (events[e.type] ?? 0) + 1;
+  })();
   let batch: JsMsg[] = [];
   const sites = new Set<string>();
   // One socket write per batch, as in a node: publishing inside the for-await loop would
@@ -84,7 +102,9 @@ export async function relayInputs(
   }
   await new Promise((resolve) => setImmediate(resolve));
   await Promise.all([...sites].map((site) => outputs.flush(site)));
-  return n;
+  // Read as they stand: the status iterator is not awaited (nothing says when it ends).
+  watching.catch(() => undefined);
+  return { messages: n, events: { ...events } };
 }
 
 async function main(url: string): Promise<void> {
@@ -92,7 +112,12 @@ async function main(url: string): Promise<void> {
   const pubNc = await connectNats({ servers: [url], reconnect: false });
   const stop = new AbortController();
   process.once('SIGTERM', () => stop.abort());
-  await relayInputs(nc, pubNc, { start: 'new', signal: stop.signal, onReady: () => console.log('relaying') });
+  const { events } = await relayInputs(nc, pubNc, {
+    start: 'new',
+    signal: stop.signal,
+    onReady: () => console.log('relaying'),
+  });
+  console.log(`consumer events ${JSON.stringify(events)}`);
   await nc.drain();
   await pubNc.drain();
 }

@@ -92,7 +92,7 @@ export default async function latencyBench(): Promise<BenchRow[]> {
   });
   let node: NodeProcess | undefined;
   let checkpoints: CheckpointWatch | undefined;
-  let relay: ChildProcess | undefined;
+  let relay: Relay | undefined;
   try {
     const jsm = await jetstreamManager(admin);
     await ensureStreams(jsm);
@@ -173,14 +173,19 @@ export default async function latencyBench(): Promise<BenchRow[]> {
       checkpoints: null,
       settle: async () => undefined,
       target: 'floor',
-      targetPid: relay.pid,
+      targetPid: relay.child.pid,
     };
     say(describe(await runStep(2000, 5, relaySetup)));
     await sleep(2000);
     const floor = await step(TARGET_RATE, FIXED_SECONDS, relaySetup);
-    relay.kill('SIGTERM');
-    await once(relay, 'exit');
+    const stopped = once(relay.child, 'exit');
+    relay.child.kill('SIGTERM');
+    await stopped;
+    // What its consumer reported over its run: a recreated consumer is a stall of the relay's own.
+    const reported = /consumer events (\{.*\})/.exec(relay.output())?.[1];
+    const events = reported === undefined ? 'not reported' : reported === '{}' ? 'none' : reported;
     relay = undefined;
+    say(`I/O floor relay: consumer events ${events}`);
 
     const setup = `${AGENTS / 1000}k agents, 1 node process, checkpoints every 5 s, lease ${LEASE_SECONDS} s`;
     const rows: BenchRow[] = [
@@ -207,22 +212,28 @@ export default async function latencyBench(): Promise<BenchRow[]> {
     rows.push(
       ...rowsOf(
         floor,
-        'I/O floor under the same load (bench/ioFloorRelay.ts in its own process: consume + publish one acked output each, no processing): ',
+        `I/O floor under the same load (bench/ioFloorRelay.ts in its own process: consume + publish one acked output each, no processing; its consumer's events: ${events}): `,
       ),
     );
     return rows;
   } finally {
     await checkpoints?.stop();
     await node?.kill();
-    relay?.kill('SIGKILL');
+    relay?.child.kill('SIGKILL');
     await home.remove();
     for (const nc of [admin, pub, sub]) await nc.close().catch(() => undefined);
     await server.stop();
   }
 }
 
+/** The I/O floor's process, and what it printed so far. */
+interface Relay {
+  child: ChildProcess;
+  output: () => string;
+}
+
 /** Starts bench/ioFloorRelay.ts in a process of its own; resolves once it relays. */
-async function spawnRelay(natsUrl: string): Promise<ChildProcess> {
+async function spawnRelay(natsUrl: string): Promise<Relay> {
   const script = new URL('./ioFloorRelay.ts', import.meta.url).pathname;
   // The node's V8 flag (bin/wfm-agg.js' first line), so both run with the same young generation.
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', script, natsUrl], {
@@ -240,7 +251,7 @@ async function spawnRelay(natsUrl: string): Promise<ChildProcess> {
   });
   await Promise.race([relaying, exited]);
   exited.catch(() => undefined);
-  return child;
+  return { child, output: () => out };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await latencyBench());

@@ -111,7 +111,7 @@ async function relayOnly(
   const pubNc = await connectNats({ servers: [url], reconnect: false });
   let started = 0;
   let meter: CpuMeter | undefined;
-  const n = await relayInputs(nc, pubNc, {
+  const { messages: n } = await relayInputs(nc, pubNc, {
     start: { seq: 1 },
     messages,
     onReady: () => {
