@@ -25,7 +25,7 @@
  *   own (consume + publish one acked output per input, no processing) gets the 10k events/s step
  *   too, so the table shows what this machine allows any node at that rate.
  *
- * Run alone: npm run bench -- latency (about 3 minutes).
+ * Run alone: npm run bench -- latency (about 4 minutes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
