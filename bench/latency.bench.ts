@@ -178,9 +178,12 @@ export default async function latencyBench(): Promise<BenchRow[]> {
     say(describe(await runStep(2000, 5, relaySetup)));
     await sleep(2000);
     const floor = await step(TARGET_RATE, FIXED_SECONDS, relaySetup);
-    const stopped = once(relay.child, 'exit');
-    relay.child.kill('SIGTERM');
-    await stopped;
+    // A relay that died mid-run has exited already: waiting for its exit would never end.
+    if (relay.child.exitCode === null && relay.child.signalCode === null) {
+      const stopped = once(relay.child, 'exit');
+      relay.child.kill('SIGTERM');
+      await stopped;
+    }
     // What its consumer reported over its run: a recreated consumer is a stall of the relay's own.
     const reported = /consumer events (\{.*\})/.exec(relay.output())?.[1];
     const events = reported === undefined ? 'not reported' : reported === '{}' ? 'none' : reported;
