@@ -33,7 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createInbox } from '@nats-io/transport-node';
-import { NatsServer } from '../src/dev/index.ts';
+import { cliNodeFlags, keepOutputTail, killOnExit, NatsServer } from '../src/dev/index.ts';
 import { connectNats, ensureStreams } from '../src/streams/index.ts';
 import { NodeHome, type NodeProcess } from '../test/helpers/NodeProcess.ts';
 import { type BenchRow, printRows, progress } from './BenchRow.ts';
@@ -229,7 +229,7 @@ export default async function latencyBench(): Promise<BenchRow[]> {
   }
 }
 
-/** The I/O floor's process, and what it printed so far. */
+/** The I/O floor's process, and the last lines it printed. */
 interface Relay {
   child: ChildProcess;
   output: () => string;
@@ -238,23 +238,28 @@ interface Relay {
 /** Starts bench/ioFloorRelay.ts in a process of its own; resolves once it relays. */
 async function spawnRelay(natsUrl: string): Promise<Relay> {
   const script = new URL('./ioFloorRelay.ts', import.meta.url).pathname;
-  // The node's V8 flag (bin/wfm-agg.js' first line), so both run with the same young generation.
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', script, natsUrl], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // The node's V8 flags (bin/wfm-agg.js' first line), so both run with the same young generation.
+  const child = spawn(process.execPath, [...cliNodeFlags(), '--import', 'tsx', script, natsUrl], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
+  killOnExit(child);
+  const lines: string[] = [];
+  keepOutputTail(child, lines, 40);
+  const output = () => lines.join('\n');
   const exited = once(child, 'exit').then(([code, signal]) => {
-    throw new Error(`the I/O floor relay exited (code ${code}, signal ${signal}) before relaying: ${out}`);
+    throw new Error(
+      `the I/O floor relay exited (code ${code}, signal ${signal}) before relaying: ${output()}`,
+    );
   });
+  // keepOutputTail's listener came first: the lines hold this chunk already.
   const relaying = new Promise<void>((resolve) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('relaying')) resolve();
+    child.stdout!.on('data', () => {
+      if (lines.includes('relaying')) resolve();
     });
   });
   await Promise.race([relaying, exited]);
   exited.catch(() => undefined);
-  return { child, output: () => out };
+  return { child, output };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await latencyBench());
