@@ -5,7 +5,9 @@
  * (consume + publish one acknowledged output per input, no processing), all on one nats-server;
  * then, each on a nats-server of its own holding the same backlog, (d) by a `wfm-agg node`
  * process alone and (e) by two of them, every site with a hot backup, PostgreSQL as the interval
- * sink (bench/nodeProcessRun.ts). Target (#12): node ≥ 0.8 × the I/O floor.
+ * sink (bench/nodeProcessRun.ts). Target (#12): node ≥ 0.8 × the I/O floor. Between (c) and (d),
+ * the node's processing alone on the same backlog in this process (bench/processingAlone.ts): what
+ * this code costs per input at its cheapest, against what 0.8 × the floor leaves a node.
  * Run alone: npm run bench -- throughput (THROUGHPUT_STAT_EVENTS to change the backlog).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,8 +30,10 @@ import {
   publishBacklog as publishWireBacklog,
   simulatedBacklog,
   storedOutputs,
+  type WireMessage,
 } from './nodeBench.ts';
 import { nodeProcessRun } from './nodeProcessRun.ts';
+import { processingAlone } from './processingAlone.ts';
 
 const AGENTS = 10_000;
 const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
@@ -40,6 +44,7 @@ const STAT_EVENTS = Number(process.env.THROUGHPUT_STAT_EVENTS ?? 400_000);
  * ui.bench.ts do the same.
  */
 const LEASE_SECONDS = 30;
+const TENANT = 'T1';
 const SITES = ['S1', 'S2'];
 const say = (text: string) => progress('throughput', text);
 
@@ -52,17 +57,22 @@ async function publishBacklog(url: string): Promise<{ messages: number; stats: n
   const nc = await connectNats({ servers: [url] });
   const jsm = await jetstreamManager(nc);
   await ensureStreams(jsm);
+  const count: BacklogCount = { messages: 0, stats: 0 };
+  await publishWireBacklog(nc, jsm, backlog(count));
+  await nc.drain();
+  return count;
+}
+
+/** The backlog's messages (the generator is seeded: every call yields the same ones). */
+function backlog(count: BacklogCount): Iterable<WireMessage> {
   const generator = new TrafficGenerator({
-    tenant: 'T1',
+    tenant: TENANT,
     sites: SITES,
     agentsPerSite: AGENTS / 2,
     seed: 7,
     startTs: Date.UTC(2026, 0, 5, 7, 0, 0),
   });
-  const count: BacklogCount = { messages: 0, stats: 0 };
-  await publishWireBacklog(nc, jsm, simulatedBacklog(generator, STAT_EVENTS, count));
-  await nc.drain();
-  return count;
+  return simulatedBacklog(generator, STAT_EVENTS, count);
 }
 
 /**
@@ -192,7 +202,17 @@ export default async function throughputBench(): Promise<BenchRow[]> {
     const relayStored = await storedOutputs(server.url);
     if (relayStored !== messages)
       throw new Error(`the I/O floor published ${messages} outputs, WFM_OUT holds ${relayStored}`);
-    say(`I/O floor: ${Math.round(relay)} msgs/s; a node process alone (on a new nats-server)`);
+    say(`I/O floor: ${Math.round(relay)} msgs/s; the node's processing alone, in this process`);
+    const inMemory = processingAlone(backlog({ messages: 0, stats: 0 }), TENANT, SITES);
+    // The same code on the same messages makes the same outputs (DESIGN "Determinism"): else the
+    // figure would be of other work than the node's.
+    if (inMemory.inputs !== messages || inMemory.outputs !== node.outputs)
+      throw new Error(
+        `processing alone: ${inMemory.inputs} inputs, ${inMemory.outputs} outputs; the node: ${messages}, ${node.outputs}`,
+      );
+    say(
+      `processing alone: ${inMemory.processing.toFixed(1)} µs per input; a node process alone (on a new nats-server)`,
+    );
     const run = { sites: SITES, messages, outputs: node.outputs, leaseSeconds: LEASE_SECONDS, say };
     const alone = await onNewServer((natsUrl) =>
       nodeProcessRun({ ...run, natsUrl, nodeIds: ['p1'], database: null }),
@@ -209,6 +229,7 @@ export default async function throughputBench(): Promise<BenchRow[]> {
       await postgres.stop();
     }
     say(`two node processes: ${Math.round(cluster.rate)} msgs/s`);
+    const floorCpu = relayCpu.self + relayCpu.server;
     const scenario = `${messages} msgs (${stats} stat events, ${AGENTS / 1000}k agents)`;
     return [
       {
@@ -260,6 +281,27 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         // needs the node's CPU per input at most 1.25 × the floor's.
         scenario: 'floor CPU / node CPU per input (the ratio the cores allow)',
         value: (relayCpu.self + relayCpu.server) / (node.cpu.self + node.cpu.server),
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        scenario: `processing alone, the same backlog in this process (decodeInput + each site's agent actors, as \`wfm-agg replay\`; no NATS, checkpoints or history; ${inMemory.outputs} outputs, the node's count): CPU per input, of which ${inMemory.parsing.toFixed(1)} µs UTF-8 + JSON.parse (the floor parses too)`,
+        value: inMemory.processing,
+        unit: 'µs',
+      },
+      {
+        bench: 'throughput',
+        scenario: `CPU per input a node may add to the floor's at 0.8 × the floor: a quarter of the floor's ${floorCpu.toFixed(1)} µs`,
+        value: floorCpu / 4,
+        unit: 'µs',
+      },
+      {
+        bench: 'throughput',
+        // Above 1: this code's processing alone, at its cheapest (no I/O beside it), costs more than
+        // 0.8 × the floor leaves for processing, checkpoints and history together.
+        scenario:
+          'processing beyond parsing / what 0.8 × the floor leaves a node (above 1: out of reach for this code here)',
+        value: (inMemory.processing - inMemory.parsing) / (floorCpu / 4),
         unit: 'ratio',
       },
       {
