@@ -3,18 +3,43 @@ import type { Output, SubjectAddress } from './types.ts';
 /** Ids of tenants, sites and agents (DESIGN.md: `[A-Za-z0-9_-]{1,64}`). */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Parses a `WFM_IN` subject; null when it is not one of the contract's input subjects. */
+/**
+ * Parses a `WFM_IN` subject; null when it is not one of the contract's input subjects. Every
+ * input goes through here, so it scans the subject once instead of splitting it and testing each
+ * id with ID_PATTERN (what it is equal to: `subjects.test.ts` compares the two).
+ */
 export function parseSubject(subject: string): SubjectAddress | null {
-  const parts = subject.split('.');
-  if (parts[0] !== 'wfm') return null;
-  const [, kind, tenant, site, agentId] = parts;
-  if (tenant === undefined || site === undefined || !ID_PATTERN.test(tenant) || !ID_PATTERN.test(site)) {
-    return null;
+  if (!subject.startsWith('wfm.')) return null;
+  const kindEnd = subject.indexOf('.', 4);
+  const tenantEnd = kindEnd < 0 ? -1 : idEnd(subject, kindEnd + 1);
+  const siteEnd = tenantEnd < 0 || tenantEnd === subject.length ? -1 : idEnd(subject, tenantEnd + 1);
+  if (siteEnd < 0) return null;
+  const kind = subject.slice(4, kindEnd);
+  const tenant = subject.slice(kindEnd + 1, tenantEnd);
+  const site = subject.slice(tenantEnd + 1, siteEnd);
+  if (kind === 'clock' || kind === 'command')
+    return siteEnd === subject.length ? { kind, tenant, site } : null;
+  if ((kind !== 'stat' && kind !== 'schedule') || siteEnd === subject.length) return null;
+  const agentEnd = idEnd(subject, siteEnd + 1);
+  if (agentEnd !== subject.length) return null;
+  return { kind, tenant, site, agentId: subject.slice(siteEnd + 1) };
+}
+
+/**
+ * Where the id (ID_PATTERN) starting at `from` ends: the index of the `.` after it or the
+ * subject's length; -1 when no id starts there (empty, too long, or a character outside it).
+ */
+function idEnd(subject: string, from: number): number {
+  let i = from;
+  for (; i < subject.length; i++) {
+    const c = subject.charCodeAt(i);
+    if (c === 46) break; // '.'
+    const isIdChar =
+      (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+    if (!isIdChar) return -1;
   }
-  if (kind === 'clock' || kind === 'command') return parts.length === 4 ? { kind, tenant, site } : null;
-  if (kind !== 'stat' && kind !== 'schedule') return null;
-  if (parts.length !== 5 || agentId === undefined || !ID_PATTERN.test(agentId)) return null;
-  return { kind, tenant, site, agentId };
+  const length = i - from;
+  return length >= 1 && length <= 64 ? i : -1;
 }
 
 /**
