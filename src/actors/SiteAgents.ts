@@ -13,6 +13,7 @@ import {
   type AgentInput,
   type AgentOutput,
   type AgentStep,
+  adoptContext,
   type applyAgentInput,
   DeadlineQueue,
   nextDeadline,
@@ -316,7 +317,7 @@ export class SiteAgents {
       actor.send({ type: 'agent.step', context });
       return;
     }
-    if (context !== held) Object.assign(held, context);
+    if (context !== held) adoptContext(held, context);
     const move = moveEvent(value, context);
     if (move === null) return;
     this.#transitions++;

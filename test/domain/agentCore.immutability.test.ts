@@ -3,6 +3,7 @@ import {
   type AgentContext,
   type AgentInput,
   type AgentOutput,
+  adoptContext,
   applyAgentInput,
   initialAgentContext,
   resolveAgentOptions,
@@ -126,5 +127,19 @@ describe('agent core: a step never changes the context it is given', () => {
     // Before the short stretch ends (input 17), two intervals held pending time; it is forgotten.
     expect(frozen.contexts[15]!.intervals.map((a) => a.pendingMs)).toEqual([20_000, 5_000]);
     expect(frozen.contexts[16]!.intervals.map((a) => a.pendingMs)).toEqual([0, 0]);
+  });
+});
+
+describe('adoptContext', () => {
+  it("makes the held context equal to the step's in every field, as Object.assign does", () => {
+    // Every field of a new context (the type makes it list them all) given a value of its own.
+    const from = Object.fromEntries(
+      Object.keys(initialAgentContext('A1')).map((key, i) => [key, { field: key, i }]),
+    ) as unknown as AgentContext;
+    const held = initialAgentContext('A1');
+    const expected = Object.assign(initialAgentContext('A1'), from);
+    adoptContext(held, from);
+    expect(held).toEqual(expected);
+    for (const key of Object.keys(from) as (keyof AgentContext)[]) expect(held[key]).toBe(from[key]);
   });
 });
