@@ -11,7 +11,7 @@
  * payload into text and `JSON.parse` (which `decodeInput` does first).
  */
 import { SiteReplay } from '../src/actors/index.ts';
-import type { SiteInputMessage } from '../src/domain/index.ts';
+import { parseSubject, type SiteInputMessage } from '../src/domain/index.ts';
 import type { WireMessage } from './nodeBench.ts';
 
 /** What {@link processingAlone} measured, CPU of this process per input in µs. */
@@ -52,14 +52,14 @@ export function processingAlone(
 ): ProcessingAlone {
   const messages: SiteInputMessage[] = [];
   for (const m of backlog) messages.push({ seq: messages.length + 1, subject: m.subject, data: m.data });
-  // `wfm.<kind>.<tenant>.<site>…`: routed as the node routes it, by its subject's site.
   const replays = new Map(
     sites.map((site) => [site, new SiteReplay({ agent: { tenant, site }, decode: {} })] as const),
   );
+  // Routed as the node routes it, by its subject's site.
   const routed = messages.map((m) => {
-    const [, , t, site] = m.subject.split('.');
-    const replay = site === undefined ? undefined : replays.get(site);
-    if (t !== tenant || replay === undefined) throw new Error(`${m.subject}: not a site of ${tenant} here`);
+    const address = parseSubject(m.subject);
+    const replay = address?.tenant === tenant ? replays.get(address.site) : undefined;
+    if (replay === undefined) throw new Error(`${m.subject}: not a site of ${tenant} here`);
     return replay;
   });
   let outputs = 0;

@@ -10,7 +10,7 @@
  *    refetches its page (`/api/agents`, one pass over the site's agents) on every `agents` event,
  *    i.e. every second while the backlog changes agents. Chromium is launched and its page made
  *    before the node starts — and the page's renderer done starting (its CPU settled), which goes
- *    on for about a second after `newPage()` resolves; `page.goto` goes out as soon as the HTTP
+ *    on for a second or two after `newPage()` resolves; `page.goto` goes out as soon as the HTTP
  *    server listens, so loading the app, its first fetches and paint are in the run. A run's
  *    rate is `WFM_IN` messages from the first input routed to the node's final checkpoint
  *    (outputs flushed), as in database.bench.ts. The open/closed ratio is given over the whole
@@ -218,7 +218,7 @@ function descendantCpuSecs(exclude: ReadonlySet<number>): number {
 /**
  * Waits until Chromium (this process's descendants but `exclude`) has used under 10 ms of CPU in
  * each of two 250-ms windows in a row, at most 10 s. A new page's renderer goes on starting for
- * about a second after `newPage()` resolves (0.75 s of CPU in the second after it, measured here),
+ * a second or two after `newPage()` resolves (0.75 s of CPU in the second after it, measured here),
  * and a page made "before the node starts" must not spend that in the node's run.
  */
 async function chromiumSettled(exclude: ReadonlySet<number>): Promise<{ secs: number; cpuSecs: number }> {
