@@ -3,7 +3,7 @@
  * what says whether a rate is bounded by the machine's cores rather than by waiting. On a machine
  * whose cores are busy, two ways of doing the same work compare as their CPU per message does.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Ticks per second of `/proc/<pid>/stat`'s utime and stime (USER_HZ): 100 on every Linux
@@ -22,6 +22,49 @@ export function processCpuMicros(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time (user + system) of process `root`'s live descendants so far, in µs, but those in
+ * `exclude` and theirs; with `withRoot`, also `root`'s own and what it collected of its children
+ * that exited (`cutime` + `cstime`: a PostgreSQL backend's CPU lands in its postmaster's when the
+ * backend ends). Reads every `/proc/<pid>/stat` (Linux); 0 elsewhere.
+ */
+export function treeCpuMicros(
+  root: number,
+  withRoot: boolean,
+  exclude: ReadonlySet<number> = new Set(),
+): number {
+  const children = new Map<number, number[]>();
+  const ticks = new Map<number, number>();
+  let rootTicks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after "(comm)": state ppid … utime (14th field) stime cutime cstime (17th).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pid = Number(name);
+    ticks.set(pid, Number(rest[11]) + Number(rest[12]));
+    if (pid === root) rootTicks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    const ppid = Number(rest[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
+  }
+  let total = withRoot ? rootTicks : 0;
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    if (exclude.has(pid)) continue;
+    total += ticks.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return (total * 1e6) / USER_HZ;
 }
 
 /**

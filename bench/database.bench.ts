@@ -40,6 +40,7 @@ import { connectNats, ensureStreams, readSiteHistory } from '../src/streams/inde
 import { intervalOutput } from '../test/helpers/outputFixtures.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
 import { type BenchRow, printRows } from './BenchRow.ts';
+import { processCpuMicros, treeCpuMicros } from './CpuMeter.ts';
 import { type BacklogCount, publishBacklog as publishWireBacklog, simulatedBacklog } from './nodeBench.ts';
 
 const TENANT = 'T1';
@@ -227,6 +228,8 @@ interface NodeRun {
   historyLag: number | null;
   rowsWritten: number;
   load: number;
+  /** CPU µs per input over the rate's span: this process (the node), nats-server, PostgreSQL (0: off). */
+  cpu: { self: number; nats: number; postgres: number };
 }
 
 async function nodeRun(postgres: PostgresServer | null): Promise<NodeRun> {
@@ -258,6 +261,11 @@ async function nodeRun(postgres: PostgresServer | null): Promise<NodeRun> {
       // From the first input routed: the node's start (connections, stores, leases) is not the stream path.
       while (node.processedSeq === 0) await sleep(5);
       const firstInput = performance.now();
+      const cpuAt = {
+        self: process.cpuUsage(),
+        nats: processCpuMicros(nats.pid ?? -1),
+        postgres: postgresCpuMicros(postgres),
+      };
       log(
         `${which}: node started in ${((running - started) / 1000).toFixed(1)} s, first input routed ${((firstInput - running) / 1000).toFixed(1)} s later`,
       );
@@ -282,6 +290,12 @@ async function nodeRun(postgres: PostgresServer | null): Promise<NodeRun> {
       );
       await node.checkpoint();
       const rate = messages / ((performance.now() - firstInput) / 1000);
+      const self = process.cpuUsage(cpuAt.self);
+      const cpu = {
+        self: (self.user + self.system) / messages,
+        nats: (processCpuMicros(nats.pid ?? -1) - cpuAt.nats) / messages,
+        postgres: (postgresCpuMicros(postgres) - cpuAt.postgres) / messages,
+      };
       const load = (loadBefore + loadavg()[0]!) / 2;
       const intervalOutputs = [...node.sites.values()].reduce(
         (sum, s) => sum + s.counters.outputs.interval,
@@ -316,10 +330,12 @@ async function nodeRun(postgres: PostgresServer | null): Promise<NodeRun> {
         historyLag,
         rowsWritten: node.historyRowsWritten,
         load,
+        cpu,
       };
       log(
         `${which}: ${fmt(rate)} msgs/s, ${records} interval records in WFM_OUT (${keys} keys), ` +
-          `history complete ${historyLag === null ? 'never' : `${historyLag.toFixed(2)} s`} after the last input, load ${load.toFixed(1)}`,
+          `history complete ${historyLag === null ? 'never' : `${historyLag.toFixed(2)} s`} after the last input, load ${load.toFixed(1)}; ` +
+          `CPU per input: this process ${cpu.self.toFixed(1)} µs, nats-server ${cpu.nats.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}`,
       );
       return run;
     } finally {
@@ -341,6 +357,32 @@ function siteEvents(node: WfmNode): string {
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** CPU µs PostgreSQL's processes (postmaster, backends, helpers) used so far; 0 with no server. */
+function postgresCpuMicros(postgres: PostgresServer | null): number {
+  const pid = postgres?.pid;
+  return pid === undefined ? 0 : treeCpuMicros(pid, true);
+}
+
+/** Off / on CPU of this process per input, per round (runs go in pairs, one off and one on, per round). */
+function cpuPairs(runs: readonly NodeRun[]): string[] {
+  const pairs: string[] = [];
+  for (let i = 1; i < runs.length; i += 2) {
+    const [a, b] = [runs[i - 1]!, runs[i]!];
+    const [off, on] = a.database ? [b, a] : [a, b];
+    pairs.push((off.cpu.self / on.cpu.self).toFixed(2));
+  }
+  return pairs;
+}
+
+/** E.g. `this process 31.2 µs + nats-server 20.1 + PostgreSQL 2.3 = 53.6 µs` (means over `runs`). */
+function cpuText(runs: readonly NodeRun[]): string {
+  const self = mean(runs.map((r) => r.cpu.self));
+  const nats = mean(runs.map((r) => r.cpu.nats));
+  const postgres = mean(runs.map((r) => r.cpu.postgres));
+  const pg = postgres > 0 ? ` + PostgreSQL ${postgres.toFixed(1)}` : '';
+  return `this process ${self.toFixed(1)} µs + nats-server ${nats.toFixed(1)}${pg} = ${(self + nats + postgres).toFixed(1)} µs`;
+}
 
 export default async function databaseBench(): Promise<BenchRow[]> {
   // Interrupted, the exit hooks of PostgresServer and NatsServer stop the servers it started.
@@ -424,6 +466,20 @@ export default async function databaseBench(): Promise<BenchRow[]> {
         value: onRate / offRate,
         unit: 'ratio',
         target: '≥ 0.95',
+      },
+      {
+        bench: 'database',
+        scenario: `CPU per input, database: null: ${cpuText(off)}; PostgreSQL: ${cpuText(on)} (PostgreSQL runs on the same 2 cores)`,
+        value: mean(on.map((r) => r.cpu.self + r.cpu.nats + r.cpu.postgres)),
+        unit: 'µs',
+      },
+      {
+        bench: 'database',
+        // The rate ratio also carries PostgreSQL's own CPU on the node's cores (a database server
+        // runs elsewhere in production): this one is the node process's side alone.
+        scenario: `this process's CPU per input (the node), database: null / PostgreSQL: what the sink costs the node itself (per round: ${cpuPairs(runs).join(', ')})`,
+        value: mean(off.map((r) => r.cpu.self)) / mean(on.map((r) => r.cpu.self)),
+        unit: 'ratio',
       },
       {
         bench: 'database',

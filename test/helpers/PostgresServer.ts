@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { appendFile, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,17 @@ export class PostgresServer {
   urlFor(database: string, password = this.options.password): string {
     const user = encodeURIComponent(this.options.user);
     return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
+  }
+
+  /** The postmaster's process id while it runs (from its `postmaster.pid`), else undefined. */
+  get pid(): number | undefined {
+    if (!this.#running) return undefined;
+    try {
+      const pid = Number(readFileSync(join(this.#dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** True between a start and a stop. */
