@@ -159,6 +159,35 @@ describe('PostgresIntervalSink', () => {
     expect(await sink.transfers({ tenant: 'T1' })).toEqual([]);
   });
 
+  it('writes every value exactly through its column array: extremes, nulls, batches of any size', async () => {
+    const sink = await sinkOn();
+    await sink.open();
+    const extreme = {
+      ...intervalRecord('S1', 'A-1', 8_640_000_000_000_000 - 900_000),
+      secondsByPresence: { ON_QUEUE: 1e-7, BREAK: 123_456_789.123_456_7, OFFLINE: 5e-324 },
+      exceptionDurationSecs: 0.1 + 0.2,
+      adherencePercentage: null,
+      conformancePercentage: null,
+      sourceSeq: Number.MAX_SAFE_INTEGER,
+    };
+    // One row, then 1,500 in one write: a single statement whatever the count (no 1,000-row chunks).
+    await sink.write({
+      tenant: 'T1',
+      site: 'S1',
+      epoch: 1,
+      rows: [{ tenant: 'T1', outSeq: 1, record: extreme }],
+      upTo: 1,
+    });
+    const many = Array.from({ length: 1500 }, (_, i) => ({
+      tenant: 'T1',
+      outSeq: i + 2,
+      record: intervalRecord('S1', `B-${String(i).padStart(4, '0')}`, T0, i),
+    }));
+    await sink.write({ tenant: 'T1', site: 'S1', epoch: 1, rows: many, upTo: 1501 });
+    const read = await sink.query({ tenant: 'T1', from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect(read).toEqual([extreme, ...many.map((row) => row.record)]);
+  });
+
   it('refuses a database whose schema is newer than this build', async () => {
     const url = await server.createDatabase();
     await (await sinkOn(url)).open();
