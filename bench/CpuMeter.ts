@@ -13,8 +13,21 @@ const USER_HZ = 100;
 
 /** CPU time (user + system) process `pid` has used so far, in µs, from `/proc` (Linux); NaN elsewhere. */
 export function processCpuMicros(pid: number): number {
+  return statCpuMicros(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time (user + system) this process's main thread has used so far, in µs (Linux; NaN
+ * elsewhere): where a Node process runs all its JavaScript, so one core's worth of it per second
+ * is as fast as the process can go, whatever its other threads (GC helpers, libuv) use.
+ */
+export function mainThreadCpuMicros(): number {
+  return statCpuMicros(`/proc/${process.pid}/task/${process.pid}/stat`);
+}
+
+function statCpuMicros(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -86,6 +99,8 @@ export function mainThreadWaitMicros(pid: number): number {
 export interface CpuPerMessage {
   /** This process (user + system, every thread: GC, LevelDB, workers). */
   self: number;
+  /** This process's main thread alone (part of `self`). */
+  main: number;
   /** The other process (the nats-server). */
   server: number;
 }
@@ -94,6 +109,7 @@ export interface CpuPerMessage {
 export class CpuMeter {
   readonly #serverPid: number;
   readonly #self = process.cpuUsage();
+  readonly #main = mainThreadCpuMicros();
   readonly #server: number;
 
   constructor(serverPid: number | undefined) {
@@ -106,6 +122,7 @@ export class CpuMeter {
     const self = process.cpuUsage(this.#self);
     return {
       self: (self.user + self.system) / messages,
+      main: (mainThreadCpuMicros() - this.#main) / messages,
       server: (processCpuMicros(this.#serverPid) - this.#server) / messages,
     };
   }

@@ -180,7 +180,8 @@ async function nodeRun(
 /** E.g. `this process 22.1 µs + nats-server 20.3 µs; 1.68 cores busy` (at `rate` msgs/s). */
 function cpuText(cpu: CpuPerMessage, rate: number): string {
   const cores = ((cpu.self + cpu.server) * rate) / 1e6;
-  return `this process ${cpu.self.toFixed(1)} µs + nats-server ${cpu.server.toFixed(1)} µs; ${cores.toFixed(2)} cores busy`;
+  const mainBusy = Math.round((cpu.main * rate) / 1e4);
+  return `this process ${cpu.self.toFixed(1)} µs (its main thread ${cpu.main.toFixed(1)}, busy ${mainBusy} %) + nats-server ${cpu.server.toFixed(1)} µs; ${cores.toFixed(2)} cores busy`;
 }
 
 export default async function throughputBench(): Promise<BenchRow[]> {
@@ -302,6 +303,20 @@ export default async function throughputBench(): Promise<BenchRow[]> {
         scenario:
           'processing beyond parsing / what 0.8 × the floor leaves a node (above 1: out of reach for this code here)',
         value: (inMemory.processing - inMemory.parsing) / (floorCpu / 4),
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        // All of a node's JavaScript runs on its main thread: at R inputs/s it must take at most
+        // 1e6 / R µs of that thread's CPU per input, whatever cores are free.
+        scenario: `the node's main thread CPU per input / the most one thread can spend per input at 0.8 × the floor (${(1e6 / (0.8 * relay)).toFixed(1)} µs; above 1: its one thread alone cannot keep that rate)`,
+        value: node.cpu.main / (1e6 / (0.8 * relay)),
+        unit: 'ratio',
+      },
+      {
+        bench: 'throughput',
+        scenario: `the node's CPU per input, process and nats-server / the most 2 cores can give per input at 0.8 × the floor (${(2e6 / (0.8 * relay)).toFixed(1)} µs; above 1: the cores alone cannot keep that rate)`,
+        value: (node.cpu.self + node.cpu.server) / (2e6 / (0.8 * relay)),
         unit: 'ratio',
       },
       {
