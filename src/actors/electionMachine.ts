@@ -35,6 +35,11 @@ export interface ElectionServices {
   /** Whether this replica may lead now (running, and caught up with the holder's mark). */
   ready(): boolean;
   /**
+   * The lease is free and this replica has not been {@link ready} to lead for `forMs` (said once
+   * per wait): while that lasts and no other replica claims, the site has no leader. Say why.
+   */
+  cannotLead(forMs: number): void;
+  /**
    * Whether the holder's process is known alive though its renewals are silent (its main thread
    * busy): then the lease is not taken from it yet. Its permit still runs out, so it writes
    * nothing meanwhile; a process silent altogether, or stalled too long, is not alive.
@@ -150,6 +155,8 @@ export function createElectionMachine() {
       silence: ({ context }) => context.silenceMs,
       stagger: ({ context }) => context.services.stagger(context.observed),
       retry: ({ context }) => context.retryMs,
+      // A lease (`silenceMs` is a quarter of one): what a site may go without a leader unremarked.
+      unready: ({ context }) => context.silenceMs * 4,
       renewEvery: ({ context }) => context.renewEveryMs,
       permitLeft: ({ context }) => Math.max(0, context.validUntil - context.clock.now()),
     },
@@ -278,12 +285,19 @@ export function createElectionMachine() {
       },
       catchingUp: {
         // Only a replica that has applied what the holder confirmed may lead: it then writes
-        // exactly what is missing instead of re-deriving it.
-        after: {
-          retry: [
-            { guard: 'ready', target: 'campaigning' },
-            { target: 'catchingUp', reenter: true },
-          ],
+        // exactly what is missing instead of re-deriving it. Waiting a whole lease for that is
+        // said once (the checks re-enter only `waiting`, so this timer runs from the first).
+        initial: 'waiting',
+        after: { unready: { actions: ({ context }) => context.services.cannotLead(context.silenceMs * 4) } },
+        states: {
+          waiting: {
+            after: {
+              retry: [
+                { guard: 'ready', target: '#election.campaigning' },
+                { target: 'waiting', reenter: true },
+              ],
+            },
+          },
         },
         on: { observed: { target: 'following', actions: 'observe' } },
       },

@@ -220,6 +220,20 @@ export class SiteElection implements ElectionServices {
     return site.actor.getSnapshot().matches('running') && site.position >= site.writer.mark.seq;
   }
 
+  cannotLead(forMs: number): void {
+    const site = this.#site;
+    this.#h.logger.warn(
+      {
+        site: site.site,
+        forMs,
+        state: site.actor.getSnapshot().value,
+        position: site.position,
+        holderMarkSeq: site.writer.mark.seq,
+      },
+      'the lease is free but this replica cannot lead yet: its site is not running, or behind the last holder',
+    );
+  }
+
   holderAlive(holder: string): boolean {
     return holder !== this.#h.node && this.#h.nodeAlive(holder);
   }

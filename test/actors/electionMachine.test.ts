@@ -122,12 +122,36 @@ describe('election: claiming a lease', () => {
       s.isReady = false;
     });
     await e.advance(0);
-    expect(e.value()).toBe('catchingUp');
+    expect(e.value()).toEqual({ catchingUp: 'waiting' });
     await e.advance(RETRY * 3);
     expect(e.services.writes).toEqual([]);
     e.services.isReady = true;
     await e.advance(RETRY);
     expect(e.services.take('claim')).toMatchObject({ epoch: 1 });
+    expect(e.services.calls).toEqual([]);
+  });
+
+  it('a replica that cannot lead for a whole lease of a free lease says so once per wait', async () => {
+    const lease = SILENCE * 4;
+    const e = start((s) => {
+      s.isReady = false;
+    });
+    await e.advance(0);
+    // Checked every RETRY meanwhile; said at one lease, not again while it goes on.
+    for (let t = RETRY; t < lease; t += RETRY) await e.advance(RETRY);
+    expect(e.services.calls).toEqual([]);
+    await e.advance(RETRY);
+    expect(e.services.calls).toEqual([`cannot lead for ${lease}`]);
+    for (let t = 0; t < 2 * lease; t += RETRY) await e.advance(RETRY);
+    expect(e.services.calls).toEqual([`cannot lead for ${lease}`]);
+    // Another replica claims (heard), then its lease is released: a new wait, said again.
+    e.observe(held(5, 'other', 1));
+    await e.advance(0);
+    expect(e.value()).toBe('following');
+    e.observe({ revision: 6, holder: 'other', epoch: 1, released: true });
+    for (let t = 0; t < lease + RETRY; t += RETRY) await e.advance(RETRY);
+    expect(e.services.calls).toEqual([`cannot lead for ${lease}`, `cannot lead for ${lease}`]);
+    expect(e.services.writes).toEqual([]);
   });
 
   it('a refused claim (another won the compare-and-set) leaves it following until it hears the winner', async () => {

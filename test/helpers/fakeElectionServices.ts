@@ -32,6 +32,9 @@ export class FakeElectionServices implements ElectionServices {
   ready(): boolean {
     return this.isReady;
   }
+  cannotLead(forMs: number): void {
+    this.calls.push(`cannot lead for ${forMs}`);
+  }
   /** Holders whose process counts as alive though silent. */
   readonly aliveHolders = new Set<string>();
   holderAlive(holder: string): boolean {
