@@ -96,3 +96,21 @@ export function formatRows(rows: BenchRow[]): string {
 export function printRows(rows: BenchRow[]): void {
   process.stdout.write(`${formatRows(rows)}\n`);
 }
+
+/**
+ * One ratio per round of runs that go in pairs, one of each kind per round (e.g. off then on,
+ * then on then off): `ratio(a, b)` with `a` the run of the kind `isA` says, formatted to 2 places.
+ */
+export function perRound<T>(
+  runs: readonly T[],
+  isA: (run: T) => boolean,
+  ratio: (a: T, b: T) => number,
+): string[] {
+  const ratios: string[] = [];
+  for (let i = 1; i < runs.length; i += 2) {
+    const [first, second] = [runs[i - 1]!, runs[i]!];
+    const [a, b] = isA(first) ? [first, second] : [second, first];
+    ratios.push(ratio(a, b).toFixed(2));
+  }
+  return ratios;
+}

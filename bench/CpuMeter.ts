@@ -41,7 +41,7 @@ function statCpuMicros(path: string): number {
  * CPU time (user + system) of process `root`'s live descendants so far, in µs, but those in
  * `exclude` and theirs; with `withRoot`, also `root`'s own and what it collected of its children
  * that exited (`cutime` + `cstime`: a PostgreSQL backend's CPU lands in its postmaster's when the
- * backend ends). Reads every `/proc/<pid>/stat` (Linux); 0 elsewhere.
+ * backend ends). Reads every `/proc/<pid>/stat` (Linux); NaN elsewhere.
  */
 export function treeCpuMicros(
   root: number,
@@ -51,7 +51,13 @@ export function treeCpuMicros(
   const children = new Map<number, number[]>();
   const ticks = new Map<number, number>();
   let rootTicks = 0;
-  for (const name of readdirSync('/proc')) {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return Number.NaN;
+  }
+  for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
     try {

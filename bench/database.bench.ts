@@ -39,7 +39,7 @@ import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams, readSiteHistory } from '../src/streams/index.ts';
 import { intervalOutput } from '../test/helpers/outputFixtures.ts';
 import { PostgresServer } from '../test/helpers/PostgresServer.ts';
-import { type BenchRow, printRows } from './BenchRow.ts';
+import { type BenchRow, perRound, printRows } from './BenchRow.ts';
 import { processCpuMicros, treeCpuMicros } from './CpuMeter.ts';
 import { type BacklogCount, publishBacklog as publishWireBacklog, simulatedBacklog } from './nodeBench.ts';
 
@@ -364,17 +364,6 @@ function postgresCpuMicros(postgres: PostgresServer | null): number {
   return pid === undefined ? 0 : treeCpuMicros(pid, true);
 }
 
-/** Off / on CPU of this process per input, per round (runs go in pairs, one off and one on, per round). */
-function cpuPairs(runs: readonly NodeRun[]): string[] {
-  const pairs: string[] = [];
-  for (let i = 1; i < runs.length; i += 2) {
-    const [a, b] = [runs[i - 1]!, runs[i]!];
-    const [off, on] = a.database ? [b, a] : [a, b];
-    pairs.push((off.cpu.self / on.cpu.self).toFixed(2));
-  }
-  return pairs;
-}
-
 /** E.g. `this process 31.2 µs + nats-server 20.1 + PostgreSQL 2.3 = 53.6 µs` (means over `runs`). */
 function cpuText(runs: readonly NodeRun[]): string {
   const self = mean(runs.map((r) => r.cpu.self));
@@ -423,12 +412,11 @@ export default async function databaseBench(): Promise<BenchRow[]> {
     const worstLag = (rs: NodeRun[]) =>
       lags(rs).some((l) => l === null) ? Number.NaN : Math.max(...lags(rs).map((l) => l ?? 0));
     const distinct = (values: number[]) => [...new Set(values)].join(' / ');
-    // Runs go in pairs (one off, one on) per round.
-    const pairs: string[] = [];
-    for (let i = 1; i < runs.length; i += 2) {
-      const [a, b] = [runs[i - 1]!, runs[i]!];
-      pairs.push(((a.database ? a.rate : b.rate) / (a.database ? b.rate : a.rate)).toFixed(2));
-    }
+    const pairs = perRound(
+      runs,
+      (r) => r.database,
+      (on, off) => on.rate / off.rate,
+    );
     return [
       {
         bench: 'database',
@@ -477,7 +465,11 @@ export default async function databaseBench(): Promise<BenchRow[]> {
         bench: 'database',
         // The rate ratio also carries PostgreSQL's own CPU on the node's cores (a database server
         // runs elsewhere in production): this one is the node process's side alone.
-        scenario: `this process's CPU per input (the node), database: null / PostgreSQL: what the sink costs the node itself (per round: ${cpuPairs(runs).join(', ')})`,
+        scenario: `this process's CPU per input (the node), database: null / PostgreSQL: what the sink costs the node itself (per round: ${perRound(
+          runs,
+          (r) => !r.database,
+          (off, on) => off.cpu.self / on.cpu.self,
+        ).join(', ')})`,
         value: mean(off.map((r) => r.cpu.self)) / mean(on.map((r) => r.cpu.self)),
         unit: 'ratio',
       },

@@ -48,7 +48,7 @@ import { TrafficGenerator } from '../src/simulator/index.ts';
 import { connectNats, ensureStreams } from '../src/streams/index.ts';
 import { startHttpServer } from '../src/web/index.ts';
 import { launchChromium } from '../test/helpers/chromium.ts';
-import { type BenchRow, printRows } from './BenchRow.ts';
+import { type BenchRow, perRound, printRows } from './BenchRow.ts';
 import { treeCpuMicros } from './CpuMeter.ts';
 
 const TENANT = 'T1';
@@ -480,17 +480,6 @@ async function gridRun(browser: Browser): Promise<GridRun> {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-/** Closed / open CPU of this process per round (runs go in pairs, one closed and one open, per round). */
-function cpuPairs(runs: readonly ThroughputRun[]): string[] {
-  const pairs: string[] = [];
-  for (let i = 1; i < runs.length; i += 2) {
-    const [a, b] = [runs[i - 1]!, runs[i]!];
-    const [closed, open] = a.open ? [b, a] : [a, b];
-    pairs.push((closed.nodeCpuSecs / open.nodeCpuSecs).toFixed(2));
-  }
-  return pairs;
-}
-
 export default async function uiBench(): Promise<BenchRow[]> {
   // Interrupted, NatsServer's exit hook stops the servers it started; the browser dies with us.
   const onSignal = () => process.exit(130);
@@ -555,7 +544,11 @@ export default async function uiBench(): Promise<BenchRow[]> {
         bench: 'ui',
         // The rate ratios also carry Chromium's CPU on the node's own 2 cores (in production the
         // browser runs elsewhere): this one is the node's side alone, the same backlog's CPU.
-        scenario: `this process's CPU for the backlog (the node with its HTTP server, and the bench), UI closed / open (per round: ${cpuPairs(runs).join(', ')}): what serving the UI costs the node, without Chromium's share of the cores`,
+        scenario: `this process's CPU for the backlog (the node with its HTTP server, and the bench), UI closed / open (per round: ${perRound(
+          runs,
+          (r) => !r.open,
+          (closed, open) => closed.nodeCpuSecs / open.nodeCpuSecs,
+        ).join(', ')}): what serving the UI costs the node, without Chromium's share of the cores`,
         value: mean(closed.map((r) => r.nodeCpuSecs)) / mean(opened.map((r) => r.nodeCpuSecs)),
         unit: 'ratio',
       },
