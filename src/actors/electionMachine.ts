@@ -124,6 +124,14 @@ export type ElectionEvent =
 export const VACANT_LEASE: ObservedLease = { revision: 0, holder: null, epoch: 0, released: false };
 
 /**
+ * How long a free lease may wait for this replica to become ready before it says why it cannot
+ * lead: a lease (`silenceMs` is a quarter of one).
+ */
+function unremarkedMs(context: ElectionContext): number {
+  return context.silenceMs * 4;
+}
+
+/**
  * A site's leader election over its lease in `WFM_LEADER` (DESIGN guarantee 2): `following`
  * (the holder renews; silence for `silenceMs` on this node's clock makes the lease vacant,
  * unless the holder's process is known alive and only busy: `suspecting`) →
@@ -155,8 +163,7 @@ export function createElectionMachine() {
       silence: ({ context }) => context.silenceMs,
       stagger: ({ context }) => context.services.stagger(context.observed),
       retry: ({ context }) => context.retryMs,
-      // A lease (`silenceMs` is a quarter of one): what a site may go without a leader unremarked.
-      unready: ({ context }) => context.silenceMs * 4,
+      unready: ({ context }) => unremarkedMs(context),
       renewEvery: ({ context }) => context.renewEveryMs,
       permitLeft: ({ context }) => Math.max(0, context.validUntil - context.clock.now()),
     },
@@ -233,6 +240,7 @@ export function createElectionMachine() {
       }),
       notifyRenewed: ({ context }) => context.services.renewed(context.validUntil),
       demote: ({ context }, params: { reason: DemoteReason }) => context.services.demote(params.reason),
+      cannotLead: ({ context }) => context.services.cannotLead(unremarkedMs(context)),
       markStopping: assign({ stopping: true }),
       noteRefused: assign({ refused: ({ context }) => context.observed.revision }),
       // What it wrote releasing, as a watcher will see it (its own echo may come later).
@@ -288,7 +296,7 @@ export function createElectionMachine() {
         // exactly what is missing instead of re-deriving it. Waiting a whole lease for that is
         // said once (the checks re-enter only `waiting`, so this timer runs from the first).
         initial: 'waiting',
-        after: { unready: { actions: ({ context }) => context.services.cannotLead(context.silenceMs * 4) } },
+        after: { unready: { actions: 'cannotLead' } },
         states: {
           waiting: {
             after: {
