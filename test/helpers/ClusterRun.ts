@@ -128,22 +128,33 @@ export class ClusterRun {
     );
   }
 
-  /** Waits until every site's primary and backups (running nodes) applied input up to `lastSeq`. */
-  async waitCaughtUp(lastSeq: number, timeoutMs: number): Promise<void> {
+  /**
+   * Waits until every site's primary and backups (running nodes) applied input up to `lastSeq`.
+   * Applied is not stored: with `stored`, also until each site's primary has a checkpoint at
+   * `lastSeq` or later — a primary's checkpoint flushes its outputs first, so everything up to it
+   * is then in the streams (for reading them while the nodes run; stopping a node drains it too).
+   */
+  async waitCaughtUp(lastSeq: number, timeoutMs: number, stored = false): Promise<void> {
     let last = new Map<string, NodeStatusJson>();
     await waitFor(
       async () => {
         last = await this.statuses();
         const sites = [...last.values()].flatMap((st) => st.sites);
         const led = this.options.sites.every((s) =>
-          sites.some((x) => x.site === s && x.role === 'primary' && x.processedSeq >= lastSeq),
+          sites.some(
+            (x) =>
+              x.site === s &&
+              x.role === 'primary' &&
+              x.processedSeq >= lastSeq &&
+              (!stored || x.checkpointSeq >= lastSeq),
+          ),
         );
         return led && sites.every((x) => x.processedSeq >= lastSeq) ? true : undefined;
       },
       {
         timeoutMs,
         describe: () =>
-          `statuses ${JSON.stringify([...last].map(([id, st]) => [id, st.sites.map((s) => [s.site, s.role, s.processedSeq])]))}\n${this.logs()}`,
+          `statuses ${JSON.stringify([...last].map(([id, st]) => [id, st.sites.map((s) => [s.site, s.role, s.processedSeq, s.checkpointSeq])]))}\n${this.logs()}`,
       },
     );
   }
