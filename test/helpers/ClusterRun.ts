@@ -130,11 +130,11 @@ export class ClusterRun {
 
   /**
    * Waits until every site's primary and backups (running nodes) applied input up to `lastSeq`.
-   * Applied is not stored: with `stored`, also until each site's primary has a checkpoint at
+   * Applied is not stored: with `stored: true`, also until each site's primary has a checkpoint at
    * `lastSeq` or later — a primary's checkpoint flushes its outputs first, so everything up to it
    * is then in the streams (for reading them while the nodes run; stopping a node drains it too).
    */
-  async waitCaughtUp(lastSeq: number, timeoutMs: number, stored = false): Promise<void> {
+  async waitCaughtUp(lastSeq: number, timeoutMs: number, { stored = false } = {}): Promise<void> {
     let last = new Map<string, NodeStatusJson>();
     await waitFor(
       async () => {

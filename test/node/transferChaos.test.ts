@@ -707,8 +707,8 @@ describe('transfer chaos: SIGKILLs around transfer commands, exactly-once in WFM
     await returning;
 
     await publisher.publishTo(lastSeq);
-    // Stored, not only applied: WFM_OUT is read next while the nodes still run.
-    await cluster.waitCaughtUp(lastSeq, 60_000, true);
+    // WFM_OUT is read next while the nodes still run.
+    await cluster.waitCaughtUp(lastSeq, 60_000, { stored: true });
     const run = await settledRun(nats, dbUrl, () => `${context()}\n${cluster.logs()}`);
     for (const id of ['a', 'b']) expect(await cluster.node(id).stop()).toEqual({ code: 0, signal: null });
     expect(differencesFrom(await reference, run), context()).toEqual([]);
