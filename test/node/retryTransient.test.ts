@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { realClock } from '../../src/actors/index.ts';
+import { type OperationalClock, realClock } from '../../src/actors/index.ts';
 import { NatsError } from '../../src/errors.ts';
 import { retryTransient } from '../../src/node/index.ts';
 
@@ -15,6 +15,22 @@ function failing(...errors: unknown[]): { attempt: () => Promise<string>; calls:
       return 'ok';
     },
     calls: () => calls,
+  };
+}
+
+/**
+ * A clock on which every wait ends at once, having moved time on by its length: the budget is
+ * spent by the waits alone, never by a busy machine firing timers late.
+ */
+function jumpingClock(): OperationalClock {
+  let now = 0;
+  return {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      now += ms;
+      return setImmediate(fn);
+    },
+    clearTimeout: (id) => clearImmediate(id as NodeJS.Immediate),
   };
 }
 
@@ -53,8 +69,9 @@ describe('retryTransient', () => {
     const errors = Array.from({ length: 50 }, timeout);
     const f = failing(...errors);
     const started = performance.now();
+    // Waits of 10, 20, 40 ms fit the 100 ms budget (at 0, 10, 30, 70); the next, 80, would not.
     const thrown = await retryTransient(f.attempt, {
-      clock: realClock,
+      clock: jumpingClock(),
       firstDelayMs: 10,
       budgetMs: 100,
     }).catch((e: unknown) => e);
