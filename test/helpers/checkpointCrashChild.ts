@@ -35,7 +35,8 @@ export function crashAgentIdsAt(seq: number): string[] {
 }
 
 async function main(location: string, sync: boolean, stageAbove: number | undefined): Promise<void> {
-  const store = new LevelCheckpointStore({ location, sync, stageAbove });
+  // A small stageAbove stages in batches as small: several batches per staged commit.
+  const store = new LevelCheckpointStore({ location, sync, stageAbove, stageBatch: stageAbove });
   await store.open();
   const loaded = await store.load(CRASH_SITE);
   let seq = loaded?.seq ?? 0;

@@ -56,7 +56,7 @@ describe('a checkpoint commit that fails loses no agent', () => {
   // Streamed: every capture of more than 3 agents reaches the store as a stream, staged 2 a batch.
   it.each([
     ['whole captures', {}, {}],
-    ['streamed captures', { captureChunk: 3 }, { stageAbove: 2 }],
+    ['streamed captures', { captureChunk: 3 }, { stageAbove: 2, stageBatch: 2 }],
   ])(
     'commits failing mid-run, then a crash: the restarted node writes exactly the undisturbed outputs (%s)',
     async (_, nodeOptions, storeOptions) => {

@@ -75,10 +75,10 @@ checkpointStoreContract(
   },
 );
 
-// Every commit of more than 3 agents staged, streamed ones staged as they are read.
+// Every commit of more than 3 agents staged 2 a batch, streamed ones staged as they are read.
 checkpointStoreContract(
-  'LevelCheckpointStore (stageAbove: 3)',
-  () => new LevelCheckpointStore({ location: freshLocation(), stageAbove: 3 }),
+  'LevelCheckpointStore (stageAbove: 3, stageBatch: 2)',
+  () => new LevelCheckpointStore({ location: freshLocation(), stageAbove: 3, stageBatch: 2 }),
   { propertyRuns: 30 },
 );
 
@@ -93,13 +93,15 @@ describe('LevelCheckpointStore options', () => {
     expect(defaultLevelCheckpointStoreOptions).toEqual({
       sync: true,
       createIfMissing: true,
-      stageAbove: 2000,
+      stageAbove: 10_000,
+      stageBatch: 2000,
     });
     expect(new LevelCheckpointStore({ location: '/x' }).options).toEqual({
       location: '/x',
       sync: true,
       createIfMissing: true,
-      stageAbove: 2000,
+      stageAbove: 10_000,
+      stageBatch: 2000,
     });
     expect(
       new LevelCheckpointStore({ location: '/x', sync: undefined, createIfMissing: false }).options,
@@ -107,7 +109,8 @@ describe('LevelCheckpointStore options', () => {
       location: '/x',
       sync: true,
       createIfMissing: false,
-      stageAbove: 2000,
+      stageAbove: 10_000,
+      stageBatch: 2000,
     });
   });
 
@@ -121,6 +124,8 @@ describe('LevelCheckpointStore options', () => {
     [{ location: '/x', synch: true }, /unknown option synch/],
     [{ location: '/x', stageAbove: 0 }, /stageAbove must be a positive integer/],
     [{ location: '/x', stageAbove: 1.5 }, /stageAbove must be a positive integer/],
+    [{ location: '/x', stageBatch: 0 }, /stageBatch must be a positive integer/],
+    [{ location: '/x', stageBatch: '2' }, /stageBatch must be a positive integer/],
   ])('rejects %j at construction', (options, message) => {
     const error = construct(options);
     expect(error).toBeInstanceOf(CheckpointError);
@@ -142,15 +147,15 @@ describe('LevelCheckpointStore on disk', () => {
     await store.close();
   });
 
-  it('writes a commit of more agents than stageAbove (staged), and a later one over it', async () => {
+  it('writes a commit of more agents than the default stageAbove (staged), and a later one over it', async () => {
     const key = { tenant: 'T1', site: 'S1' };
     const many = (n: number, v: number): [string, number][] =>
       Array.from({ length: n }, (_, i): [string, number] => [`a${i}`, v]);
-    await store.commit(key, { seq: 1, site: { t: 1 }, agents: many(4500, 1) });
+    await store.commit(key, { seq: 1, site: { t: 1 }, agents: many(12_500, 1) });
     let loaded = await store.load(key);
-    expect(loaded?.agents.size).toBe(4500);
-    expect(loaded?.agents.get('a4499')).toBe(1);
-    const removed = Array.from({ length: 2500 }, (_, i) => `a${i + 2000}`);
+    expect(loaded?.agents.size).toBe(12_500);
+    expect(loaded?.agents.get('a12499')).toBe(1);
+    const removed = Array.from({ length: 10_500 }, (_, i) => `a${i + 2000}`);
     await store.commit(key, { seq: 2, site: { t: 2 }, agents: many(2000, 2), removedAgents: removed });
     loaded = await store.load(key);
     expect(loaded?.seq).toBe(2);
@@ -341,7 +346,7 @@ describe('LevelCheckpointStore: a commit of more agents than stageAbove is stage
   });
 
   async function withStore<T>(run: (store: LevelCheckpointStore) => Promise<T>): Promise<T> {
-    const store = new LevelCheckpointStore({ location, stageAbove: 3 });
+    const store = new LevelCheckpointStore({ location, stageAbove: 3, stageBatch: 3 });
     await store.open();
     try {
       return await run(store);
