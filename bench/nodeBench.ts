@@ -149,6 +149,24 @@ export async function freshOutputStream(url: string): Promise<void> {
   }
 }
 
+/**
+ * Deletes every stream but `WFM_IN` — outputs, dead letters, the node's lease and registry
+ * buckets — and makes the node's streams anew: a node started next on the same input starts as
+ * the first one on this server did (it finds no lease epochs, marks or outputs of an earlier one).
+ */
+export async function freshNodeStreams(url: string): Promise<void> {
+  const nc = await connectNats({ servers: [url] });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const info of jsm.streams.list()) names.push(info.config.name);
+    for (const name of names) if (name !== 'WFM_IN') await jsm.streams.delete(name);
+    await ensureStreams(jsm);
+  } finally {
+    await nc.close();
+  }
+}
+
 export async function metricsText(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
   return res.text();
