@@ -242,6 +242,25 @@ class Arrivals {
 }
 
 /** The site's part of a node's status; undefined when the node does not answer. */
+/**
+ * Reads `node`'s site status every 250 ms and keeps each change (`+<ms since t0>: <JSON>`) until
+ * stopped. Diagnostics only: what it reads is printed when a takeover times out.
+ */
+function watchSiteStatus(node: NodeProcess, t0: number): { changes: string[]; stop(): void } {
+  const changes: string[] = [];
+  let last = '';
+  const timer = setInterval(() => {
+    void siteOf(node).then((site) => {
+      const now = JSON.stringify(site ?? null);
+      if (now === last) return;
+      last = now;
+      changes.push(`+${Math.round(performance.now() - t0)} ms: ${now}`);
+    });
+  }, 250);
+  timer.unref();
+  return { changes, stop: () => clearInterval(timer) };
+}
+
 async function siteOf(node: NodeProcess): Promise<SiteStatusJson | undefined> {
   if (!node.running || node.url === undefined) return undefined;
   try {
@@ -489,7 +508,13 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
         const fromIndex = arrivals.length;
         const tKill = performance.now();
         victim.signal('SIGKILL');
-        const describe = () => pair.logs();
+        // Should the successor not lead in time, what its /api/status said meanwhile (its site's
+        // role, state and election state, each change with its time since the kill) is printed
+        // with the logs: a takeover that did not happen (session 25, again in session 26) left
+        // logs that did not say where its election waited.
+        const watched = watchSiteStatus(successor, tKill);
+        const describe = () =>
+          `${pair.logs()}\n--- ${backup}'s ${SITE} in /api/status since the kill\n${watched.changes.join('\n')}`;
         const [statusMs, output] = await Promise.all([
           waitFor(
             async () =>
@@ -502,6 +527,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
             describe,
           }),
         ]);
+        watched.stop();
         await victim.exited;
         if (pair.handbacks() !== handbacks) {
           log(`round not counted: a handover to the preferred primary came in between`);
