@@ -98,11 +98,13 @@ describe('hot standby: a paused primary (SIGSTOP past its lease, then SIGCONT)',
 
 describe('hot standby: SIGTERM hands over at once', () => {
   it('the successor leads long before a lease could run out; nothing lost or doubled', async () => {
-    // A 60 s lease: a holder renews every 5 s and a backup claims after 15 s of silence, so a
-    // successor that only waited out the lease would lead 10 s after SIGTERM at the earliest.
-    // Leading within 8 s is the handover, with room for a stop that drains slowly on a loaded
-    // machine (CI once saw the release come after 3 s).
-    const { cluster, publish, finish } = await setUp({ leaseSeconds: 60 });
+    // A 240 s lease: a holder renews every 20 s and a backup claims after 60 s of silence, so a
+    // successor that only waited out the lease would lead 40 s after SIGTERM at the earliest.
+    // Leading within 25 s is the handover, with room for a stop that drains slowly on a loaded
+    // machine: the holder releases only once every output it sent is acknowledged, a backlog
+    // drains one output per subject per round trip, and CI saw the release come after 3 s once
+    // and after more than 8 s (the bound then, with a 60 s lease) another time.
+    const { cluster, publish, finish } = await setUp({ leaseSeconds: 240 });
     await Promise.all([cluster.start('a'), cluster.start('b')]);
     await publish(traffic.length / 3);
     const leaders = await cluster.waitAllLed({ timeoutMs: 15_000 });
@@ -110,7 +112,7 @@ describe('hot standby: SIGTERM hands over at once', () => {
     const during = publish(traffic.length / 3);
     const stoppedAt = Date.now();
     const exit = cluster.node(victim).stop();
-    await cluster.waitAllLed({ exclude: [victim], timeoutMs: 8000 });
+    await cluster.waitAllLed({ exclude: [victim], timeoutMs: 25_000 });
     const handover = Date.now() - stoppedAt;
     expect(await exit).toEqual({ code: 0, signal: null });
     expect(cluster.node(victim).logged('lease released').length).toBeGreaterThan(0);
