@@ -241,7 +241,6 @@ class Arrivals {
   }
 }
 
-/** The site's part of a node's status; undefined when the node does not answer. */
 /**
  * Reads `node`'s site status every 250 ms and keeps each change (`+<ms since t0>: <JSON>`) until
  * stopped. Diagnostics only: what it reads is printed when a takeover times out.
@@ -261,6 +260,7 @@ function watchSiteStatus(node: NodeProcess, t0: number): { changes: string[]; st
   return { changes, stop: () => clearInterval(timer) };
 }
 
+/** The site's part of a node's status; undefined when the node does not answer. */
 async function siteOf(node: NodeProcess): Promise<SiteStatusJson | undefined> {
   if (!node.running || node.url === undefined) return undefined;
   try {
@@ -515,7 +515,7 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
         const watched = watchSiteStatus(successor, tKill);
         const describe = () =>
           `${pair.logs()}\n--- ${backup}'s ${SITE} in /api/status since the kill\n${watched.changes.join('\n')}`;
-        const [statusMs, output] = await Promise.all([
+        const waited = Promise.all([
           waitFor(
             async () =>
               (await siteOf(successor))?.role === 'primary' ? performance.now() - tKill : undefined,
@@ -527,7 +527,8 @@ async function takeovers(server: NatsServer, nc: NatsConnection): Promise<Cluste
             describe,
           }),
         ]);
-        watched.stop();
+        // Stopped however the wait ends (a timeout stops the rounds, the bench goes on).
+        const [statusMs, output] = await waited.finally(() => watched.stop());
         await victim.exited;
         if (pair.handbacks() !== handbacks) {
           log(`round not counted: a handover to the preferred primary came in between`);
