@@ -138,15 +138,8 @@ export async function storedOutputs(url: string): Promise<number> {
  * <seq>:0`): in a run of 215k inputs, ~147k of the floor's publishes were acknowledged as
  * duplicates and never stored, so the floor measured mostly cheaper work than a node does.
  */
-export async function freshOutputStream(url: string): Promise<void> {
-  const nc = await connectNats({ servers: [url] });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete('WFM_OUT');
-    await ensureStreams(jsm);
-  } finally {
-    await nc.close();
-  }
+export function freshOutputStream(url: string): Promise<void> {
+  return remakeStreams(url, (name) => name === 'WFM_OUT');
 }
 
 /**
@@ -154,13 +147,18 @@ export async function freshOutputStream(url: string): Promise<void> {
  * buckets — and makes the node's streams anew: a node started next on the same input starts as
  * the first one on this server did (it finds no lease epochs, marks or outputs of an earlier one).
  */
-export async function freshNodeStreams(url: string): Promise<void> {
+export function freshNodeStreams(url: string): Promise<void> {
+  return remakeStreams(url, (name) => name !== 'WFM_IN');
+}
+
+/** Deletes the streams `drop` picks, then makes the node's streams anew (empty where deleted). */
+async function remakeStreams(url: string, drop: (name: string) => boolean): Promise<void> {
   const nc = await connectNats({ servers: [url] });
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
     for await (const info of jsm.streams.list()) names.push(info.config.name);
-    for (const name of names) if (name !== 'WFM_IN') await jsm.streams.delete(name);
+    for (const name of names) if (drop(name)) await jsm.streams.delete(name);
     await ensureStreams(jsm);
   } finally {
     await nc.close();
