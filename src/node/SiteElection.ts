@@ -106,6 +106,39 @@ export class SiteElection implements ElectionServices {
       id: `election:${site.site}`,
       inspect: site.inspect,
     });
+    this.#traceStates();
+  }
+
+  /**
+   * Logs every move between the election's top-level states with the lease it saw — a few per
+   * takeover or handover, none while a lease is held or followed, nor for a busy holder's pauses —
+   * so where an election waited is in the node's log, not only in `/api/status` at the moment
+   * someone looked.
+   */
+  #traceStates(): void {
+    let state = 'following';
+    this.actor.subscribe({
+      next: (s) => {
+        const now = typeof s.value === 'string' ? s.value : Object.keys(s.value)[0]!;
+        if (now === state) return;
+        const before = state;
+        state = now;
+        // A busy holder makes followers suspect it at every pause of its renewals: not logged.
+        if (
+          (before === 'following' && now === 'suspecting') ||
+          (before === 'suspecting' && now === 'following')
+        )
+          return;
+        const { revision, holder, epoch, released } = s.context.observed;
+        this.#h.logger.info(
+          { site: this.#site.site, from: before, to: now, lease: { revision, holder, epoch, released } },
+          'election state',
+        );
+      },
+      // Reported by whoever hosts the election (HostedLanes); an observer without an error
+      // handler would make xstate rethrow it as unhandled.
+      error: () => undefined,
+    });
   }
 
   /** The lease as last seen. */

@@ -25,6 +25,23 @@ describe('SiteElection', () => {
       timeoutMs: 20_000,
       describe: () => JSON.stringify(s1()),
     });
+    // Each move of its election is in the log, with the lease it saw.
+    const moves = () =>
+      run!.log
+        .map((line) => JSON.parse(line) as { msg: string; site?: string; from?: string; to?: string })
+        .filter((l) => l.msg === 'election state' && l.site === 'S1')
+        .map((l) => `${l.from} → ${l.to}`);
+    // A new site restores before it may lead: it waits in catchingUp unless restored by its turn.
+    expect([
+      [
+        'following → candidate',
+        'candidate → catchingUp',
+        'catchingUp → campaigning',
+        'campaigning → leading',
+      ],
+      ['following → candidate', 'candidate → campaigning', 'campaigning → leading'],
+    ]).toContainEqual(moves());
+    const taken = moves().length;
     const subject = '$KV.WFM_LEADER.T1.S1';
     const before = await run.jsm.streams.getMessage('KV_WFM_LEADER', { last_by_subj: subject });
     expect(before?.seq).toBeGreaterThan(0);
@@ -36,6 +53,13 @@ describe('SiteElection', () => {
       timeoutMs: 20_000,
       describe: () => `${JSON.stringify(s1())}\n${run!.log.slice(-10).join('')}`,
     });
+    // Refused, it follows; the lease the leader holds is vacant, so it claims at once.
+    expect(moves().slice(taken)).toEqual([
+      'leading → following',
+      'following → candidate',
+      'candidate → campaigning',
+      'campaigning → leading',
+    ]);
     const warning = run.log.find((line) => line.includes('the lease watcher showed a revision'));
     expect(warning).toBeDefined();
     expect(JSON.parse(warning!)).toMatchObject({ site: 'S1', leader: 0 });
