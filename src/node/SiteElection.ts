@@ -9,6 +9,7 @@ import {
 } from '../actors/index.ts';
 import type { Logger } from '../logging/index.ts';
 import type { LeaseEntry, LeaseRecord, LeaseStore, LeaseWrite } from '../streams/index.ts';
+import { leaseAfterRefusal, replicaStagger } from './leaseRules.ts';
 import type { SiteRuntime } from './SiteRuntime.ts';
 
 /** Lease timing, all derived from `leaseSeconds` (see {@link electionTiming}). */
@@ -187,36 +188,20 @@ export class SiteElection implements ElectionServices {
     };
   }
 
-  /**
-   * A refused compare-and-set comes with the lease as the stream's leader holds it, which is
-   * taken as seen. The watcher would show a later value anyway — unless it reads a replica that
-   * diverged from its leader (nats-server 2.9.10, after server kills): it then showed a revision
-   * the leader lacks, and never shows the leader's value under that revision, so every later
-   * claim would name the wrong one and be refused for ever (the chaos test saw a lane nobody led
-   * for the rest of the run, its dead letters lost).
-   */
+  /** Takes what a refused compare-and-set says the stream's leader holds (see {@link leaseAfterRefusal}). */
   #refused(write: LeaseWrite): null {
-    if (write.ok || write.current === null || write.current.revision === this.#last.revision) return null;
-    const { revision } = write.current;
-    if (revision > this.#last.revision) {
-      this.observe(write.current);
+    if (write.ok) return null;
+    const outcome = leaseAfterRefusal(this.#last, write.current);
+    if (outcome === null) return null;
+    if (!outcome.behind) {
+      this.observe(outcome.entry);
       return null;
     }
     this.#h.logger.warn(
-      { site: this.#site.site, watched: this.#last.revision, leader: revision },
+      { site: this.#site.site, watched: this.#last.revision, leader: outcome.entry.revision },
       'the lease watcher showed a revision the stream leader does not hold; following the leader',
     );
-    // The next claim asks for the epoch after the one seen, so it must not go below what the
-    // watcher showed: a holder of that phantom epoch is fenced like any earlier one.
-    const watched = this.#last.record;
-    const held = write.current.record;
-    const record =
-      held === null
-        ? watched
-        : watched !== null && watched.epoch > held.epoch
-          ? { ...held, epoch: watched.epoch }
-          : held;
-    this.#adopt({ revision, record });
+    this.#adopt(outcome.entry);
     return null;
   }
 
@@ -272,22 +257,9 @@ export class SiteElection implements ElectionServices {
   }
 
   stagger(lease: ObservedLease): number {
-    const me = this.#h.node;
     const { staggerMs, silenceMs } = this.#h.timing;
-    // Handed to this node, or this node's own earlier lease (its permit ran out, or its previous
-    // process held it): claim at once.
-    if (lease.to === me || (lease.holder === me && !lease.released)) return 0;
-    const order = this.#h.replicas(this.#site.site).filter((n) => n !== lease.holder && n !== lease.to);
-    const rank = order.indexOf(me);
-    // Not placed here (a site on its way out): after every placed replica had its turn.
-    const turn = (rank < 0 ? order.length : rank) * staggerMs;
-    // This process gave the lease up: it takes it back only if nobody else did within a silence.
-    // (Released by its previous process, stopped gracefully, it is as vacant as any.)
-    if (lease.released && lease.holder === me && lease.epoch === this.#held)
-      return silenceMs + (order.length + 1) * staggerMs;
-    // Handed to another: the others step in only if that one did not take it within a silence.
-    if (lease.released && lease.to !== undefined) return silenceMs + turn;
-    return turn;
+    const replicas = this.#h.replicas(this.#site.site);
+    return replicaStagger(lease, { node: this.#h.node, replicas, held: this.#held, staggerMs, silenceMs });
   }
 
   promote(epoch: number, validUntil: number, resumesFrom: number): void {
