@@ -105,8 +105,12 @@ export interface ElectionContext extends ElectionInput {
   stopping: boolean;
   /** A claim expecting this revision was refused: it is not vacant, whatever it looked like. */
   refused: number;
-  /** When this watcher began to defer to a silent, live holder (see `maxSuspectMs`). */
-  suspectingSince: number;
+  /**
+   * Since when this watcher defers to a silent, live holder (see `maxSuspectMs`); null while it
+   * has heard the holder renew since. A holder that only takes its own lease again at new epochs
+   * renews nothing, so the wait keeps counting through its claims.
+   */
+  deferringSince: number | null;
 }
 
 /** Events an election actor takes. */
@@ -181,7 +185,7 @@ export function createElectionMachine() {
       stillDeferring: ({ context }) =>
         context.observed.holder !== null &&
         context.services.holderAlive(context.observed.holder) &&
-        context.clock.now() - context.suspectingSince < context.maxSuspectMs,
+        context.clock.now() - (context.deferringSince ?? context.clock.now()) < context.maxSuspectMs,
       ready: ({ context }) => context.services.ready(),
       stopping: ({ context }) => context.stopping,
       refused: ({ event }) => (event as unknown as { output: number | null }).output === null,
@@ -194,7 +198,17 @@ export function createElectionMachine() {
       },
     },
     actions: {
-      observe: assign({ observed: ({ event }) => (event as { lease: ObservedLease }).lease }),
+      observe: assign(({ context, event }) => {
+        const lease = (event as { lease: ObservedLease }).lease;
+        // A node whose answers come back after its permit ran out wins claims it cannot use, over
+        // and over: each is a new value, but no renewal, so the wait for it goes on counting.
+        const reclaimed =
+          !lease.released &&
+          lease.holder !== null &&
+          lease.holder === context.observed.holder &&
+          lease.epoch > context.observed.epoch;
+        return { observed: lease, deferringSince: reclaimed ? context.deferringSince : null };
+      }),
       ownEcho: assign(({ context, event }) => {
         const lease = (event as { lease: ObservedLease }).lease;
         // A renewal that timed out here may still have been written: its echo says so.
@@ -205,7 +219,7 @@ export function createElectionMachine() {
           : { observed: lease };
       }),
       sending: assign({ sentAt: ({ context }) => context.clock.now() }),
-      suspect: assign({ suspectingSince: ({ context }) => context.clock.now() }),
+      suspect: assign({ deferringSince: ({ context }) => context.deferringSince ?? context.clock.now() }),
       claiming: assign(({ context }) => ({
         sentAt: context.clock.now(),
         claiming: context.observed.epoch + 1,
@@ -265,7 +279,7 @@ export function createElectionMachine() {
       resuming: 0,
       stopping: false,
       refused: -1,
-      suspectingSince: 0,
+      deferringSince: null,
     }),
     on: { stop: '.stopped' },
     states: {

@@ -215,6 +215,27 @@ describe('election: a silent holder that is alive (busy)', () => {
     expect(e.services.writes).toEqual([]);
   });
 
+  it('a holder re-claiming its own lease at new epochs, renewing none, is waited for only maxSuspectMs', async () => {
+    // A node whose answers come back after its permit ran out wins claims it cannot use, again
+    // and again: each is a new value but no renewal, so the wait keeps counting through them (the
+    // model check in leaseRules.test.ts found the site leaderless for as long as that lasted).
+    const e = start((s) => s.aliveHolders.add('slow'), held(3, 'slow', 1));
+    await e.advance(SILENCE);
+    expect(e.value()).toBe('suspecting');
+    for (let i = 0; i < 5; i++) {
+      await e.advance(MAX_SUSPECT / 5);
+      e.observe(held(4 + i, 'slow', 2 + i));
+      expect(e.value()).toBe('following');
+    }
+    expect(e.services.writes).toEqual([]);
+    // Claimed only after a silence since its last claim, as always: its permit has run out.
+    await e.advance(SILENCE);
+    expect(e.value()).toBe('suspecting');
+    await e.advance(RETRY);
+    await e.advance(0);
+    expect(e.services.take('claim')).toMatchObject({ epoch: 7, expected: 8 });
+  });
+
   it('a renewal heard while suspecting makes it follow again', async () => {
     const e = start((s) => s.aliveHolders.add('busy'), held(3, 'busy', 1));
     await e.advance(SILENCE);
