@@ -14,8 +14,9 @@ type Write = { ok: true; revision: number } | { ok: false; current: LeaseEntry }
  * and the real lease rules (`replicaStagger`, `leaseAfterRefusal`), a compare-and-set store, each
  * replica's watcher delivering every value in order after its own delay, and faults — slow and
  * lost answers (a write stored whose answer never comes), a holder cut off from the store and its
- * beacon, a slow holder (its round trips outlast its permit, its beacon alive), releases (handbacks), SIGKILL and restart. Only what the election decides on is modelled:
- * no site, no outputs.
+ * beacon, a slow holder (its round trips outlast its permit, its beacon alive), releases
+ * (handbacks), SIGKILL and restart. Only what the election decides on is modelled: no site, no
+ * outputs.
  */
 export class LeaseModel {
   readonly clock = new SimulatedClock();
@@ -80,7 +81,7 @@ export class LeaseModel {
     return new Promise((resolve, reject) => {
       const noAnswer = () => this.clock.setTimeout(() => reject(new Error('timeout')), 5000);
       if (this.cut(node)) return void noAnswer();
-      // A slow node sends late and reads its answer late: each leg a permit's worth more.
+      // A slow node sends late and reads its answer late: each leg 0.5–1.5 permits more.
       const late = () =>
         this.slow(node) ? this.timing.permitMs / 2 + this.random() * this.timing.permitMs : 0;
       this.clock.setTimeout(() => {
@@ -101,7 +102,7 @@ export class LeaseModel {
     });
   }
 
-  /** The replica holding a write permit now, if one does (two count as an overlap). */
+  /** The replicas holding a write permit now (more than one is an overlap). */
   #holders(): ModelReplica[] {
     return [...this.#replicas.values()].filter((r) => r.permitted);
   }
