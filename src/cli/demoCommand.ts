@@ -19,16 +19,38 @@ export interface DemoFlags {
 const LEADERSHIP_WATCH_MS = 20_000;
 
 /** What a child's JSON log line may carry that the demo shows or uses. */
-interface LogEntry {
+export interface DemoLogEntry {
   msg?: string;
   url?: string;
   startSeq?: number;
+  site?: string;
+  /** An election's move (`election state`): the state it left and the one it entered. */
+  from?: string;
+  to?: string;
+}
+
+/**
+ * What the demo prints of a node's JSON log line: its message, with the site, the election move,
+ * the URL or the start sequence it names (`election state london: candidate → campaigning`).
+ */
+export function demoLogText(entry: DemoLogEntry): string {
+  const move =
+    typeof entry.from === 'string' && typeof entry.to === 'string' ? `${entry.from} → ${entry.to}` : '';
+  const site = typeof entry.site === 'string' ? entry.site : '';
+  return [
+    entry.msg,
+    site !== '' && move !== '' ? `${site}: ${move}` : site || move,
+    entry.url,
+    entry.startSeq !== undefined ? `from seq ${entry.startSeq}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function run(
   name: string,
   args: string[],
-  onEntry: (entry: LogEntry) => void = () => undefined,
+  onEntry: (entry: DemoLogEntry) => void = () => undefined,
 ): ChildProcess {
   const child = spawn(process.execPath, cliArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] });
   // Node logs are JSON lines: show their message only, prefixed with who said it.
@@ -36,12 +58,10 @@ function run(
     for (const line of chunk.toString().split('\n')) {
       if (line.trim() === '') continue;
       let text = line;
-      let entry: LogEntry | null = null;
+      let entry: DemoLogEntry | null = null;
       try {
-        entry = JSON.parse(line) as LogEntry;
-        text = [entry.msg, entry.url, entry.startSeq !== undefined ? `from seq ${entry.startSeq}` : '']
-          .filter(Boolean)
-          .join(' ');
+        entry = JSON.parse(line) as DemoLogEntry;
+        text = demoLogText(entry);
       } catch {
         // Not JSON (the simulator's progress): print as is.
       }
