@@ -53,7 +53,7 @@ function run(
   onEntry: (entry: DemoLogEntry) => void = () => undefined,
 ): ChildProcess {
   const child = spawn(process.execPath, cliArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Node logs are JSON lines: show their message only, prefixed with who said it.
+  // Node logs are JSON lines: show their message and what it names, prefixed with who said it.
   const show = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
       if (line.trim() === '') continue;
