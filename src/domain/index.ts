@@ -9,6 +9,7 @@ export * from './gcMapping.ts';
 export * from './IntervalHistoryProjection.ts';
 export * from './intervalAccounting.ts';
 export * from './intervalReport.ts';
+export * from './localTime.ts';
 export * from './optionsFingerprint.ts';
 export * from './placement.ts';
 export * from './schedule.ts';

@@ -13,6 +13,8 @@ export interface SiteStatus {
   businessUnit: string;
   name: string;
   statServer: string;
+  /** The site's IANA time zone (its local day: `report`'s days, the web UI's "today"). */
+  timeZone: string;
   /** This node's part: `primary` only while it holds the lease and writes. */
   role: 'primary' | 'backup';
   /** The lease epoch this node holds (primary), or the epoch of the lease it follows (backup). */
@@ -88,6 +90,7 @@ export function siteStatus(
     businessUnit: ref.businessUnit,
     name: ref.name,
     statServer: ref.statServer,
+    timeZone: ref.timeZone,
     ...laneStatus(site, election),
     replicas,
     checkpointSeq: Math.min(site.checkpointSeq, floorSeq),

@@ -6,7 +6,7 @@ import {
   createSiteMachine,
   type SiteSupervisor,
 } from '../actors/index.ts';
-import { type AgentContext, type IntervalRecord, toIntervalRecord } from '../domain/index.ts';
+import { type AgentContext, type IntervalRecord, localDayStart, toIntervalRecord } from '../domain/index.ts';
 import type { NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
 import { type AgentPage, type AgentQuery, type AgentRow, queryAgents } from './agentQuery.ts';
 
@@ -124,26 +124,33 @@ export function machineDefinitions(): MachineDefinitions {
 }
 
 /**
- * Out-of-adherence seconds of an agent "today", honestly: since the start of its oldest open
- * interval (closed intervals are gone from the context — they are in the interval history).
- * The exception time of its open intervals, the pending time of a running stretch not yet past
- * the threshold, and the stretch's time from where the accounting stopped up to `siteTime`.
+ * Out-of-adherence seconds of an agent today: how much of its site's local day so far — from
+ * `dayStart` (see `localDayStart`) to `siteTime`, the site's event time — its exceptions cover
+ * (stretches that reached the exception threshold, which its context keeps) and its running
+ * stretch, counted from its start even before it reaches the threshold, as the open intervals
+ * count it pending. A context keeps the agent's last AGENT_HISTORY_MAX exceptions: more than that
+ * in one day leaves out the earliest. Nothing before the site has an event time (-1).
  */
-export function outOfAdherenceSecs(context: AgentContext, siteTime: number): number {
+export function outOfAdherenceSecs(context: AgentContext, siteTime: number, dayStart: number): number {
+  if (siteTime < 0) return 0;
   let ms = 0;
-  for (const acc of context.intervals) ms += acc.excMs + acc.pendingMs;
+  for (const e of context.exceptions)
+    ms += Math.max(0, Math.min(e.end, siteTime) - Math.max(e.start, dayStart));
   const stretch = context.stretch;
-  if (stretch !== null && siteTime >= 0)
-    ms += Math.max(0, siteTime - Math.max(stretch.start, context.acctTs));
+  if (stretch !== null) ms += Math.max(0, siteTime - Math.max(stretch.start, dayStart));
   return ms / 1000;
 }
 
-/** One agent's grid row; `siteTime` is the site's event time (-1: none yet). */
+/**
+ * One agent's grid row; `siteTime` is the site's event time (-1: none yet), `dayStart` the start
+ * of the site's local day it falls on.
+ */
 export function agentRow(
   site: string,
   role: 'primary' | 'backup',
   context: AgentContext,
   siteTime: number,
+  dayStart: number,
 ): AgentRow {
   const a = context.adherence;
   const since = a?.since ?? null;
@@ -161,7 +168,7 @@ export function agentRow(
     scheduledCategory: a?.scheduledCategory ?? null,
     actualCategory: a?.actualCategory ?? null,
     impact: a?.impact ?? null,
-    outOfAdherenceTodaySecs: outOfAdherenceSecs(context, siteTime),
+    outOfAdherenceTodaySecs: outOfAdherenceSecs(context, siteTime, dayStart),
   };
 }
 
@@ -181,8 +188,9 @@ export class NodeVisualizer {
     this.#node = node;
   }
 
-  #roles(): Map<string, 'primary' | 'backup'> {
-    return new Map(this.#node.status().sites.map((s) => [s.site, s.role]));
+  /** Each hosted site's role and IANA time zone. */
+  #siteRefs(): Map<string, { role: 'primary' | 'backup'; timeZone: string }> {
+    return new Map(this.#node.status().sites.map((s) => [s.site, { role: s.role, timeZone: s.timeZone }]));
   }
 
   /**
@@ -190,14 +198,17 @@ export class NodeVisualizer {
    * supervisor is restoring have none.
    */
   *rows(site?: string): IterableIterator<AgentRow> {
-    const roles = this.#roles();
+    const refs = this.#siteRefs();
     for (const [id, s] of this.#node.sites) {
       if (site !== undefined && id !== site) continue;
       const supervisor = s.supervisor;
       if (supervisor === null) continue;
-      const role = roles.get(id) ?? 'backup';
+      const ref = refs.get(id);
+      const role = ref?.role ?? 'backup';
       const siteTime = supervisor.siteTime;
-      for (const agent of supervisor.agents()) yield agentRow(id, role, agent.context, siteTime);
+      // Once per site and read: a time-zone lookup costs microseconds, a pass has 100k rows.
+      const dayStart = siteTime < 0 ? siteTime : localDayStart(siteTime, ref?.timeZone ?? 'UTC');
+      for (const agent of supervisor.agents()) yield agentRow(id, role, agent.context, siteTime, dayStart);
     }
   }
 
@@ -218,7 +229,7 @@ export class NodeVisualizer {
     const value = structuredClone(found.value);
     const seqs = supervisor.inputs.seqs(agentId).slice(-HISTORY_MAX);
     const interval = openInterval(context, supervisor);
-    const role = this.#roles().get(site) ?? 'backup';
+    const role = this.#siteRefs().get(site)?.role ?? 'backup';
     const streams = this.#node.streamManager.streams;
     const messages = await Promise.all(seqs.map((seq) => streams.getMessage('WFM_IN', { seq })));
     const history: AgentInputEntry[] = [];

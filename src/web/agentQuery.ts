@@ -27,7 +27,7 @@ export interface AgentRow {
   scheduledCategory: ActivityCategory | null;
   actualCategory: ActualCategory | null;
   impact: Impact | null;
-  /** Out-of-adherence seconds since the start of the agent's oldest open interval (see `agentRow`). */
+  /** Out-of-adherence seconds of the site's local day so far (see `outOfAdherenceSecs`). */
   outOfAdherenceTodaySecs: number;
 }
 

@@ -153,6 +153,7 @@ describe('clusterStatus', () => {
     businessUnit: 'bu',
     name,
     statServer: '',
+    timeZone: 'UTC',
     role,
     epoch,
     leader: null,

@@ -4,7 +4,7 @@
  * percentage of the sums.
  */
 import { describe, expect, it } from 'vitest';
-import { type IntervalRecord, intervalReport, localDay, localIsoMinute } from '../../src/domain/index.ts';
+import { type IntervalRecord, intervalReport } from '../../src/domain/index.ts';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -249,23 +249,5 @@ describe('intervalReport', () => {
 
   it('throws RangeError for an unknown time zone', () => {
     expect(() => intervalReport(a3, () => 'Mars/Olympus')).toThrow(RangeError);
-  });
-});
-
-describe('local time helpers', () => {
-  it('localDay reads the calendar day in the zone', () => {
-    expect(localDay(at('2026-01-05T22:59:59Z'), 'Europe/Paris')).toBe('2026-01-05');
-    expect(localDay(at('2026-01-05T23:00:00Z'), 'Europe/Paris')).toBe('2026-01-06');
-    expect(localDay(at('2026-01-06T04:59:00Z'), 'America/New_York')).toBe('2026-01-05');
-    expect(localDay(at('2026-01-06T00:00:00Z'), 'UTC')).toBe('2026-01-06');
-  });
-
-  it('localIsoMinute shows the wall clock with its offset, summer time and odd offsets included', () => {
-    expect(localIsoMinute(at('2026-01-05T09:00:00Z'), 'Europe/Paris')).toBe('2026-01-05T10:00+01:00');
-    expect(localIsoMinute(at('2026-07-05T09:00:00Z'), 'Europe/London')).toBe('2026-07-05T10:00+01:00');
-    expect(localIsoMinute(at('2026-01-05T09:00:00Z'), 'America/St_Johns')).toBe('2026-01-05T05:30-03:30');
-    expect(localIsoMinute(at('2026-01-05T23:15:00Z'), 'Asia/Kathmandu')).toBe('2026-01-06T05:00+05:45');
-    expect(localIsoMinute(at('2026-01-05T23:00:00Z'), 'Europe/Paris')).toBe('2026-01-06T00:00+01:00');
-    expect(localIsoMinute(at('2026-01-05T00:00:00Z'), 'UTC')).toBe('2026-01-05T00:00+00:00');
   });
 });
