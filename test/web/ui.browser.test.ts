@@ -39,6 +39,12 @@ async function api<R = unknown>(path: string): Promise<R> {
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true });
 
+/** In the page: the focused element's tag and the agent of the grid row it is in. */
+const FOCUSED = `(() => {
+  const el = document.activeElement;
+  return el.tagName + ' ' + el.closest('tr')?.dataset.agent;
+})()`;
+
 /** The labels of the lit atomic states of one statechart on the page. */
 const litLeaves = (chart: string) =>
   page.$$eval(`#${chart} g.state.active:not(.compound):not(.parallel):not(.root) > text.label`, (els) =>
@@ -132,6 +138,24 @@ describe('visualizer in a browser', () => {
     expect(await row.locator('td.adh').textContent()).toBe('OutOfAdherence');
     expect(reloaded).toBe(false);
     await shot('agents-live');
+  });
+
+  it('keeps the keyboard on the row it was on while the grid refreshes live', async () => {
+    const evil = page.locator('tr[data-agent="S1/evil"]');
+    await evil.focus();
+    // A change of another agent on the same page refetches the page and redraws its rows.
+    const fetched = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/agents');
+    await wire.send(stateMsg('ontime', 'Ready', null, T(10, 4, 30)));
+    await fetched;
+    await page.locator('tr[data-agent="S1/ontime"].adh-in').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(FOCUSED)).toBe('TR S1/evil');
+    // And on the agent's link, when that is where it was.
+    await evil.locator('a').focus();
+    const again = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/agents');
+    await wire.send(stateMsg('ontime', 'NotReady', null, T(10, 4, 45)));
+    await again;
+    await page.locator('tr[data-agent="S1/ontime"].adh-out-neg').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(FOCUSED)).toBe('A S1/evil');
   });
 
   it('opens an agent: its statechart lit, and the input that put it there', async () => {

@@ -445,11 +445,24 @@ function showAgents(params) {
   refreshGrid();
 }
 
+/**
+ * Where the keyboard is in the grid's rows: the agent of the focused row, and whether its link
+ * (not the row) has the focus; null when the focus is elsewhere.
+ */
+function gridFocus(body) {
+  const el = document.activeElement;
+  const row = el !== null && body.contains(el) ? el.closest('tr[data-agent]') : null;
+  return row === null ? null : { agent: row.dataset.agent, link: el.tagName === 'A' };
+}
+
 function drawGrid(page) {
   const { body, range, prev, next, status } = grid.els;
   grid.page = page;
   grid.visible = new Set(page.rows.map((r) => `${r.site}/${r.agentId}`));
   status.textContent = '';
+  // A redraw replaces every row, the focused one too: without this a keyboard user's place in a
+  // live grid went back to the top of the page about once a second.
+  const focus = gridFocus(body);
   body.replaceChildren(
     ...page.rows.map((r) => {
       const href = `#/agent/${encodeURIComponent(r.site)}/${encodeURIComponent(r.agentId)}`;
@@ -492,6 +505,10 @@ function drawGrid(page) {
       );
     }),
   );
+  if (focus !== null) {
+    const row = [...body.children].find((tr) => tr.dataset.agent === focus.agent);
+    (focus.link ? row?.querySelector('a') : row)?.focus({ preventScroll: true });
+  }
   if (page.rows.length === 0)
     body.append(h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'no agents match')));
   const from = page.total === 0 ? 0 : page.offset + 1;
