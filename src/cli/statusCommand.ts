@@ -1,4 +1,3 @@
-import { createInbox } from '@nats-io/transport-node';
 import {
   type ConfigOverrides,
   defaultSiteConfig,
@@ -6,8 +5,8 @@ import {
   loadConfig,
   natsConnectOptions,
 } from '../config/index.ts';
-import { adminSubject, type NodeStatus, type SiteStatus } from '../node/index.ts';
-import { connectNats } from '../streams/index.ts';
+import { adminSubject, type ClusterSites, clusterSites, type NodeStatus } from '../node/index.ts';
+import { connectNats, gatherReplies } from '../streams/index.ts';
 
 /** Flags of `wfm-agg status`. */
 export interface StatusFlags {
@@ -35,16 +34,10 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
   const config = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), overrides });
   const nc = await connectNats(natsConnectOptions(config, 'wfm-agg status'));
   // Every node answers the same request: collect replies on one inbox for a short while.
-  const inbox = createInbox();
-  const replies: NodeStatus[] = [];
-  const sub = nc.subscribe(inbox, {
-    callback: (_err, msg) => {
-      replies.push(msg.json<NodeStatus>());
-    },
+  const replies = await gatherReplies(nc, adminSubject(config.tenant.id, 'status'), '', {
+    timeoutMs: Number(flags.waitMs),
+    parse: (msg) => msg.json<NodeStatus>(),
   });
-  nc.publish(adminSubject(config.tenant.id, 'status'), '', { reply: inbox });
-  await new Promise((r) => setTimeout(r, Number(flags.waitMs)));
-  sub.unsubscribe();
   await nc.drain();
   replies.sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   if (flags.json) {
@@ -74,80 +67,22 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
   }
 }
 
-/** One site of the cluster as `wfm-agg status` shows it. */
-export interface ClusterSiteRow {
-  site: string;
-  /** The node whose reply says primary (the newest epoch when several do); null: none. */
-  primary: string | null;
-  /** The primary's epoch, or with no primary the newest lease epoch a backup follows. */
-  epoch: number;
-  /** Nodes hosting the site as backup. */
-  backups: string[];
-  /** The primary's sequences (null with no primary). */
-  processedSeq: number | null;
-  checkpointSeq: number | null;
-  /** How far the slowest backup's processedSeq is behind the primary's (null: no primary or no backup). */
-  backupLag: number | null;
-  agents: number;
-  /** Other nodes that still report primary with an older epoch (a takeover under way). */
-  stalePrimaries: string[];
-}
-
-/** The whole cluster as the replies tell it. */
-export interface ClusterStatus {
-  /** Live nodes: the union of every reply's `nodes`. */
-  nodes: string[];
-  /** Nodes that answered. */
-  answered: string[];
-  rows: ClusterSiteRow[];
-  /** Sites with no primary. */
-  leaderless: string[];
+/** The whole cluster as `wfm-agg status` prints it. */
+export interface ClusterStatus extends ClusterSites {
   /** The printed report: a line of nodes, then one table row per site. */
   text: string;
 }
 
 /**
- * Folds the nodes' replies into one row per site: its primary, backups, the primary's sequences
- * and the lag of its slowest backup. `expectedSites` (the configuration's) adds a row for a site
- * no answering node hosts.
+ * The nodes' replies folded into one row per site ({@link clusterSites}) and printed.
+ * `expectedSites` (the configuration's) adds a row for a site no answering node hosts.
  */
 export function clusterStatus(
   replies: readonly NodeStatus[],
   expectedSites: readonly string[] = [],
 ): ClusterStatus {
-  const answered = replies.map((r) => r.nodeId).sort();
-  const nodes = [...new Set([...replies.flatMap((r) => r.nodes), ...answered])].sort();
-  const hosts = new Map<string, { node: string; site: SiteStatus }[]>();
-  for (const site of expectedSites) hosts.set(site, []);
-  for (const reply of replies) {
-    for (const site of reply.sites) {
-      const list = hosts.get(site.site) ?? [];
-      list.push({ node: reply.nodeId, site });
-      hosts.set(site.site, list);
-    }
-  }
-  const rows: ClusterSiteRow[] = [...hosts.keys()].sort().map((site) => {
-    const all = hosts.get(site)!;
-    const claimants = all
-      .filter((h) => h.site.role === 'primary')
-      .sort((a, b) => b.site.epoch - a.site.epoch);
-    const primary = claimants[0];
-    const backups = all.filter((h) => h.site.role === 'backup');
-    const lags =
-      primary === undefined ? [] : backups.map((b) => primary.site.processedSeq - b.site.processedSeq);
-    return {
-      site,
-      primary: primary?.node ?? null,
-      epoch: primary?.site.epoch ?? Math.max(0, ...all.map((h) => h.site.epoch)),
-      backups: backups.map((b) => b.node).sort(),
-      processedSeq: primary?.site.processedSeq ?? null,
-      checkpointSeq: primary?.site.checkpointSeq ?? null,
-      backupLag: lags.length > 0 ? Math.max(0, ...lags) : null,
-      agents: primary?.site.agents ?? Math.max(0, ...all.map((h) => h.site.agents)),
-      stalePrimaries: claimants.slice(1).map((c) => c.node),
-    };
-  });
-  const leaderless = rows.filter((r) => r.primary === null).map((r) => r.site);
+  const cluster = clusterSites(replies, expectedSites);
+  const { nodes, answered, rows } = cluster;
   const silent = nodes.filter((n) => !answered.includes(n));
   const lines = [
     `nodes: ${nodes.join(', ')} (answered: ${answered.join(', ')}${silent.length > 0 ? `; silent: ${silent.join(', ')}` : ''})`,
@@ -171,7 +106,7 @@ export function clusterStatus(
           `${r.site}: ${r.stalePrimaries.join(', ')} still ${r.stalePrimaries.length === 1 ? 'reports' : 'report'} primary at an older epoch than ${r.primary} (a takeover under way)`,
       ),
   ];
-  return { nodes, answered, rows, leaderless, text: `${lines.join('\n')}\n` };
+  return { ...cluster, text: `${lines.join('\n')}\n` };
 }
 
 /** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */

@@ -18,11 +18,13 @@ import {
   closeNats,
   connectNats,
   ensureStreams,
+  gatherReplies,
   natsStatusEvents,
   type RawInput,
   wholeRangeMaxFor,
 } from '../streams/index.ts';
 import { adminSubject } from './adminSubjects.ts';
+import { type ClusterSites, clusterSites } from './clusterSites.ts';
 import { EventLoopMonitor } from './EventLoopMonitor.ts';
 import { IntervalHistory } from './IntervalHistory.ts';
 import { NodeCluster } from './NodeCluster.ts';
@@ -130,6 +132,22 @@ export class WfmNode {
   /** The live nodes this node sees (itself included). */
   get clusterNodes(): readonly string[] {
     return this.#cluster?.nodes ?? [this.options.nodeId];
+  }
+
+  /**
+   * Every site of the cluster as the live nodes' status replies tell it (the web UI's cluster
+   * view): asks them all over NATS, this node included, and waits until each node this one sees
+   * alive has answered or `timeoutMs` passed — a node that just died is then left out, and its
+   * sites are shown by the others. Every configured site has a row, led or not.
+   */
+  async clusterSites(timeoutMs = 500): Promise<ClusterSites> {
+    const live = this.clusterNodes;
+    const replies = await gatherReplies(this.#nc, adminSubject(this.#tenant, 'status'), '', {
+      timeoutMs,
+      parse: (msg) => msg.json<NodeStatus>(),
+      enough: (got) => live.every((n) => got.some((r) => r.nodeId === n)),
+    });
+    return clusterSites(replies, [...this.#refs.keys()]);
   }
 
   /** Every lane hosted here: sites and, when placed here, the lane of input no site owns. */

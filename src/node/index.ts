@@ -1,4 +1,5 @@
 export * from './adminSubjects.ts';
+export * from './clusterSites.ts';
 export * from './HeapCompactor.ts';
 export * from './HeapGrowth.ts';
 export * from './InputBatcher.ts';

@@ -20,6 +20,7 @@ export {
   WFM_STREAMS,
   type WfmStreamName,
 } from './ensureStreams.ts';
+export { type GatherRepliesOptions, gatherReplies } from './gatherReplies.ts';
 export {
   defaultInputMessagesOptions,
   type InputMessagesEvent,

@@ -7,7 +7,7 @@ import {
   type SiteSupervisor,
 } from '../actors/index.ts';
 import { type AgentContext, type IntervalRecord, localDayStart, toIntervalRecord } from '../domain/index.ts';
-import type { NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
+import type { ClusterSites, NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
 import { type AgentPage, type AgentQuery, type AgentRow, queryAgents } from './agentQuery.ts';
 
 /** One site of what the visualizer reads: its supervisor (null while it restores) and counters. */
@@ -25,6 +25,8 @@ export interface VisualizedNode {
   readonly processedSeq: number;
   /** Reads `WFM_IN` messages by sequence (an agent's inputs) and the stream's last sequence (lag). */
   readonly streamManager: JetStreamManager;
+  /** Every site of the cluster from every live node (absent: this node's sites only). */
+  clusterSites?(): Promise<ClusterSites>;
 }
 
 /** One site as `GET /api/sites` and the `status` event show it: these fields of its status. */
@@ -90,6 +92,11 @@ export interface VisualizerStatusEvent {
    */
   checkpointAgeSecs: number | null;
   database: NodeStatus['database'];
+  /**
+   * Every site of the cluster — its primary, backups, sequences, backup lag — as every live node
+   * answered this tick (null: the node cannot ask the others).
+   */
+  cluster: ClusterSites | null;
 }
 
 /** The `agents` event of `GET /api/events`. */
@@ -268,13 +275,8 @@ export class NodeVisualizer {
       for (const [id, n] of current) delta += Math.max(0, n - (before.get(id) ?? n));
       return Math.round((delta / ((now - previous.at) / 1000)) * 10) / 10;
     };
-    let lag: number | null = null;
-    try {
-      const info = await this.#node.streamManager.streams.info('WFM_IN');
-      lag = Math.max(0, info.state.last_seq - this.#node.processedSeq);
-    } catch {
-      // NATS unreachable: lag unknown; the rest still goes out.
-    }
+    // Both ask NATS: at once, so a slow answer delays the tick once.
+    const [lag, cluster] = await Promise.all([this.#lag(), this.cluster()]);
     return {
       nodeId: status.nodeId,
       nodes: status.nodes,
@@ -287,7 +289,24 @@ export class NodeVisualizer {
       dlq,
       checkpointAgeSecs: this.#checkpointAge(status, now),
       database: status.database,
+      cluster,
     };
+  }
+
+  /** `GET /api/cluster`: every site of the cluster from every live node (null: not available). */
+  async cluster(): Promise<ClusterSites | null> {
+    return (await this.#node.clusterSites?.()) ?? null;
+  }
+
+  /** `WFM_IN` messages not yet routed here (null: NATS unreachable). */
+  async #lag(): Promise<number | null> {
+    try {
+      const info = await this.#node.streamManager.streams.info('WFM_IN');
+      return Math.max(0, info.state.last_seq - this.#node.processedSeq);
+    } catch {
+      // NATS unreachable: lag unknown; the rest still goes out.
+      return null;
+    }
   }
 
   #checkpointAge(status: NodeStatus, now: number): number | null {

@@ -140,6 +140,7 @@ async function handle(served: Served, req: IncomingMessage, res: ServerResponse)
     }
   }
   if (path === '/api/sites') return sendJson(res, 200, visualizer.sites());
+  if (path === '/api/cluster') return sendJson(res, 200, await visualizer.cluster());
   if (path === '/api/machines') return sendJson(res, 200, machineDefinitions());
   if (path === '/api/events') return served.events!.add(req, res);
   const agent = agentPath(path);
@@ -163,7 +164,7 @@ export interface HttpServeOptions {
 /**
  * Starts the node's HTTP server: `GET /api/status`, `GET /metrics`, and the visualizer — its
  * static files at `/`, `/<name>.js`, `/<name>.css`, and `GET /api/agents`,
- * `/api/agents/:site/:agentId`, `/api/sites`, `/api/machines`, `/api/events` (SSE) when the
+ * `/api/agents/:site/:agentId`, `/api/sites`, `/api/cluster`, `/api/machines`, `/api/events` (SSE) when the
  * source is a node (see {@link HttpSource}). Resolves once listening.
  */
 export async function startHttpServer(

@@ -127,25 +127,63 @@ function table(headers, rows, attrs = {}) {
 }
 
 /**
- * Which node leads and which back each site this node hosts (its leader and its placement's
- * replicas): with two nodes that is every site; with more, the other nodes' UIs show the rest.
+ * Which node leads and which back each site: of the whole cluster as every live node answered
+ * (`cluster`), or without it of the sites this node hosts (its leader and its placement's replicas).
  */
-function nodeTable(nodes, sites) {
-  const names = [...new Set([...nodes.map(String), ...sites.flatMap((x) => x.replicas ?? [])])].sort();
+function nodeTable(nodes, sites, cluster) {
+  const rows = cluster?.rows ?? [];
+  const names = [
+    ...new Set([
+      ...nodes.map(String),
+      ...sites.flatMap((x) => x.replicas ?? []),
+      ...rows.flatMap((r) => [...(r.primary ? [r.primary] : []), ...r.backups]),
+    ]),
+  ].sort();
   return table(
     ['node', 'leads', 'backs'],
     names.map((n) => {
-      const leads = sites.filter((x) => x.leader === n).map((x) => x.site);
-      const backs = sites.filter((x) => x.leader !== n && (x.replicas ?? []).includes(n)).map((x) => x.site);
+      const leads = cluster
+        ? rows.filter((r) => r.primary === n).map((r) => r.site)
+        : sites.filter((x) => x.leader === n).map((x) => x.site);
+      const backs = cluster
+        ? rows.filter((r) => r.backups.includes(n)).map((r) => r.site)
+        : sites.filter((x) => x.leader !== n && (x.replicas ?? []).includes(n)).map((x) => x.site);
+      const silent = cluster && !cluster.answered.includes(n);
       return h(
         'tr',
         { 'data-node': n },
-        h('td', {}, n),
+        h(
+          'td',
+          {},
+          n,
+          silent ? h('span', { class: 'tag', title: 'did not answer this second' }, 'silent') : null,
+        ),
         h('td', {}, leads.join(', ') || '—'),
         h('td', {}, backs.join(', ') || '—'),
       );
     }),
     { class: 'grid', id: 'nodes' },
+  );
+}
+
+/** Every site of the cluster: its primary (none: leaderless), backups and how far they lag. */
+function clusterSiteTable(cluster) {
+  return table(
+    ['site', 'primary', 'epoch', 'backups', 'processedSeq', 'backup lag', 'agents'],
+    cluster.rows.map((r) =>
+      h(
+        'tr',
+        { class: r.primary ? 'role-primary' : 'leaderless', 'data-site': r.site },
+        h('td', {}, h('a', { href: `#/agents?site=${encodeURIComponent(r.site)}` }, r.site)),
+        h('td', {}, r.primary ?? 'none'),
+        h('td', { class: 'num' }, dash(r.epoch)),
+        h('td', {}, r.backups.join(', ') || '—'),
+        h('td', { class: 'num' }, dash(r.processedSeq)),
+        h('td', { class: 'num' }, dash(r.backupLag)),
+        h('td', { class: 'num' }, dash(r.agents)),
+      ),
+    ),
+    { class: 'grid', id: 'cluster-sites' },
   );
 }
 
@@ -184,7 +222,8 @@ function renderCluster(root, s) {
       ),
     ),
     h('h2', {}, 'Nodes'),
-    nodeTable(nodes, sites),
+    nodeTable(nodes, sites, s.cluster ?? null),
+    ...(s.cluster ? [h('h2', {}, 'Sites in the cluster'), clusterSiteTable(s.cluster)] : []),
     h('h2', {}, 'Sites on this node'),
     table(
       [
