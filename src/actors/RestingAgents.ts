@@ -72,6 +72,11 @@ export class RestingAgents {
     return resting;
   }
 
+  /** Calls `visit` with every resting agent's context. */
+  forEachContext(visit: (context: AgentContext) => void): void {
+    for (const resting of this.#agents.values()) visit(resting.context);
+  }
+
   *entries(): IterableIterator<[string, RestingAgent]> {
     yield* this.#agents;
   }

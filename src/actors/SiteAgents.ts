@@ -188,6 +188,15 @@ export class SiteAgents {
     for (const agentId of agentIds) if (this.has(agentId)) this.#dirty.add(agentId);
   }
 
+  /**
+   * Calls `visit` with every agent's current context: a pass over all agents with no object per
+   * agent (the visualizer's grid reads 100k agents a second per open page).
+   */
+  forEachContext(visit: (context: AgentContext) => void): void {
+    for (const actor of this.#actors.values()) visit(actor.getSnapshot().context);
+    this.#resting.forEachContext(visit);
+  }
+
   /** Every agent's current context and statechart value. */
   *entries(): IterableIterator<{ agentId: string; value: unknown; context: AgentContext }> {
     for (const [agentId, actor] of this.#actors) {

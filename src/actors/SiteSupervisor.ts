@@ -263,6 +263,11 @@ export class SiteSupervisor {
     this.#agents.markDirty(agentIds);
   }
 
+  /** Calls `visit` with every agent's current context (the visualizer's grid: no object per agent). */
+  forEachAgentContext(visit: (context: AgentContext) => void): void {
+    this.#agents.forEachContext(visit);
+  }
+
   /** Every agent's current context and statechart value (for status pages and the visualizer). */
   agents(): IterableIterator<{ agentId: string; value: unknown; context: AgentContext }> {
     return this.#agents.entries();

@@ -8,7 +8,7 @@ import {
 } from '../actors/index.ts';
 import { type AgentContext, type IntervalRecord, localDayStart, toIntervalRecord } from '../domain/index.ts';
 import type { ClusterSites, NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
-import { type AgentPage, type AgentQuery, type AgentRow, queryAgents } from './agentQuery.ts';
+import { type AgentPage, AgentPageCollector, type AgentQuery, type AgentRow } from './agentQuery.ts';
 
 /** One site of what the visualizer reads: its supervisor (null while it restores) and counters. */
 export interface VisualizedSite {
@@ -159,24 +159,58 @@ export function agentRow(
   siteTime: number,
   dayStart: number,
 ): AgentRow {
-  const a = context.adherence;
-  const since = a?.since ?? null;
+  const row = fillAgentRow(blankAgentRow(), site, role, context, siteTime);
+  row.outOfAdherenceTodaySecs = outOfAdherenceSecs(context, siteTime, dayStart);
+  return row;
+}
+
+function blankAgentRow(): AgentRow {
   return {
-    site,
-    agentId: context.agentId,
-    role,
-    presence: context.gc?.presence ?? null,
-    routingStatus: context.gc?.routingStatus ?? null,
-    status: context.status,
-    reason: context.reason,
-    adherenceState: a?.adherenceState ?? null,
-    since,
-    secondsInState: since === null || siteTime < 0 ? null : Math.max(0, siteTime - since) / 1000,
-    scheduledCategory: a?.scheduledCategory ?? null,
-    actualCategory: a?.actualCategory ?? null,
-    impact: a?.impact ?? null,
-    outOfAdherenceTodaySecs: outOfAdherenceSecs(context, siteTime, dayStart),
+    site: '',
+    agentId: '',
+    role: 'backup',
+    presence: null,
+    routingStatus: null,
+    status: null,
+    reason: null,
+    adherenceState: null,
+    since: null,
+    secondsInState: null,
+    scheduledCategory: null,
+    actualCategory: null,
+    impact: null,
+    outOfAdherenceTodaySecs: 0,
   };
+}
+
+/**
+ * Writes an agent's grid row into `row` — every field but `outOfAdherenceTodaySecs`, which no
+ * filter or sort reads (a pass over 100k agents computes it only for the page's rows).
+ */
+function fillAgentRow(
+  row: AgentRow,
+  site: string,
+  role: 'primary' | 'backup',
+  context: AgentContext,
+  siteTime: number,
+): AgentRow {
+  const a = context.adherence;
+  const gc = context.gc;
+  const since = a === null ? null : a.since;
+  row.site = site;
+  row.agentId = context.agentId;
+  row.role = role;
+  row.presence = gc === null ? null : gc.presence;
+  row.routingStatus = gc === null ? null : gc.routingStatus;
+  row.status = context.status;
+  row.reason = context.reason;
+  row.adherenceState = a === null ? null : a.adherenceState;
+  row.since = since;
+  row.secondsInState = since === null || siteTime < 0 ? null : Math.max(0, siteTime - since) / 1000;
+  row.scheduledCategory = a === null ? null : a.scheduledCategory;
+  row.actualCategory = a === null ? null : a.actualCategory;
+  row.impact = a === null ? null : a.impact;
+  return row;
 }
 
 /** Most inputs an agent's detail lists. */
@@ -201,13 +235,16 @@ export class NodeVisualizer {
   }
 
   /**
-   * Every hosted agent's row (of `site` only, when given), made as it is read: sites whose
-   * supervisor is restoring have none.
+   * `GET /api/agents`: one pass over the hosted agents (of `query.site` only, when given; sites
+   * whose supervisor is restoring have none), each row filled into one scratch object and copied
+   * only when it is among the page's so far.
    */
-  *rows(site?: string): IterableIterator<AgentRow> {
+  agents(query: AgentQuery): AgentPage {
+    const page = new AgentPageCollector(query);
     const refs = this.#siteRefs();
+    const scratch = blankAgentRow();
     for (const [id, s] of this.#node.sites) {
-      if (site !== undefined && id !== site) continue;
+      if (query.site !== undefined && id !== query.site) continue;
       const supervisor = s.supervisor;
       if (supervisor === null) continue;
       const ref = refs.get(id);
@@ -215,13 +252,17 @@ export class NodeVisualizer {
       const siteTime = supervisor.siteTime;
       // Once per site and read: a time-zone lookup costs microseconds, a pass has 100k rows.
       const dayStart = siteTime < 0 ? siteTime : localDayStart(siteTime, ref?.timeZone ?? 'UTC');
-      for (const agent of supervisor.agents()) yield agentRow(id, role, agent.context, siteTime, dayStart);
+      let context: AgentContext;
+      const keep = (row: AgentRow): AgentRow => ({
+        ...row,
+        outOfAdherenceTodaySecs: outOfAdherenceSecs(context, siteTime, dayStart),
+      });
+      supervisor.forEachAgentContext((c) => {
+        context = c;
+        page.offer(fillAgentRow(scratch, id, role, c, siteTime), keep);
+      });
     }
-  }
-
-  /** `GET /api/agents`: one pass over the agents; only the page's rows are kept. */
-  agents(query: AgentQuery): AgentPage {
-    return queryAgents(this.rows(query.site), query);
+    return page.page();
   }
 
   /** `GET /api/agents/:site/:agentId` (null: no such site here, or no such agent). */

@@ -151,27 +151,61 @@ export const AGENT_COMPARATORS: Record<AgentSort, (a: AgentRow, b: AgentRow) => 
  * UTF-16 code units.
  */
 export function queryAgents(rows: Iterable<AgentRow>, query: AgentQuery = {}): AgentPage {
-  const offset = Math.max(0, Math.floor(query.offset ?? 0));
-  const limit = Math.min(MAX_AGENT_PAGE, Math.max(0, Math.floor(query.limit ?? DEFAULT_AGENT_PAGE)));
-  const compare = AGENT_COMPARATORS[query.sort ?? 'severity'];
-  const { site, state } = query;
-  const needle = query.q?.toLowerCase();
-  const wantState = state === undefined ? undefined : state === 'Unknown' ? null : state;
-  const first = new BoundedHeap<AgentRow>(limit === 0 ? 0 : offset + limit, compare);
-  let total = 0;
-  for (const row of rows) {
-    if (site !== undefined && row.site !== site) continue;
-    if (wantState !== undefined && row.adherenceState !== wantState) continue;
+  const page = new AgentPageCollector(query);
+  for (const row of rows) page.offer(row);
+  return page.page();
+}
+
+/**
+ * {@link queryAgents} one agent at a time: filters each row offered and keeps the first
+ * `offset + limit` matches in a bounded heap. An offered row may be a scratch object the caller
+ * fills again for the next agent: it is filtered and compared as it is, and only what `keep`
+ * makes of it — a copy with the fields no filter or sort reads — is held, for the few rows that
+ * are among the first so far.
+ */
+export class AgentPageCollector {
+  readonly #offset: number;
+  readonly #limit: number;
+  readonly #site: string | undefined;
+  readonly #wantState: AdherenceState | null | undefined;
+  readonly #needle: string | undefined;
+  readonly #first: BoundedHeap<AgentRow>;
+  #total = 0;
+
+  constructor(query: AgentQuery = {}) {
+    this.#offset = Math.max(0, Math.floor(query.offset ?? 0));
+    this.#limit = Math.min(MAX_AGENT_PAGE, Math.max(0, Math.floor(query.limit ?? DEFAULT_AGENT_PAGE)));
+    const { state } = query;
+    this.#site = query.site;
+    this.#wantState = state === undefined ? undefined : state === 'Unknown' ? null : state;
+    this.#needle = query.q?.toLowerCase();
+    this.#first = new BoundedHeap<AgentRow>(
+      this.#limit === 0 ? 0 : this.#offset + this.#limit,
+      AGENT_COMPARATORS[query.sort ?? 'severity'],
+    );
+  }
+
+  /** Offers one agent's row; `keep` (default: the row itself) makes what the page holds of it. */
+  offer(row: AgentRow, keep?: (row: AgentRow) => AgentRow): void {
+    if (this.#site !== undefined && row.site !== this.#site) return;
+    if (this.#wantState !== undefined && row.adherenceState !== this.#wantState) return;
+    const needle = this.#needle;
     if (
       needle !== undefined &&
       !row.agentId.toLowerCase().includes(needle) &&
       !row.reason?.toLowerCase().includes(needle)
     )
-      continue;
-    total++;
-    first.offer(row);
+      return;
+    this.#total++;
+    this.#first.offer(row, keep);
   }
-  return { total, offset, limit, rows: first.sorted().slice(offset, offset + limit) };
+
+  /** The page of the rows offered so far. */
+  page(): AgentPage {
+    const offset = this.#offset;
+    const limit = this.#limit;
+    return { total: this.#total, offset, limit, rows: this.#first.sorted().slice(offset, offset + limit) };
+  }
 }
 
 /** The `k` smallest items offered, by `compare`: a max-heap of at most k. */
@@ -185,13 +219,14 @@ class BoundedHeap<T> {
     this.#compare = compare;
   }
 
-  offer(item: T): void {
+  /** Offers `item`; what is held is `keep(item)` (by default the item itself). */
+  offer(item: T, keep?: (item: T) => T): void {
     const heap = this.#heap;
     if (heap.length < this.#k) {
-      heap.push(item);
+      heap.push(keep === undefined ? item : keep(item));
       this.#up(heap.length - 1);
     } else if (heap.length > 0 && this.#compare(item, heap[0]!) < 0) {
-      heap[0] = item;
+      heap[0] = keep === undefined ? item : keep(item);
       this.#down(0);
     }
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AgentInputLog } from '../../src/actors/index.ts';
 import {
   AGENT_COMPARATORS,
+  AgentPageCollector,
   AgentQueryError,
   type AgentRow,
   parseAgentQuery,
@@ -176,5 +177,53 @@ describe('AgentInputLog', () => {
     expect(log.takeChanged()).toEqual({ ids: [], more: false });
     for (const id of ['a', 'b', 'c', 'd']) log.record(id, 2);
     expect(log.takeChanged()).toEqual({ ids: ['a', 'b'], more: true });
+  });
+});
+
+describe('AgentPageCollector', () => {
+  // 300 agents of mixed states, sites and reasons, in a scrambled order.
+  const many: AgentRow[] = Array.from({ length: 300 }, (_, i) => {
+    const k = (i * 7919) % 300;
+    const state = (['InAdherence', 'OutOfAdherence', 'Unscheduled', null] as const)[k % 4]!;
+    return row({
+      agentId: `A${String(k).padStart(3, '0')}`,
+      site: k % 3 === 0 ? 'S2' : 'S1',
+      adherenceState: state,
+      impact: state === 'OutOfAdherence' ? (k % 8 === 1 ? 'Negative' : 'Positive') : null,
+      since: state === null ? null : 10_000 - k * 10,
+      secondsInState: state === null ? null : k * 10,
+      reason: k % 5 === 0 ? `Break${k}` : null,
+      outOfAdherenceTodaySecs: k,
+    });
+  });
+
+  it('makes the page queryAgents makes from a scratch row refilled per agent, keeping copies only', () => {
+    const queries = [
+      {},
+      { sort: 'agent' as const, offset: 290 },
+      { sort: 'since' as const, limit: 7 },
+      { sort: 'state' as const, site: 'S2' },
+      { state: 'OutOfAdherence' as const, q: 'a1' },
+      { q: 'break', limit: 500 },
+      { limit: 0 },
+    ];
+    for (const query of queries) {
+      const page = new AgentPageCollector(query);
+      const scratch = row({ agentId: '' });
+      let copies = 0;
+      for (const r of many) {
+        // The fields no filter or sort reads are left to keep(), as the visualizer's pass does.
+        Object.assign(scratch, r, { outOfAdherenceTodaySecs: -1 });
+        page.offer(scratch, (s) => {
+          copies++;
+          return { ...s, outOfAdherenceTodaySecs: r.outOfAdherenceTodaySecs };
+        });
+      }
+      const expected = queryAgents(many, query);
+      expect(page.page()).toEqual(expected);
+      expect(page.page().rows.every((r) => r !== scratch)).toBe(true);
+      // A copy per row that entered the page's heap, not per agent.
+      if ((query.limit ?? 50) < 300 && query.offset === undefined) expect(copies).toBeLessThan(many.length);
+    }
   });
 });
