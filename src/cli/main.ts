@@ -95,7 +95,7 @@ program
   .option('--nats <urls>', 'NATS server URL(s)')
   .option('--tenant <id>', 'tenant id (without --config)')
   .option('--json', 'print JSON')
-  .option('--wait-ms <ms>', 'how long to collect replies', '1000')
+  .option('--wait-ms <ms>', 'longest wait for the live nodes to answer', '1000')
   .action(lazy(() => import('./statusCommand.ts'), 'statusCommand'));
 
 program

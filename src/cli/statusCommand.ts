@@ -19,7 +19,9 @@ export interface StatusFlags {
 
 /**
  * Asks every running node of the tenant for its status over NATS request/reply and prints the
- * cluster: the live nodes, then one row per site (primary, backups, sequences, backup lag).
+ * cluster: the live nodes, then one row per site (primary, backups, sequences, backup lag). It
+ * prints as soon as every node the replies name as live has answered, at the latest after
+ * `--wait-ms`.
  * Exits 1 when no node answers or a site has no primary; `--json` prints the raw replies.
  */
 export async function statusCommand(flags: StatusFlags): Promise<void> {
@@ -33,10 +35,15 @@ export async function statusCommand(flags: StatusFlags): Promise<void> {
   }
   const config = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), overrides });
   const nc = await connectNats(natsConnectOptions(config, 'wfm-agg status'));
-  // Every node answers the same request: collect replies on one inbox for a short while.
+  // Every node answers the same request: collect replies on one inbox until every node a reply
+  // names as live has answered, or --wait-ms has passed (a silent node holds it to the end).
   const replies = await gatherReplies(nc, adminSubject(config.tenant.id, 'status'), '', {
     timeoutMs: Number(flags.waitMs),
     parse: (msg) => msg.json<NodeStatus>(),
+    enough: (got) => {
+      const answered = new Set(got.map((r) => r.nodeId));
+      return got.length > 0 && got.every((r) => r.nodes.every((n) => answered.has(n)));
+    },
   });
   await nc.drain();
   replies.sort((a, b) => a.nodeId.localeCompare(b.nodeId));

@@ -132,6 +132,15 @@ describe('wfm-agg status against a live cluster', () => {
     expect(rows[2]!.split(/\s+/)).toEqual(['S3', '-', '0', '-', '-', '-', '-', '0']);
   });
 
+  it('prints once every live node answered, not at the end of --wait-ms', async () => {
+    const started = performance.now();
+    const { stdout, exitCode } = await runStatus({ nats: server.url, tenant: 'T1', waitMs: '60000' });
+    expect(exitCode).toBeUndefined();
+    expect(stdout.split('\n')[0]).toBe('nodes: node-a, node-b (answered: node-a, node-b)');
+    // Both nodes answer within milliseconds; waiting out the minute would be the old behaviour.
+    expect(performance.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
   it('--json prints the raw replies', async () => {
     const { stdout, exitCode } = await runStatus({
       nats: server.url,
