@@ -1,4 +1,5 @@
 export * from './agentQuery.ts';
+export * from './agentRow.ts';
 export * from './EventStream.ts';
 export * from './httpServer.ts';
 export * from './InspectBridge.ts';
