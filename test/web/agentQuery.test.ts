@@ -5,27 +5,13 @@ import {
   AgentPageCollector,
   AgentQueryError,
   type AgentRow,
+  blankAgentRow,
   parseAgentQuery,
   queryAgents,
 } from '../../src/web/index.ts';
 
 function row(over: Partial<AgentRow> & Pick<AgentRow, 'agentId'>): AgentRow {
-  return {
-    site: 'S1',
-    role: 'primary',
-    presence: null,
-    routingStatus: null,
-    status: null,
-    reason: null,
-    adherenceState: null,
-    since: null,
-    secondsInState: null,
-    scheduledCategory: null,
-    actualCategory: null,
-    impact: null,
-    outOfAdherenceTodaySecs: 0,
-    ...over,
-  };
+  return { ...blankAgentRow(), site: 'S1', role: 'primary', ...over };
 }
 
 const ooa = (agentId: string, impact: 'Negative' | 'Neutral' | 'Positive', secs: number, site = 'S1') =>
