@@ -268,7 +268,10 @@ export class SiteSupervisor {
     this.#agents.forEachContext(visit);
   }
 
-  /** Every agent's current context and statechart value (for status pages and the visualizer). */
+  /**
+   * Every agent's current context and statechart value, as objects (tests and tools; the
+   * visualizer's grid passes use {@link forEachAgentContext}, which makes none).
+   */
   agents(): IterableIterator<{ agentId: string; value: unknown; context: AgentContext }> {
     return this.#agents.entries();
   }
