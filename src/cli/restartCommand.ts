@@ -1,7 +1,6 @@
-import { createInbox } from '@nats-io/transport-node';
 import { type ConfigOverrides, loadConfig, natsConnectOptions } from '../config/index.ts';
 import { adminSubject, type RestartReply, type RestartRequest, resolveRestart } from '../node/index.ts';
-import { connectNats } from '../streams/index.ts';
+import { connectNats, gatherReplies } from '../streams/index.ts';
 
 /** Flags of `wfm-agg restart`. */
 export interface RestartFlags {
@@ -34,12 +33,15 @@ export async function restartCommand(flags: RestartFlags): Promise<void> {
   }
   const nc = await connectNats(natsConnectOptions(config, 'wfm-agg restart'));
   // Every node of the tenant answers the same request: collect the replies for a while.
-  const inbox = createInbox();
-  const replies: RestartReply[] = [];
-  const sub = nc.subscribe(inbox, { callback: (_err, msg) => void replies.push(msg.json<RestartReply>()) });
-  nc.publish(adminSubject(config.tenant.id, 'restart'), JSON.stringify(request), { reply: inbox });
-  await new Promise((r) => setTimeout(r, Number(flags.waitMs)));
-  sub.unsubscribe();
+  const replies = await gatherReplies(
+    nc,
+    adminSubject(config.tenant.id, 'restart'),
+    JSON.stringify(request),
+    {
+      timeoutMs: Number(flags.waitMs),
+      parse: (msg) => msg.json<RestartReply>(),
+    },
+  );
   await nc.drain();
   if (replies.length === 0) {
     process.stderr.write(`wfm-agg restart: no node of tenant ${config.tenant.id} answered\n`);

@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { createInbox, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { type ConfigOverrides, loadConfig, natsConnectOptions } from '../config/index.ts';
 import { ID_PATTERN, type TransferRecord } from '../domain/index.ts';
 import {
@@ -10,7 +10,7 @@ import {
   type TransferReply,
   type TransferRequest,
 } from '../node/index.ts';
-import { connectNats, readStoredRange } from '../streams/index.ts';
+import { connectNats, gatherReplies, readStoredRange } from '../streams/index.ts';
 
 /** Flags of `wfm-agg transfer`. */
 export interface TransferFlags {
@@ -92,26 +92,12 @@ export async function transferCommand(flags: TransferFlags): Promise<void> {
 }
 
 /** Sends the request and collects replies: until one node answers, or for `waitMs`. */
-async function ask(nc: NatsConnection, subject: string, request: TransferRequest, waitMs: number) {
-  const replies: TransferReply[] = [];
-  const inbox = createInbox();
-  let done: () => void = () => undefined;
-  const answered = new Promise<void>((resolve) => {
-    done = resolve;
+function ask(nc: NatsConnection, subject: string, request: TransferRequest, waitMs: number) {
+  return gatherReplies(nc, subject, JSON.stringify(request), {
+    timeoutMs: waitMs,
+    parse: (msg) => msg.json<TransferReply>(),
+    enough: (replies) => replies.some((reply) => reply.answer !== null),
   });
-  const sub = nc.subscribe(inbox, {
-    callback: (_err, msg) => {
-      const reply = msg.json<TransferReply>();
-      replies.push(reply);
-      if (reply.answer !== null) done();
-    },
-  });
-  nc.publish(subject, JSON.stringify(request), { reply: inbox });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([answered, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
-  clearTimeout(timer);
-  sub.unsubscribe();
-  return replies;
 }
 
 /** Why no node took the request: nobody answered, an agent is unknown, or they are on two sites. */

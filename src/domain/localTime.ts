@@ -57,9 +57,7 @@ export function localDay(ts: number, timeZone: string): string {
  */
 export function localIsoMinute(ts: number, timeZone: string): string {
   const f = wallClock(ts, timeZone);
-  // The offset is what the wall clock reads minus UTC, both to the minute.
-  const wallAsUtc = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute);
-  const offsetMin = Math.round((wallAsUtc - Math.floor(ts / 60_000) * 60_000) / 60_000);
+  const offsetMin = Math.round(offsetMs(ts, f) / 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);
   return `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)}T${pad(f.hour)}:${pad(f.minute)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
@@ -85,7 +83,10 @@ export function localDayStart(ts: number, timeZone: string): number {
   return candidates.length === 0 ? first : Math.min(...candidates);
 }
 
-/** The zone's offset from UTC at `ts` (whose wall clock is `f`), to the minute. */
+/**
+ * The zone's offset from UTC at `ts` (whose wall clock is `f`): what the wall clock reads minus
+ * UTC, both to the minute.
+ */
 function offsetMs(ts: number, f: Record<'year' | 'month' | 'day' | 'hour' | 'minute', number>): number {
   return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute) - Math.floor(ts / 60_000) * 60_000;
 }
