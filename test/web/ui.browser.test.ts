@@ -158,6 +158,36 @@ describe('visualizer in a browser', () => {
     expect(await page.evaluate(FOCUSED)).toBe('A S1/evil');
   });
 
+  it('redraws live in place: the same rows, only changed cells rewritten, a text selection kept', async () => {
+    // Remember each row element, and select the top agent's id as a supervisor copying it would.
+    await page.evaluate(`(() => {
+      window.__rows = new Map([...document.querySelectorAll('tr[data-agent]')].map((tr) => [tr.dataset.agent, tr]));
+      window.__late = document.querySelector('tr[data-agent="S1/late"] td.adh').firstChild;
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector('tr[data-agent="S1/late"] td.agent-id a'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    })()`);
+    expect(await page.locator('#agents tbody tr').first().getAttribute('data-agent')).toBe('S1/late');
+    const fetched = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/agents');
+    await wire.send(stateMsg('ontime', 'Ready', null, T(10, 4, 55)));
+    await fetched;
+    await page.locator('tr[data-agent="S1/ontime"].adh-in').waitFor({ timeout: 15_000 });
+    expect(await page.locator('tr[data-agent="S1/ontime"] td.adh').textContent()).toBe('InAdherence');
+    expect(
+      await page.evaluate(`(() => {
+        const rows = [...document.querySelectorAll('tr[data-agent]')];
+        return {
+          same: rows.length === 3 && rows.every((tr) => window.__rows.get(tr.dataset.agent) === tr),
+          // An unchanged cell keeps its very text node.
+          lateText: document.querySelector('tr[data-agent="S1/late"] td.adh').firstChild === window.__late,
+          selected: getSelection().toString(),
+        };
+      })()`),
+    ).toEqual({ same: true, lateText: true, selected: 'late' });
+    await page.evaluate('getSelection().removeAllRanges()');
+  });
+
   it('opens an agent: its statechart lit, and the input that put it there', async () => {
     await page.locator('tr[data-agent="S1/late"] td').first().click();
     await page.waitForSelector('#chart-agent svg.statechart');

@@ -314,6 +314,8 @@ const grid = {
   inFlight: false,
   pending: false,
   visible: new Set(),
+  /** The drawn rows by agent (`site/agentId`): the page's, kept across redraws. */
+  rows: new Map(),
   els: null,
 };
 
@@ -433,6 +435,7 @@ function showAgents(params) {
   });
 
   grid.els = { body, range, prev, next, status, site };
+  grid.rows = new Map();
   view().replaceChildren(
     h('h1', {}, 'Agents'),
     h(
@@ -494,58 +497,102 @@ function gridFocus(body) {
   return row === null ? null : { agent: row.dataset.agent, link: el.tagName === 'A' };
 }
 
+/**
+ * The grid's cells, left to right: each says what it shows of a row as text (`text`), or builds
+ * its own content (`build`) and says when that changes (`key`).
+ */
+const GRID_CELLS = [
+  {
+    key: (r) => `${r.site}\u0000${r.role}`,
+    build: (r) => [
+      r.site,
+      r.role === 'backup' ? h('span', { class: 'tag', title: 'read from a hot backup' }, 'backup') : null,
+    ],
+  },
+  { class: 'agent-id', key: () => '', build: (r) => [h('a', { href: agentHref(r) }, r.agentId)] },
+  { text: (r) => dash(r.presence) },
+  { text: (r) => dash(r.routingStatus) },
+  { class: 'reason', text: (r) => `${dash(r.status)}${r.reason ? ` · ${r.reason}` : ''}` },
+  { class: 'adh', text: (r) => r.adherenceState ?? 'Unknown' },
+  { class: 'num', text: (r) => clock(r.secondsInState) },
+  { text: (r) => dash(r.scheduledCategory) },
+  { text: (r) => dash(r.actualCategory) },
+  { text: (r) => dash(r.impact) },
+  {
+    class: 'num',
+    text: (r) =>
+      typeof r.outOfAdherenceTodaySecs === 'number'
+        ? String(Math.floor(r.outOfAdherenceTodaySecs / 60))
+        : '—',
+  },
+];
+
+const agentHref = (r) => `#/agent/${encodeURIComponent(r.site)}/${encodeURIComponent(r.agentId)}`;
+
+/**
+ * The row of agent `key` (made on its first page), brought up to date with `r`: only a cell
+ * whose text changed is written. The grid is redrawn about once a second while agents change;
+ * rebuilding its rows each time took away, once a second, whatever the user had on them: a text
+ * selection (an agent id being copied), the hover, the keyboard focus.
+ */
+function gridRow(key, r) {
+  let row = grid.rows.get(key);
+  if (row === undefined) {
+    const href = agentHref(r);
+    const tr = h('tr', {
+      'data-agent': key,
+      tabindex: 0,
+      onclick: () => {
+        location.hash = href;
+      },
+      onkeydown: (e) => {
+        if (e.key === 'Enter') location.hash = href;
+      },
+    });
+    const cells = GRID_CELLS.map((c) => h('td', c.class ? { class: c.class } : {}));
+    tr.append(...cells);
+    row = { tr, cells, shown: [] };
+    grid.rows.set(key, row);
+  }
+  const cls = `agent ${adherenceClass(r.adherenceState ?? 'Unknown', r.impact)}`;
+  if (row.tr.className !== cls) row.tr.className = cls;
+  GRID_CELLS.forEach((c, i) => {
+    const shown = c.text ? c.text(r) : c.key(r);
+    if (row.shown[i] === shown) return;
+    row.shown[i] = shown;
+    if (c.text) row.cells[i].textContent = shown;
+    else row.cells[i].replaceChildren(...c.build(r).filter((x) => x !== null));
+  });
+  return row.tr;
+}
+
 function drawGrid(page) {
   const { body, range, prev, next, status } = grid.els;
   grid.page = page;
-  grid.visible = new Set(page.rows.map((r) => `${r.site}/${r.agentId}`));
+  const keys = page.rows.map((r) => `${r.site}/${r.agentId}`);
+  grid.visible = new Set(keys);
   status.textContent = '';
-  // A redraw replaces every row, the focused one too: without this a keyboard user's place in a
-  // live grid went back to the top of the page about once a second.
+  // Moving a row (a new order) takes the keyboard focus off it: put it back on the same agent.
   const focus = gridFocus(body);
-  body.replaceChildren(
-    ...page.rows.map((r) => {
-      const href = `#/agent/${encodeURIComponent(r.site)}/${encodeURIComponent(r.agentId)}`;
-      const state = r.adherenceState ?? 'Unknown';
-      return h(
-        'tr',
-        {
-          class: `agent ${adherenceClass(state, r.impact)}`,
-          'data-agent': `${r.site}/${r.agentId}`,
-          tabindex: 0,
-          onclick: () => {
-            location.hash = href;
-          },
-          onkeydown: (e) => {
-            if (e.key === 'Enter') location.hash = href;
-          },
-        },
-        h(
-          'td',
-          {},
-          r.site,
-          r.role === 'backup' ? h('span', { class: 'tag', title: 'read from a hot backup' }, 'backup') : null,
-        ),
-        h('td', { class: 'agent-id' }, h('a', { href }, r.agentId)),
-        h('td', {}, dash(r.presence)),
-        h('td', {}, dash(r.routingStatus)),
-        h('td', { class: 'reason' }, dash(r.status), r.reason ? ` · ${r.reason}` : ''),
-        h('td', { class: 'adh' }, state),
-        h('td', { class: 'num' }, clock(r.secondsInState)),
-        h('td', {}, dash(r.scheduledCategory)),
-        h('td', {}, dash(r.actualCategory)),
-        h('td', {}, dash(r.impact)),
-        h(
-          'td',
-          { class: 'num' },
-          typeof r.outOfAdherenceTodaySecs === 'number'
-            ? String(Math.floor(r.outOfAdherenceTodaySecs / 60))
-            : '—',
-        ),
-      );
-    }),
-  );
-  if (focus !== null) {
-    const row = [...body.children].find((tr) => tr.dataset.agent === focus.agent);
+  const rows = page.rows.map((r, i) => gridRow(keys[i], r));
+  for (const [key, row] of grid.rows) {
+    if (grid.visible.has(key)) continue;
+    row.tr.remove();
+    grid.rows.delete(key);
+  }
+  // In page order, moving only the rows out of place; what is left after them goes.
+  let at = body.firstChild;
+  for (const tr of rows) {
+    if (at === tr) at = tr.nextSibling;
+    else body.insertBefore(tr, at);
+  }
+  while (at !== null) {
+    const after = at.nextSibling;
+    at.remove();
+    at = after;
+  }
+  if (focus !== null && !body.contains(document.activeElement)) {
+    const row = grid.rows.get(focus.agent)?.tr;
     (focus.link ? row?.querySelector('a') : row)?.focus({ preventScroll: true });
   }
   if (page.rows.length === 0)
