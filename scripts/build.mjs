@@ -16,7 +16,17 @@
 //
 // The build goes to a temp dir renamed into place, and a lock dir keeps two builds (two vitest
 // runs) from interleaving.
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,13 +49,17 @@ function newest(dir) {
 /**
  * Packages loaded from node_modules at run time: native addons (level), packages that start
  * workers or load optional modules by path (pino's transports, pg's pg-native, ws's bufferutil).
+ * They are exactly package.json's `dependencies`: everything else the CLI uses is in the bundle,
+ * so an installed package fetches only these (test/cli/package.test.ts runs the packed CLI with
+ * nothing else installed).
  */
-const EXTERNAL = ['level', 'pino', 'pino-pretty', 'pg', 'ws'];
+const EXTERNAL = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).dependencies);
 
 function stale() {
   if (!existsSync(stamp)) return true;
   const built = statSync(stamp).mtimeMs;
-  return [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'scripts', 'build.mjs')].some(
+  const inputs = ['src', 'tsconfig.json', 'package.json', join('scripts', 'build.mjs')].map((p) => join(root, p));
+  return inputs.some(
     (p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs) > built,
   );
 }

@@ -29,7 +29,10 @@ export function cliNodeFlags(): readonly string[] {
   return flags;
 }
 
-/** `process.execPath`'s arguments that run `wfm-agg …args` as the shebang would. */
-export function cliArgs(args: readonly string[]): string[] {
-  return [...cliNodeFlags(), CLI_BIN, ...args];
+/**
+ * `process.execPath`'s arguments that run `wfm-agg …args` as the shebang would; `bin`: another
+ * copy of the CLI (an unpacked package), run with this checkout's flags.
+ */
+export function cliArgs(args: readonly string[], bin: string = CLI_BIN): string[] {
+  return [...cliNodeFlags(), bin, ...args];
 }

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliArgs, killOnExit } from '../../src/dev/index.ts';
+import { CLI_BIN, cliArgs, killOnExit } from '../../src/dev/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOG_TAIL_LINES = 300;
@@ -140,6 +140,11 @@ export interface NodeProcessOptions {
    * @defaultValue `[]`
    */
   extraArgs: readonly string[];
+  /**
+   * The CLI file run (e.g. `bin/wfm-agg.js` of an unpacked package).
+   * @defaultValue `CLI_BIN`: this checkout's
+   */
+  bin: string;
 }
 
 const defaultNodeProcessOptions: NodeProcessOptions = {
@@ -148,6 +153,7 @@ const defaultNodeProcessOptions: NodeProcessOptions = {
   readyTimeoutMs: 30_000,
   stopTimeoutMs: 20_000,
   extraArgs: [],
+  bin: CLI_BIN,
 };
 
 /**
@@ -176,20 +182,23 @@ export class NodeProcess {
     for (const name of ['WFM_NATS_URL', 'WFM_DATA_DIR', 'WFM_DATABASE_URL', 'WFM_TENANT_PASSWORD']) {
       delete env[name];
     }
-    const args = cliArgs([
-      'node',
-      '--config',
-      home.configFile,
-      '--node-id',
-      options.nodeId,
-      '--data-dir',
-      home.dataDir,
-      '--http',
-      '127.0.0.1:0',
-      '--log-level',
-      options.logLevel,
-      ...options.extraArgs,
-    ]);
+    const args = cliArgs(
+      [
+        'node',
+        '--config',
+        home.configFile,
+        '--node-id',
+        options.nodeId,
+        '--data-dir',
+        home.dataDir,
+        '--http',
+        '127.0.0.1:0',
+        '--log-level',
+        options.logLevel,
+        ...options.extraArgs,
+      ],
+      options.bin,
+    );
     // process.execPath runs bin/wfm-agg.js itself, with the V8 flags its shebang names (no npx/tsx
     // wrapper), so SIGKILL hits the node.
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
