@@ -452,19 +452,7 @@ function showAgents(params) {
       next,
     ),
     table(
-      [
-        'site',
-        'agent',
-        'presence',
-        'routing',
-        'status / reason',
-        'adherence',
-        'in state',
-        'scheduled',
-        'actual',
-        'impact',
-        'min out today',
-      ],
+      GRID_CELLS.map((c) => c.head),
       [],
       { class: 'grid rta', id: 'agents' },
     ),
@@ -498,27 +486,38 @@ function gridFocus(body) {
 }
 
 /**
- * The grid's cells, left to right: each says what it shows of a row as text (`text`), or builds
- * its own content (`build`) and says when that changes (`key`).
+ * The grid's columns, left to right: each its heading, and what it shows of a row as text
+ * (`text`), or content it builds (`build`) with what that depends on (`key`).
  */
 const GRID_CELLS = [
   {
+    head: 'site',
     key: (r) => `${r.site}\u0000${r.role}`,
     build: (r) => [
       r.site,
       r.role === 'backup' ? h('span', { class: 'tag', title: 'read from a hot backup' }, 'backup') : null,
     ],
   },
-  { class: 'agent-id', key: () => '', build: (r) => [h('a', { href: agentHref(r) }, r.agentId)] },
-  { text: (r) => dash(r.presence) },
-  { text: (r) => dash(r.routingStatus) },
-  { class: 'reason', text: (r) => `${dash(r.status)}${r.reason ? ` · ${r.reason}` : ''}` },
-  { class: 'adh', text: (r) => r.adherenceState ?? 'Unknown' },
-  { class: 'num', text: (r) => clock(r.secondsInState) },
-  { text: (r) => dash(r.scheduledCategory) },
-  { text: (r) => dash(r.actualCategory) },
-  { text: (r) => dash(r.impact) },
   {
+    head: 'agent',
+    class: 'agent-id',
+    key: () => '',
+    build: (r) => [h('a', { href: agentHref(r) }, r.agentId)],
+  },
+  { head: 'presence', text: (r) => dash(r.presence) },
+  { head: 'routing', text: (r) => dash(r.routingStatus) },
+  {
+    head: 'status / reason',
+    class: 'reason',
+    text: (r) => `${dash(r.status)}${r.reason ? ` · ${r.reason}` : ''}`,
+  },
+  { head: 'adherence', class: 'adh', text: (r) => r.adherenceState ?? 'Unknown' },
+  { head: 'in state', class: 'num', text: (r) => clock(r.secondsInState) },
+  { head: 'scheduled', text: (r) => dash(r.scheduledCategory) },
+  { head: 'actual', text: (r) => dash(r.actualCategory) },
+  { head: 'impact', text: (r) => dash(r.impact) },
+  {
+    head: 'min out today',
     class: 'num',
     text: (r) =>
       typeof r.outOfAdherenceTodaySecs === 'number'
@@ -596,7 +595,7 @@ function drawGrid(page) {
     (focus.link ? row?.querySelector('a') : row)?.focus({ preventScroll: true });
   }
   if (page.rows.length === 0)
-    body.append(h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'no agents match')));
+    body.append(h('tr', {}, h('td', { colspan: GRID_CELLS.length, class: 'muted' }, 'no agents match')));
   const from = page.total === 0 ? 0 : page.offset + 1;
   range.textContent = `${from}–${page.offset + page.rows.length} of ${page.total}`;
   prev.disabled = page.offset === 0;
