@@ -51,6 +51,11 @@ export function outputSubject(output: Output): string {
   return `wfm.${output.kind}.${output.tenant}.${output.site}.${output.agentId}`;
 }
 
+/** The `WFM_IN` subjects of one agent's own inputs: its schedule's and its statistics'. */
+export function agentInputSubjects(tenant: string, site: string, agentId: string): [string, string] {
+  return [`wfm.schedule.${tenant}.${site}.${agentId}`, `wfm.stat.${tenant}.${site}.${agentId}`];
+}
+
 /** The `WFM_IN` subject of a site's operator commands: `wfm.command.T.S`. */
 export function commandSubject(tenant: string, site: string): string {
   return `wfm.command.${tenant}.${site}`;

@@ -6,7 +6,13 @@ import {
   createSiteMachine,
   type SiteSupervisor,
 } from '../actors/index.ts';
-import { type AgentContext, type IntervalRecord, localDayStart, toIntervalRecord } from '../domain/index.ts';
+import {
+  type AgentContext,
+  agentInputSubjects,
+  type IntervalRecord,
+  localDayStart,
+  toIntervalRecord,
+} from '../domain/index.ts';
 import type { ClusterSites, NodeStatus, SiteCounters, SiteStatus } from '../node/index.ts';
 import { type AgentPage, AgentPageCollector, type AgentQuery, type AgentRow } from './agentQuery.ts';
 import { blankAgentRow, fillAgentRow, outOfAdherenceSecs } from './agentRow.ts';
@@ -70,7 +76,7 @@ export interface AgentDetail {
   /** The agent actor's statechart value, e.g. `{ presence: 'onQueue', adherence: 'inAdherence' }`. */
   value: unknown;
   context: AgentContext;
-  /** The agent's last inputs, oldest first (see `AgentInputLog`: empty after a restart). */
+  /** The agent's last inputs, oldest first (its input log, and after a restart its last stored ones: see `#historySeqs`). */
   history: AgentInputEntry[];
   interval: OpenIntervalFigures | null;
 }
@@ -193,15 +199,45 @@ export class NodeVisualizer {
     // Copied now: the actor's context may change while the messages are read.
     const context = structuredClone(found.context);
     const value = structuredClone(found.value);
-    const seqs = supervisor.inputs.seqs(agentId).slice(-HISTORY_MAX);
+    const logged = supervisor.inputs.seqs(agentId);
+    const applied = supervisor.seq;
     const interval = openInterval(context, supervisor);
     const role = this.#siteRefs().get(site)?.role ?? 'backup';
     const streams = this.#node.streamManager.streams;
+    const seqs = await this.#historySeqs(
+      logged,
+      applied,
+      agentInputSubjects(supervisor.options.tenant, site, agentId),
+    );
     const messages = await Promise.all(seqs.map((seq) => streams.getMessage('WFM_IN', { seq })));
     const history: AgentInputEntry[] = [];
     for (const msg of messages)
       if (msg !== null) history.push({ seq: msg.seq, subject: msg.subject, data: msg.string() });
     return { site, agentId, role, value, context, history, interval };
+  }
+
+  /**
+   * The sequences an agent's detail lists, oldest first: the agent's input log, and — while that
+   * holds fewer than {@link HISTORY_MAX}, as after a restart or a restore, when it starts empty
+   * (see `AgentInputLog`) — the last message `WFM_IN` stores on each of the agent's two input
+   * subjects, when the site has applied it. Without them a supervisor who opened an agent after a
+   * restart saw none of its inputs until its next one.
+   */
+  async #historySeqs(logged: number[], applied: number, subjects: string[]): Promise<number[]> {
+    if (logged.length >= HISTORY_MAX) return logged.slice(-HISTORY_MAX);
+    const streams = this.#node.streamManager.streams;
+    const lasts = await Promise.all(
+      subjects.map((subject) =>
+        streams.getMessage('WFM_IN', { last_by_subj: subject }).then(
+          (msg) => msg?.seq,
+          // NATS unreachable: the log alone, as before.
+          () => undefined,
+        ),
+      ),
+    );
+    const seqs = new Set(logged);
+    for (const seq of lasts) if (seq !== undefined && seq <= applied) seqs.add(seq);
+    return [...seqs].sort((a, b) => a - b).slice(-HISTORY_MAX);
   }
 
   /** `GET /api/sites`. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  agentInputSubjects,
   dlqSubject,
   ID_PATTERN,
   outputSubject,
@@ -97,5 +98,14 @@ describe('subjects', () => {
     expect(outputSubject(gcOut('A1', 'BUSY', 'OFF_QUEUE', 0, 1))).toBe('wfm.gc.T1.S1.A1');
     expect(dlqSubject('T1')).toBe('wfm.dlq.T1');
     expect(tenantInputFilter('T1')).toBe('wfm.*.T1.>');
+  });
+
+  it("an agent's input subjects are the ones parsed as that agent's schedule and statistics", () => {
+    const subjects = agentInputSubjects('T1', 'S1', 'A1');
+    expect(subjects).toEqual(['wfm.schedule.T1.S1.A1', 'wfm.stat.T1.S1.A1']);
+    expect(subjects.map(parseSubject)).toEqual([
+      { kind: 'schedule', tenant: 'T1', site: 'S1', agentId: 'A1' },
+      { kind: 'stat', tenant: 'T1', site: 'S1', agentId: 'A1' },
+    ]);
   });
 });

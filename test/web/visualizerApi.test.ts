@@ -283,6 +283,35 @@ describe('visualizer API of a live node', () => {
       await empty.close();
     }
   });
+
+  // Last: it restarts the node the other tests read.
+  it("after a restart lists an agent's last stored input of each kind, its log being empty", async () => {
+    await http.close();
+    await node.stop();
+    const config = localNodeConfig({ natsUrl: server.url, dataDir, sites: ['S1', 'S2'] });
+    node = await WfmNode.start({ config, nodeId: 'n1', logger: createLogger({ level: 'silent' }) });
+    http = await startHttpServer(node, { port: 0 });
+    await wire.until(async () => (await get('/api/agents/S1/xss')).status === 200, 30_000);
+    const detail = (await get('/api/agents/S1/xss')).body as AgentDetail;
+    // Restored from its checkpoint, not replayed: the agent's input log starts empty.
+    expect(node.sites.get('S1')?.supervisor?.inputs.seqs('xss')).toEqual([]);
+    // Its schedule and its last statistic (the reason with markup) as WFM_IN stores them; the
+    // state change between them was not the last on its subject.
+    expect(detail.history).toEqual([
+      {
+        seq: xssSeqs[0],
+        subject: 'wfm.schedule.T1.S1.xss',
+        data: JSON.stringify(schedule('xss', 'OnQueueWork')),
+      },
+      { seq: xssSeqs[2], subject: 'wfm.stat.T1.S1.xss', data: xssReasonText },
+    ]);
+    // A new input, once applied, is in the log; of what came before the restart only the last on
+    // each subject can be found (JetStream reads a subject's last message, not the one before it).
+    const next = await wire.send(stateMsg('xss', 'Ready', null, T(10, 12)));
+    await wire.until(() => node.processedSeq >= next);
+    const after = (await get('/api/agents/S1/xss')).body as AgentDetail;
+    expect(after.history.map((h) => h.seq)).toEqual([xssSeqs[0], next]);
+  });
 });
 
 describe('EventStream', () => {
