@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import {
   createAgentMachine,
   createElectionMachine,
@@ -76,7 +76,7 @@ export interface AgentDetail {
   /** The agent actor's statechart value, e.g. `{ presence: 'onQueue', adherence: 'inAdherence' }`. */
   value: unknown;
   context: AgentContext;
-  /** The agent's last inputs, oldest first (its input log, and after a restart its last stored ones: see `#historySeqs`). */
+  /** The agent's last inputs, oldest first (its input log, and after a restart its last stored ones: see `#history`). */
   history: AgentInputEntry[];
   interval: OpenIntervalFigures | null;
 }
@@ -203,41 +203,36 @@ export class NodeVisualizer {
     const applied = supervisor.seq;
     const interval = openInterval(context, supervisor);
     const role = this.#siteRefs().get(site)?.role ?? 'backup';
-    const streams = this.#node.streamManager.streams;
-    const seqs = await this.#historySeqs(
-      logged,
-      applied,
-      agentInputSubjects(supervisor.options.tenant, site, agentId),
-    );
-    const messages = await Promise.all(seqs.map((seq) => streams.getMessage('WFM_IN', { seq })));
-    const history: AgentInputEntry[] = [];
-    for (const msg of messages)
-      if (msg !== null) history.push({ seq: msg.seq, subject: msg.subject, data: msg.string() });
+    const subjects = agentInputSubjects(supervisor.options.tenant, site, agentId);
+    const history = await this.#history(logged, applied, subjects);
     return { site, agentId, role, value, context, history, interval };
   }
 
   /**
-   * The sequences an agent's detail lists, oldest first: the agent's input log, and — while that
-   * holds fewer than {@link HISTORY_MAX}, as after a restart or a restore, when it starts empty
-   * (see `AgentInputLog`) — the last message `WFM_IN` stores on each of the agent's two input
-   * subjects, when the site has applied it. Without them a supervisor who opened an agent after a
-   * restart saw none of its inputs until its next one.
+   * The inputs an agent's detail lists, oldest first, as `WFM_IN` stores them: those of the agent's
+   * input log, and — while that holds fewer than {@link HISTORY_MAX}, as after a restart or a
+   * restore, when it starts empty (see `AgentInputLog`) — the last message stored on each of the
+   * agent's two input subjects, when the site has applied it. Without them a supervisor who opened
+   * an agent after a restart saw none of its inputs until its next one.
    */
-  async #historySeqs(logged: number[], applied: number, subjects: string[]): Promise<number[]> {
-    if (logged.length >= HISTORY_MAX) return logged.slice(-HISTORY_MAX);
+  async #history(logged: number[], applied: number, subjects: string[]): Promise<AgentInputEntry[]> {
     const streams = this.#node.streamManager.streams;
-    const lasts = await Promise.all(
-      subjects.map((subject) =>
-        streams.getMessage('WFM_IN', { last_by_subj: subject }).then(
-          (msg) => msg?.seq,
-          // NATS unreachable: the log alone, as before.
-          () => undefined,
-        ),
-      ),
+    const found = new Map<number, StoredMsg>();
+    if (logged.length < HISTORY_MAX) {
+      const lasts = await Promise.all(
+        // NATS unreachable: the log alone, as before.
+        subjects.map((subject) => streams.getMessage('WFM_IN', { last_by_subj: subject }).catch(() => null)),
+      );
+      for (const msg of lasts) if (msg !== null && msg.seq <= applied) found.set(msg.seq, msg);
+    }
+    const seqs = [...new Set([...logged, ...found.keys()])].sort((a, b) => a - b).slice(-HISTORY_MAX);
+    const messages = await Promise.all(
+      seqs.map((seq) => found.get(seq) ?? streams.getMessage('WFM_IN', { seq })),
     );
-    const seqs = new Set(logged);
-    for (const seq of lasts) if (seq !== undefined && seq <= applied) seqs.add(seq);
-    return [...seqs].sort((a, b) => a - b).slice(-HISTORY_MAX);
+    const history: AgentInputEntry[] = [];
+    for (const msg of messages)
+      if (msg !== null) history.push({ seq: msg.seq, subject: msg.subject, data: msg.string() });
+    return history;
   }
 
   /** `GET /api/sites`. */
